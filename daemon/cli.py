@@ -1,0 +1,255 @@
+"""The ``edgeward`` command line: run, demo, call, ask, confirm, doctor, policy, audit, model, eval.
+
+Errors a user can act on print as one line on stderr and exit non-zero, without a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import signal
+import sys
+import uuid
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from edgeward.daemon.version import VERSION
+
+log = logging.getLogger("edgeward")
+
+EXIT_USAGE = 2
+EXIT_FAILED = 1
+
+
+class CliError(Exception):
+    """A failure to report as one line and a non-zero exit."""
+
+    def __init__(self, message: str, code: int = EXIT_FAILED) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+def _settings(args: argparse.Namespace) -> Any:
+    from edgeward.daemon.settings import SettingsError, load_settings
+
+    try:
+        return load_settings(getattr(args, "config", None))
+    except SettingsError as exc:
+        raise CliError(str(exc), EXIT_USAGE) from None
+
+
+# -- run --------------------------------------------------------------------------------------
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from edgeward.daemon.logs import setup_logging
+    from edgeward.daemon.runner import run_service
+
+    settings = _settings(args)
+    setup_logging(settings.log_level, settings.log_format)
+    return run_service(settings)
+
+
+# -- requests over MQTT -----------------------------------------------------------------------
+
+
+def _client(args: argparse.Namespace) -> Any:
+    from edgeward.daemon.client import ClientError, GatewayClient
+
+    settings = _settings(args)
+    try:
+        return GatewayClient(
+            args.host or settings.mqtt.host,
+            args.port or settings.mqtt.port,
+            args.gateway or settings.gateway_id,
+            username=settings.mqtt.username,
+            password=settings.mqtt_password(),
+            tls_ca=str(settings.mqtt.tls_ca) if settings.mqtt.tls_ca else None,
+            client_name="edgeward-cli",
+            timeout=args.timeout,
+        )
+    except ClientError as exc:
+        raise CliError(str(exc)) from None
+
+
+def parse_call_words(words: Sequence[str]) -> dict[str, Any]:
+    """``light.turn_on light.kitchen brightness_pct=40`` -> one call (values parsed as JSON)."""
+    if len(words) < 2:
+        raise CliError("a call needs a tool and an entity: TOOL ENTITY_ID [key=value ...]", 2)
+    args: dict[str, Any] = {"entity_id": words[1]}
+    for word in words[2:]:
+        key, sep, value = word.partition("=")
+        if not sep or not key:
+            raise CliError(f"argument {word!r} is not key=value", EXIT_USAGE)
+        try:
+            args[key] = json.loads(value)
+        except ValueError:
+            args[key] = value
+    return {"tool": words[0], "args": args}
+
+
+def _print_reply(reply: dict[str, Any], as_json: bool) -> int:
+    if as_json:
+        print(json.dumps(reply, indent=2, ensure_ascii=False))
+    else:
+        from edgeward.daemon.console import print_reply
+
+        print_reply(reply)
+    return 0 if reply.get("status") in {"done", "needs_confirmation", "ambiguous"} else EXIT_FAILED
+
+
+def cmd_call(args: argparse.Namespace) -> int:
+    from edgeward.daemon.client import ClientError
+
+    if args.json:
+        try:
+            body = json.loads(args.json)
+        except ValueError as exc:
+            raise CliError(f"--json is not valid JSON: {exc}", EXIT_USAGE) from None
+        calls = body if isinstance(body, list) else [body]
+    else:
+        calls = [parse_call_words(args.words)]
+    with _client(args) as client:
+        try:
+            reply = client.call(args.id or uuid.uuid4().hex[:16], calls)
+        except ClientError as exc:
+            raise CliError(str(exc)) from None
+    return _print_reply(reply, args.output_json)
+
+
+def cmd_ask(args: argparse.Namespace) -> int:
+    from edgeward.daemon.client import ClientError
+
+    with _client(args) as client:
+        try:
+            reply = client.ask(
+                args.id or uuid.uuid4().hex[:16],
+                " ".join(args.text),
+                area=args.area,
+                language=args.language,
+            )
+        except ClientError as exc:
+            raise CliError(str(exc)) from None
+    return _print_reply(reply, args.output_json)
+
+
+def cmd_confirm(args: argparse.Namespace) -> int:
+    from edgeward.daemon.client import ClientError
+
+    with _client(args) as client:
+        try:
+            reply = client.confirm(args.confirmation_id, not args.decline)
+        except ClientError as exc:
+            raise CliError(str(exc)) from None
+    return _print_reply(reply, args.output_json)
+
+
+# -- doctor -----------------------------------------------------------------------------------
+
+
+def cmd_doctor(args: argparse.Namespace) -> int:
+    from edgeward.daemon.doctor import run_checks
+
+    settings = _settings(args)
+    return run_checks(settings, quick=args.quick)
+
+
+# -- demo -------------------------------------------------------------------------------------
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from edgeward.daemon.demo import run_demo
+
+    return run_demo(port=args.port, script=args.script, state_dir=args.state_dir)
+
+
+# -- parser -----------------------------------------------------------------------------------
+
+
+def _add_request_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--config", help="config file (default /etc/edgeward/edgeward.toml)")
+    parser.add_argument("--host", help="broker host (default: from the config)")
+    parser.add_argument("--port", type=int, help="broker port (default: from the config)")
+    parser.add_argument("--gateway", help="gateway id (default: from the config)")
+    parser.add_argument("--id", help="request id (default: a random one)")
+    parser.add_argument("--timeout", type=float, default=10.0, help="seconds to wait for a reply")
+    parser.add_argument("--json-output", dest="output_json", action="store_true", help="raw JSON")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="edgeward",
+        description="Privacy-first IoT gateway: local planning, signed policies, redacted egress.",
+    )
+    parser.add_argument("--version", action="version", version=f"edgeward {VERSION}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    run = sub.add_parser("run", help="run the gateway in the foreground (what systemd runs)")
+    run.add_argument("--config", help="config file (default /etc/edgeward/edgeward.toml)")
+    run.set_defaults(func=cmd_run)
+
+    demo = sub.add_parser("demo", help="a simulated home on a local broker, with a prompt")
+    demo.add_argument("--port", type=int, default=None, help="broker port (default: a free one)")
+    demo.add_argument("--state-dir", type=Path, default=None, help="keep state here (default tmp)")
+    demo.add_argument("--script", type=Path, help="read requests from this file, not a prompt")
+    demo.set_defaults(func=cmd_demo)
+
+    call = sub.add_parser(
+        "call",
+        help="send explicit tool calls and print the reply",
+        description="Examples: edgeward call light.turn_on light.kitchen brightness_pct=40\n"
+        '  edgeward call --json \'[{"tool": "lock.lock", "args": '
+        '{"entity_id": "lock.front_door"}}]\'',
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    _add_request_options(call)
+    call.add_argument("--json", help="the calls as JSON: one {tool, args} or a list of them")
+    call.add_argument("words", nargs="*", help="TOOL ENTITY_ID [key=value ...]")
+    call.set_defaults(func=cmd_call)
+
+    ask = sub.add_parser("ask", help="send a request in plain words and print the reply")
+    _add_request_options(ask)
+    ask.add_argument("--area", help="where the speaker is (resolves 'the light', 'in here')")
+    ask.add_argument("--language", help="en, fr, es or de (default: detected)")
+    ask.add_argument("text", nargs="+", help="what to do, e.g. turn off the kitchen lights")
+    ask.set_defaults(func=cmd_ask)
+
+    confirm = sub.add_parser("confirm", help="approve (or --decline) a needs_confirmation reply")
+    _add_request_options(confirm)
+    confirm.add_argument("confirmation_id", help="the confirmation id from the reply")
+    confirm.add_argument("--decline", action="store_true", help="decline instead of approving")
+    confirm.set_defaults(func=cmd_confirm)
+
+    doctor = sub.add_parser("doctor", help="check config, broker, model and policy")
+    doctor.add_argument("--config", help="config file (default /etc/edgeward/edgeward.toml)")
+    doctor.add_argument("--quick", action="store_true", help="config and broker only (healthcheck)")
+    doctor.set_defaults(func=cmd_doctor)
+
+    for register in _EXTRA_COMMANDS:
+        register(sub)
+    return parser
+
+
+_EXTRA_COMMANDS: list[Callable[[Any], None]] = []
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return EXIT_USAGE
+    signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+    try:
+        return int(args.func(args))
+    except CliError as exc:
+        print(f"edgeward: {exc}", file=sys.stderr)
+        return exc.code
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,570 @@
+"""The service: wires the MQTT session, devices, store, policy gate, planner and scheduler together.
+
+One worker thread (the caller of :meth:`Service.run`) does all the work, in batches: it takes what
+paho handed over, stores every new request, commits the store once, then acknowledges the batch to
+the broker (so an acknowledged request is always on disk), then executes. An actuation is marked
+as started in the store before its command is published, so a crash can never make it run twice:
+a request found half-done at start-up is answered ``failed`` for the calls that may have run.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import queue
+import secrets
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from edgeward.adapters.devices import DeviceRegistry, EntityOverride
+from edgeward.daemon.bus import Bus, Inbound
+from edgeward.daemon.metrics import Metrics
+from edgeward.daemon.requests import RequestError, make_reply, parse_request
+from edgeward.daemon.settings import Settings
+from edgeward.daemon.store import ACCEPTED, ANSWERED, EXECUTING, RequestRecord, Store
+from edgeward.daemon.version import VERSION
+from edgeward.policies.audit import AuditLog
+from edgeward.policies.gate import CallRequest, Decision, Gate, LocalSettings
+from edgeward.policies.trust import PolicyStore
+from edgeward.runtime.catalog import Area, CallError, Catalog, ValidCall
+
+log = logging.getLogger(__name__)
+
+BATCH = 256
+PUBACK_WAIT_S = 5.0
+CATALOG_QUIET_S = 0.5
+CONFIRM_TTL_S = 120.0
+
+
+@dataclass
+class _Work:
+    """A request being executed in this batch."""
+
+    record: RequestRecord
+    started: float
+    calls: list[ValidCall] = field(default_factory=list)
+    infos: list[Any] = field(default_factory=list)
+
+
+class Service:
+    """The running gateway. ``run()`` blocks until ``stop()``."""
+
+    def __init__(self, settings: Settings, clock: Callable[[], float] = time.time) -> None:
+        self.settings = settings
+        self.clock = clock
+        gw = settings.gateway_id
+        base = f"edgeward/{gw}"
+        self.topics = {
+            "status": f"{base}/status",
+            "call": f"{base}/call",
+            "ask": f"{base}/ask",
+            "confirm": f"{base}/confirm",
+            "tools": f"{base}/tools",
+            "policy": f"{base}/policy",
+            "policy_status": f"{base}/policy/status",
+            "reply": f"{base}/reply",
+        }
+        self.store = Store(settings.state_dir, settings.store.max_requests)
+        self.audit = AuditLog(settings.state_dir / "audit.jsonl")
+        self.registry = DeviceRegistry(
+            discovery_prefix=settings.devices.discovery_prefix,
+            z2m_base=settings.devices.zigbee2mqtt_base or None,
+            areas=[Area(a.name, a.floor, tuple(a.aliases)) for a in settings.areas],
+            overrides=[
+                EntityOverride(e.entity_id, e.name, tuple(e.aliases), e.area)
+                for e in settings.entities
+            ],
+        )
+        self.catalog: Catalog = self.registry.catalog()
+        self.policies: PolicyStore | None = None
+        if settings.policy.trust_root is not None:
+            self.policies = PolicyStore(settings.state_dir, settings.policy.trust_root, gw)
+        self.gate = Gate(
+            None,
+            LocalSettings(
+                frozenset(settings.local.deny_tools), frozenset(settings.local.deny_entities)
+            ),
+        )
+        self.metrics = Metrics()
+        self._queue: queue.Queue[Inbound] = queue.Queue()
+        self._stop = threading.Event()
+        self._ready = threading.Event()
+        self._catalog_dirty_at: float | None = None
+        self._catalog_published: str | None = None
+        self._state_topics: set[str] = set()
+        self._after_start: list[RequestRecord] = []  # accepted before a restart, not yet run
+        self.heartbeat = time.monotonic()
+        self.bus = Bus(settings, self.topics["status"], self._queue.put, self._connection_changed)
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    def status_payload(self, state: str) -> bytes:
+        policy_version = self.policies.active_version if self.policies else None
+        return json.dumps(
+            {
+                "state": state,
+                "version": VERSION,
+                "model": None,
+                "policy_version": policy_version,
+            }
+        ).encode()
+
+    def run(self, on_ready: Callable[[], None] = lambda: None) -> None:
+        """Connect, serve until :meth:`stop`, then finish in-flight work and go offline."""
+        self._load_policy_file()
+        self._recover()
+        self.bus.subscribe(
+            [
+                self.topics["call"],
+                self.topics["ask"],
+                self.topics["confirm"],
+                self.topics["policy"],
+                *self.registry.subscriptions(),
+            ]
+        )
+        self.bus.start(self.status_payload("online"))
+        connected_at: float | None = None
+        while not self._stop.is_set():
+            self.heartbeat = time.monotonic()
+            batch = self._take_batch(timeout=0.1)
+            if batch:
+                self._handle_batch(batch)
+            self._publish_catalog_when_quiet()
+            if not self._ready.is_set() and self.bus.connected.is_set():
+                connected_at = connected_at or time.monotonic()
+                settled = self._catalog_dirty_at is None and time.monotonic() - connected_at > 0.5
+                if settled or time.monotonic() - connected_at > 5.0:
+                    self._ready.set()
+                    self._resume_after_start()
+                    on_ready()
+        # Finish what was already handed to us, then go offline cleanly.
+        while batch := self._take_batch(timeout=0.0):
+            self._handle_batch(batch)
+        self.bus.stop(self.status_payload("offline"))
+        self.store.close()
+        self.audit.close()
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    @property
+    def ready(self) -> bool:
+        return self._ready.is_set()
+
+    def healthy(self) -> bool:
+        """For the watchdog: the MQTT loop runs and the worker went round recently."""
+        return self.bus.loop_alive() and time.monotonic() - self.heartbeat < 10.0
+
+    def summary(self) -> str:
+        state = "connected" if self.bus.connected.is_set() else "disconnected"
+        version = self.policies.active_version if self.policies else None
+        policy = f"policy v{version}" if version else "no policy"
+        return f"{state}, {len(self.catalog)} entities, {policy}"
+
+    def _connection_changed(self, up: bool) -> None:
+        self.metrics.connected.set(1 if up else 0)
+
+    # -- the worker loop ---------------------------------------------------------------------
+
+    def _take_batch(self, timeout: float) -> list[Inbound]:
+        try:
+            first = self._queue.get(timeout=timeout) if timeout else self._queue.get_nowait()
+        except queue.Empty:
+            return []
+        batch = [first]
+        while len(batch) < BATCH:
+            try:
+                batch.append(self._queue.get_nowait())
+            except queue.Empty:
+                break
+        return batch
+
+    def _handle_batch(self, batch: list[Inbound]) -> None:
+        requests: list[Inbound] = []
+        fresh: list[RequestRecord] = []
+        for message in batch:
+            kind = self._request_kind(message.topic)
+            if kind is None:
+                self._handle_other(message)
+                continue
+            requests.append(message)
+            record = self._accept(kind, message)
+            if record is not None:
+                fresh.append(record)
+        self.store.commit()  # durable before any PUBACK
+        for message in requests:
+            self.bus.ack(message)
+        self._execute([r for r in fresh if r.kind == "call"])
+        for record in fresh:
+            if record.kind == "ask":
+                self._handle_ask(record)
+            elif record.kind == "confirm":
+                self._handle_confirm(record)
+
+    def _request_kind(self, topic: str) -> str | None:
+        for kind in ("call", "ask", "confirm"):
+            if topic == self.topics[kind]:
+                return kind
+        return None
+
+    def _handle_other(self, message: Inbound) -> None:
+        try:
+            if message.topic == self.topics["policy"]:
+                self._offer_policy(message.payload)
+            else:
+                change = self.registry.handle(message.topic, message.payload)
+                for problem in change.problems:
+                    log.warning("%s", problem, extra={"event": "device_problem"})
+                if change.catalog_changed:
+                    self._catalog_dirty_at = time.monotonic()
+                    self.catalog = self.registry.catalog()
+                    self._sync_state_topics()
+        except Exception:  # one bad device message must never stop the gateway
+            log.exception("could not handle a message on %s", message.topic)
+        finally:
+            self.bus.ack(message)
+
+    # -- accepting requests ------------------------------------------------------------------
+
+    def _reply_topic(self, message: Inbound, request_id: str) -> str:
+        return message.response_topic or f"{self.topics['reply']}/{request_id}"
+
+    def _accept(self, kind: str, message: Inbound) -> RequestRecord | None:
+        """Store a new request, answer a repeated one again, reject a bad one."""
+        started = self.clock()
+        try:
+            request = parse_request(kind, message.payload, self.settings.max_payload_bytes)  # type: ignore[arg-type]
+        except RequestError as exc:
+            rid = exc.request_id
+            self.metrics.requests.labels(kind, "rejected").inc()
+            log.warning(
+                "rejected a %s request: %s", kind, exc, extra={"event": "rejected", "id": rid}
+            )
+            reply = make_reply(rid or "", "rejected", reason=str(exc))
+            topic = message.response_topic or f"{self.topics['reply']}/{rid or '_invalid'}"
+            if rid is not None and self.store.get(rid) is None:
+                record = self._new_record(kind, message, rid, {}, started)
+                record.status, record.reply = ANSWERED, reply
+                self.store.put(record)
+            self._publish_reply(topic, reply, message.correlation)
+            return None
+        existing = self.store.get(request.id)
+        if existing is not None:
+            self._answer_repeat(existing, message)
+            return None
+        record = self._new_record(kind, message, request.id, request.body, started)
+        self.store.put(record)
+        return record
+
+    def _new_record(
+        self, kind: str, message: Inbound, rid: str, body: dict[str, Any], started: float
+    ) -> RequestRecord:
+        client = next((v for k, v in message.user if k == "client"), None)
+        return RequestRecord(
+            id=rid,
+            kind=kind,
+            status=ACCEPTED,
+            payload=body,
+            received_at=started,
+            reply_topic=self._reply_topic(message, rid),
+            correlation=message.correlation.hex() if message.correlation else None,
+            client=client,
+        )
+
+    def _answer_repeat(self, record: RequestRecord, message: Inbound) -> None:
+        if record.status == ANSWERED and record.reply is not None:
+            log.info("request %s repeated: answered again, not executed", record.id)
+            self.metrics.repeats.inc()
+            self._publish_reply(
+                self._reply_topic(message, record.id), record.reply, message.correlation
+            )
+        # Not answered yet: it is in progress and will be answered once.
+
+    # -- explicit calls ----------------------------------------------------------------------
+
+    def _execute(self, records: list[RequestRecord]) -> None:
+        works: list[_Work] = []
+        for record in records:
+            work = _Work(record, record.received_at)
+            if self._validate_and_gate(work, record.payload.get("calls", []), "mqtt_call"):
+                works.append(work)
+        self._actuate(works)
+
+    def _validate_and_gate(self, work: _Work, calls: list[dict[str, Any]], source: str) -> bool:
+        """Validate every call and pass each through the gate; answer and return False if not."""
+        record = work.record
+        plan = [{"tool": c.get("tool"), "args": c.get("args", {})} for c in calls]
+        for index, call in enumerate(calls):
+            try:
+                work.calls.append(self.catalog.validate(call.get("tool"), call.get("args", {})))
+            except CallError as exc:
+                self._finish(work, "rejected", plan=plan, reason=f"calls[{index}]: {exc}")
+                return False
+        now = datetime.fromtimestamp(self.clock(), UTC)
+        for valid in work.calls:
+            decision = self.gate.decide(
+                CallRequest(
+                    tool=valid.tool,
+                    entity_id=valid.entity.entity_id,
+                    area=valid.entity.area,
+                    args=valid.args,
+                    source=source,  # type: ignore[arg-type]
+                    client_id=record.client,
+                    at=now,
+                )
+            )
+            self._audit_decision(record, valid, source, decision)
+            if decision.effect == "deny":
+                self._finish(work, "denied", plan=plan, reason=decision.reason)
+                return False
+            if decision.effect == "confirm":
+                self._ask_confirmation(work, plan, decision)
+                return False
+        return True
+
+    def _actuate(self, works: list[_Work]) -> None:
+        if not works:
+            return
+        for work in works:
+            work.record.status = EXECUTING
+            work.record.started = list(range(len(work.calls)))
+            self.store.put(work.record)
+        self.store.commit()  # marked started before anything moves: never twice
+        for work in works:
+            for valid in work.calls:
+                for command in self.registry.commands(valid):
+                    work.infos.append(
+                        self.bus.publish(
+                            command.topic, command.payload, qos=command.qos, retain=command.retain
+                        )
+                    )
+        deadline = time.monotonic() + PUBACK_WAIT_S
+        for work in works:
+            confirmed = all(_wait(info, deadline) for info in work.infos)
+            results = [
+                {
+                    "tool": v.tool,
+                    "entity_id": v.entity.entity_id,
+                    "status": "sent" if confirmed else "queued",
+                }
+                for v in work.calls
+            ]
+            self.audit.append(
+                {
+                    "kind": "actuation",
+                    "request": work.record.id,
+                    "client": work.record.client,
+                    "calls": [v.to_json() for v in work.calls],
+                    "result": "sent" if confirmed else "queued",
+                }
+            )
+            self._finish(
+                work,
+                "done",
+                plan=[v.to_json() for v in work.calls],
+                results=results,
+                route="local",
+            )
+        self.store.commit()
+
+    def _finish(self, work: _Work, status: str, **fields: Any) -> None:
+        record = work.record
+        latency = (self.clock() - work.started) * 1000
+        reply = make_reply(record.id, status, latency_ms=latency, **fields)  # type: ignore[arg-type]
+        record.status, record.reply = ANSWERED, reply
+        self.store.put(record)
+        self.metrics.requests.labels(record.kind, status).inc()
+        self.metrics.latency.labels(record.kind).observe(latency / 1000)
+        correlation = bytes.fromhex(record.correlation) if record.correlation else None
+        self._publish_reply(record.reply_topic, reply, correlation)
+
+    def _publish_reply(self, topic: str, reply: dict[str, Any], correlation: bytes | None) -> None:
+        self.bus.publish(topic, json.dumps(reply).encode(), qos=1, correlation=correlation)
+
+    def _audit_decision(
+        self, record: RequestRecord, valid: ValidCall, source: str, decision: Decision
+    ) -> None:
+        self.audit.append(
+            {
+                "kind": "decision",
+                "request": record.id,
+                "source": source,
+                "client": record.client,
+                "tool": valid.tool,
+                "entity_id": valid.entity.entity_id,
+                "effect": decision.effect,
+                "rule": decision.rule_id,
+                "reason": decision.reason,
+                "policy_version": decision.policy_version,
+            }
+        )
+
+    # -- confirmations -----------------------------------------------------------------------
+
+    def _ask_confirmation(
+        self, work: _Work, plan: list[dict[str, Any]], decision: Decision
+    ) -> None:
+        token = secrets.token_urlsafe(12)
+        expires = self.clock() + CONFIRM_TTL_S
+        self.store.put_schedule(
+            f"confirm:{token}",
+            {"kind": "confirmation", "request": work.record.id, "expires": expires},
+        )
+        self._finish(
+            work,
+            "needs_confirmation",
+            plan=plan,
+            reason=decision.reason,
+            confirmation={
+                "id": token,
+                "expires_at": datetime.fromtimestamp(expires, UTC).isoformat(),
+            },
+            say="This needs a confirmation. Should I go ahead?",
+        )
+
+    def _handle_confirm(self, record: RequestRecord) -> None:
+        work = _Work(record, record.received_at)
+        pending = self.store.schedule(f"confirm:{record.id}")
+        original = self.store.get(pending["request"]) if pending else None
+        if pending is None or original is None:
+            self._finish(work, "rejected", reason=f"no confirmation {record.id!r} is pending")
+            return
+        self.store.drop_schedule(f"confirm:{record.id}")
+        if self.clock() > pending["expires"]:
+            self._finish(work, "failed", reason="the confirmation expired; nothing was done")
+            return
+        if not record.payload.get("approve"):
+            self._finish(work, "denied", reason="declined; nothing was done")
+            return
+        calls = original.payload.get("calls", [])
+        plan = [{"tool": c.get("tool"), "args": c.get("args", {})} for c in calls]
+        try:
+            work.calls = [self.catalog.validate(c.get("tool"), c.get("args", {})) for c in calls]
+        except CallError as exc:
+            self._finish(work, "rejected", plan=plan, reason=f"the catalog changed: {exc}")
+            return
+        self._actuate([work])
+
+    # -- ask (planner) -----------------------------------------------------------------------
+
+    def _handle_ask(self, record: RequestRecord) -> None:
+        work = _Work(record, record.received_at)
+        self._finish(
+            work,
+            "unsupported",
+            reason="no local planner is loaded",
+            say="I can't understand requests yet.",
+        )
+
+    # -- policy ------------------------------------------------------------------------------
+
+    def _load_policy_file(self) -> None:
+        path = self.settings.policy.path
+        if self.policies is None:
+            if path is not None:
+                log.error("policy.path is set but policy.trust_root is not: policy ignored")
+            return
+        if path is not None:
+            result = self.policies.load_file(Path(path))
+            if not result.accepted:
+                log.error("policy file %s rejected: %s", path, result.reason)
+        self.gate.update(self.policies.active)
+
+    def _offer_policy(self, payload: bytes) -> None:
+        if not payload:
+            return  # a cleared retained message: keep the policy in force
+        if self.policies is None:
+            status: dict[str, Any] = {
+                "accepted": False,
+                "version": None,
+                "reason": "this gateway has no trust root (policy.trust_root): policies ignored",
+            }
+        else:
+            result = self.policies.offer(payload)
+            self.gate.update(self.policies.active)
+            status = self.policies.status_dict()
+            if not result.accepted:
+                status = {**status, "accepted": False, "reason": result.reason}
+        self.bus.publish(
+            self.topics["policy_status"], json.dumps(status).encode(), qos=1, retain=True
+        )
+        self.bus.publish(self.topics["status"], self.status_payload("online"), qos=1, retain=True)
+
+    # -- catalog -----------------------------------------------------------------------------
+
+    def _sync_state_topics(self) -> None:
+        wanted = self.registry.state_topics()
+        self.bus.subscribe(wanted - self._state_topics)
+        self.bus.unsubscribe(self._state_topics - wanted)
+        self._state_topics = wanted
+
+    def _publish_catalog_when_quiet(self) -> None:
+        if self._catalog_dirty_at is None:
+            if self._catalog_published is None and self.bus.connected.is_set():
+                self._catalog_dirty_at = time.monotonic() - CATALOG_QUIET_S
+            return
+        if time.monotonic() - self._catalog_dirty_at < CATALOG_QUIET_S:
+            return
+        if not self.bus.connected.is_set():
+            return
+        self._catalog_dirty_at = None
+        if self.catalog.version == self._catalog_published:
+            return
+        self.bus.publish(
+            self.topics["tools"], json.dumps(self.catalog.to_json()).encode(), qos=1, retain=True
+        )
+        self._catalog_published = self.catalog.version
+        self.metrics.catalog_entities.set(len(self.catalog))
+        log.info(
+            "tool catalog v%s: %d entities, %d tools",
+            self.catalog.version,
+            len(self.catalog),
+            len(self.catalog.tools),
+            extra={"event": "catalog"},
+        )
+
+    # -- recovery ----------------------------------------------------------------------------
+
+    def _recover(self) -> None:
+        """Answer what was accepted before a restart; never repeat what may have run."""
+        for record in self.store.unanswered():
+            work = _Work(record, record.received_at)
+            if record.status == EXECUTING:
+                self._finish(
+                    work,
+                    "failed",
+                    plan=record.payload.get("calls", []),
+                    results=[{"status": "unknown"} for _ in record.started],
+                    reason="interrupted by a restart while actuating; not repeated, "
+                    "check the devices' state",
+                )
+            else:
+                self._after_start.append(record)
+        self.store.commit()
+
+    def _resume_after_start(self) -> None:
+        """Run requests accepted before a restart, once the catalog is back."""
+        records, self._after_start = self._after_start, []
+        if records:
+            log.info("resuming %d request(s) accepted before the restart", len(records))
+        self._execute([r for r in records if r.kind == "call"])
+        for record in records:
+            if record.kind == "ask":
+                self._handle_ask(record)
+            elif record.kind == "confirm":
+                self._handle_confirm(record)
+        self.store.commit()
+
+
+def _wait(info: Any, deadline: float) -> bool:
+    remaining = deadline - time.monotonic()
+    try:
+        info.wait_for_publish(max(remaining, 0.001))
+    except (RuntimeError, ValueError):
+        return False
+    return bool(info.is_published())
