@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
+import socket
 import ssl
 import threading
 from collections.abc import Callable, Iterable
@@ -45,6 +46,13 @@ class Inbound:
     user: tuple[tuple[str, str], ...] = ()
 
 
+def no_delay(client: mqtt.Client, userdata: Any, sock: Any) -> None:
+    """Send small packets at once: paho leaves Nagle's algorithm on, which with the peer's
+    delayed ACKs adds about 40 ms to every request/reply exchange."""
+    if isinstance(sock, socket.socket) and sock.family in (socket.AF_INET, socket.AF_INET6):
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+
 class Bus:
     """One paho client with our session settings, last will, reconnect and subscriptions."""
 
@@ -65,6 +73,7 @@ class Bus:
         self.connected = threading.Event()
         self.ever_connected = threading.Event()
         self.last_refusal: str | None = None
+        self._stopping = False
         cfg = settings.mqtt
         client = mqtt.Client(
             callback_api_version=mqtt.CallbackAPIVersion.VERSION2,
@@ -85,6 +94,7 @@ class Bus:
         client.on_disconnect = self._handle_disconnect
         client.on_message = self._handle_message
         client.on_connect_fail = self._handle_connect_fail
+        client.on_socket_open = no_delay
         self.client = client
 
     def _set_tls(self, client: mqtt.Client) -> None:
@@ -130,6 +140,7 @@ class Bus:
                 info.wait_for_publish(timeout)
             except (RuntimeError, ValueError):
                 log.warning("offline status not confirmed by the broker before stop")
+        self._stopping = True
         self.client.disconnect()
         self.client.loop_stop()
 
@@ -220,7 +231,7 @@ class Bus:
     ) -> None:
         was_up = self.connected.is_set()
         self.connected.clear()
-        if was_up:
+        if was_up and not self._stopping:
             log.warning(
                 "disconnected from the broker (%s); reconnecting",
                 reason,

@@ -11,7 +11,7 @@ import logging
 import signal
 import sys
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -165,6 +165,82 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return run_demo(port=args.port, script=args.script, state_dir=args.state_dir)
 
 
+# -- policy and audit -------------------------------------------------------------------------
+
+
+def _emit(result: Any) -> int:
+    stream = sys.stdout if result.code == 0 else sys.stderr
+    if result.text:
+        print(result.text, file=stream)
+    return int(result.code)
+
+
+def cmd_policy(args: argparse.Namespace) -> int:
+    from datetime import UTC, datetime
+
+    from edgeward.policies import cli_policy
+
+    if args.action == "keygen":
+        return _emit(cli_policy.keygen(args.prefix))
+    if args.action == "sign":
+        return _emit(cli_policy.sign(args.document, args.key, args.out, args.kind))
+    if args.action == "verify":
+        return _emit(cli_policy.verify(args.envelope, args.root, args.gateway, datetime.now(UTC)))
+    if args.action == "show":
+        return _emit(cli_policy.show(args.document))
+    return _emit(cli_policy.diff(args.old, args.new))
+
+
+def _audit_path(args: argparse.Namespace) -> Path:
+    if args.file is not None:
+        return Path(args.file)
+    return Path(_settings(args).state_dir) / "audit.jsonl"
+
+
+def cmd_audit(args: argparse.Namespace) -> int:
+    from edgeward.policies import cli_policy
+
+    path = _audit_path(args)
+    if args.action == "verify":
+        return _emit(cli_policy.audit_verify(path))
+    return _emit(cli_policy.audit_tail(path, args.n))
+
+
+def _add_policy_parser(sub: Any) -> None:
+    policy = sub.add_parser("policy", help="write, sign and check signed policies")
+    actions = policy.add_subparsers(dest="action", metavar="ACTION", required=True)
+    keygen = actions.add_parser("keygen", help="make an Ed25519 key pair: PREFIX.key (0600), .pub")
+    keygen.add_argument("prefix", type=Path, help="path prefix of the two files")
+    sign = actions.add_parser("sign", help="sign a TOML policy or root (or co-sign an envelope)")
+    sign.add_argument("document", type=Path, help="policy.toml, root.toml or an envelope")
+    sign.add_argument("--key", type=Path, action="append", required=True, help="private key")
+    sign.add_argument("--out", type=Path, required=True, help="where to write the envelope")
+    sign.add_argument("--kind", choices=["policy", "root"], help="default: from the content")
+    verify = actions.add_parser("verify", help="verify an envelope against a trust root")
+    verify.add_argument("envelope", type=Path, help="the signed envelope")
+    verify.add_argument("--root", type=Path, required=True, help="the trust root")
+    verify.add_argument("--gateway", help="also check that it targets this gateway")
+    show = actions.add_parser("show", help="summarise a policy (TOML or envelope)")
+    show.add_argument("document", type=Path)
+    diff = actions.add_parser("diff", help="what changes from one policy to another")
+    diff.add_argument("old", type=Path)
+    diff.add_argument("new", type=Path)
+    policy.set_defaults(func=cmd_policy)
+
+    audit = sub.add_parser("audit", help="check and read the tamper-evident audit log")
+    audit_actions = audit.add_subparsers(dest="action", metavar="ACTION", required=True)
+    for name, text in (
+        ("verify", "detect edited, inserted or deleted records"),
+        ("tail", "recent decisions"),
+    ):
+        action = audit_actions.add_parser(name, help=text)
+        action.add_argument("--config", help="config file (to find state_dir)")
+        action.add_argument("--file", help="the audit log (default: state_dir/audit.jsonl)")
+        if name == "tail":
+            action.add_argument("-n", type=int, default=20, help="how many records")
+    audit.set_defaults(func=cmd_audit)
+
+
 # -- parser -----------------------------------------------------------------------------------
 
 
@@ -227,12 +303,8 @@ def build_parser() -> argparse.ArgumentParser:
     doctor.add_argument("--quick", action="store_true", help="config and broker only (healthcheck)")
     doctor.set_defaults(func=cmd_doctor)
 
-    for register in _EXTRA_COMMANDS:
-        register(sub)
+    _add_policy_parser(sub)
     return parser
-
-
-_EXTRA_COMMANDS: list[Callable[[Any], None]] = []
 
 
 def main(argv: Sequence[str] | None = None) -> int:

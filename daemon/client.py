@@ -16,6 +16,8 @@ from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 from paho.mqtt.reasoncodes import ReasonCode
 
+from edgeward.daemon.bus import no_delay
+
 
 class ClientError(Exception):
     """The broker cannot be reached, or no reply came in time."""
@@ -53,6 +55,7 @@ class GatewayClient:
             client.username_pw_set(username, password)
         if tls_ca:
             client.tls_set(ca_certs=tls_ca)
+        client.on_socket_open = no_delay
         client.on_connect = self._on_connect
         client.on_subscribe = self._on_subscribe
         client.on_message = self._on_message

@@ -3,6 +3,7 @@ the tests, which need to stop, restart and reconfigure theirs."""
 
 from __future__ import annotations
 
+import os
 import shutil
 import socket
 import subprocess
@@ -54,8 +55,12 @@ class LocalBroker:
             "autosave_interval 1\n"
             "max_queued_messages 100000\n"
             "max_inflight_messages 0\n"
+            "set_tcp_nodelay true\n"
             "log_dest none\n"
-            f"{self.extra_config}\n"
+            # As root, mosquitto would switch to its own user and lose access to our private
+            # (0700) work folder; this broker is ours alone, so it keeps our identity.
+            + ("user root\n" if os.geteuid() == 0 else "")
+            + f"{self.extra_config}\n"
         )
         return conf
 

@@ -21,7 +21,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from edgeward.adapters.devices import DeviceRegistry, EntityOverride
+from edgeward.adapters.devices import ActuationError, Command, DeviceRegistry, EntityOverride
 from edgeward.daemon.bus import Bus, Inbound
 from edgeward.daemon.metrics import Metrics
 from edgeward.daemon.requests import RequestError, make_reply, parse_request
@@ -29,9 +29,9 @@ from edgeward.daemon.settings import Settings
 from edgeward.daemon.store import ACCEPTED, ANSWERED, EXECUTING, RequestRecord, Store
 from edgeward.daemon.version import VERSION
 from edgeward.policies.audit import AuditLog
-from edgeward.policies.gate import CallRequest, Decision, Gate, LocalSettings
+from edgeward.policies.gate import CallRequest, Decision, Gate, LocalSettings, audit_event
 from edgeward.policies.trust import PolicyStore
-from edgeward.runtime.catalog import Area, CallError, Catalog, ValidCall
+from edgeward.runtime.catalog import STATE_TOOL, Area, CallError, Catalog, ValidCall
 
 log = logging.getLogger(__name__)
 
@@ -73,7 +73,7 @@ class Service:
         self.audit = AuditLog(settings.state_dir / "audit.jsonl")
         self.registry = DeviceRegistry(
             discovery_prefix=settings.devices.discovery_prefix,
-            z2m_base=settings.devices.zigbee2mqtt_base or None,
+            z2m_base=settings.devices.zigbee2mqtt_base,
             areas=[Area(a.name, a.floor, tuple(a.aliases)) for a in settings.areas],
             overrides=[
                 EntityOverride(e.entity_id, e.name, tuple(e.aliases), e.area)
@@ -199,6 +199,11 @@ class Service:
         self.store.commit()  # durable before any PUBACK
         for message in requests:
             self.bus.ack(message)
+        if not self._ready.is_set():
+            # Right after a (re)start the broker hands over queued requests together with the
+            # retained device configs: run them once the catalog is complete, not against half.
+            self._after_start.extend(fresh)
+            return
         self._execute([r for r in fresh if r.kind == "call"])
         for record in fresh:
             if record.kind == "ask":
@@ -307,18 +312,17 @@ class Service:
                 return False
         now = datetime.fromtimestamp(self.clock(), UTC)
         for valid in work.calls:
-            decision = self.gate.decide(
-                CallRequest(
-                    tool=valid.tool,
-                    entity_id=valid.entity.entity_id,
-                    area=valid.entity.area,
-                    args=valid.args,
-                    source=source,  # type: ignore[arg-type]
-                    client_id=record.client,
-                    at=now,
-                )
+            request = CallRequest(
+                tool=valid.tool,
+                entity_id=valid.entity.entity_id,
+                area=valid.entity.area,
+                args=valid.args,
+                source=source,  # type: ignore[arg-type]
+                client_id=record.client,
+                at=now,
             )
-            self._audit_decision(record, valid, source, decision)
+            decision = self.gate.decide(request)
+            self._audit_decision(record, request, decision)
             if decision.effect == "deny":
                 self._finish(work, "denied", plan=plan, reason=decision.reason)
                 return False
@@ -328,56 +332,72 @@ class Service:
         return True
 
     def _actuate(self, works: list[_Work]) -> None:
-        if not works:
-            return
+        """Publish the commands of every work; answer each with what happened."""
+        ready: list[tuple[_Work, list[list[Command]]]] = []
         for work in works:
+            try:
+                ready.append((work, [self.registry.commands(v) for v in work.calls]))
+            except ActuationError as exc:
+                self._finish(work, "failed", plan=_plan(work), reason=str(exc), route="local")
+        moving = [(w, c) for w, c in ready if any(c)]
+        for work, _ in moving:
             work.record.status = EXECUTING
             work.record.started = list(range(len(work.calls)))
-            self.store.put(work.record)
+            self.store.update(work.record.id, status=EXECUTING, started=work.record.started)
         self.store.commit()  # marked started before anything moves: never twice
-        for work in works:
-            for valid in work.calls:
-                for command in self.registry.commands(valid):
+        self.audit.sync()  # and every decision that let it move is on disk
+        for work, commands in moving:
+            for per_call in commands:
+                for command in per_call:
                     work.infos.append(
                         self.bus.publish(
                             command.topic, command.payload, qos=command.qos, retain=command.retain
                         )
                     )
         deadline = time.monotonic() + PUBACK_WAIT_S
-        for work in works:
+        for work, _ in ready:
             confirmed = all(_wait(info, deadline) for info in work.infos)
-            results = [
-                {
-                    "tool": v.tool,
-                    "entity_id": v.entity.entity_id,
-                    "status": "sent" if confirmed else "queued",
-                }
-                for v in work.calls
-            ]
-            self.audit.append(
-                {
-                    "kind": "actuation",
-                    "request": work.record.id,
-                    "client": work.record.client,
-                    "calls": [v.to_json() for v in work.calls],
-                    "result": "sent" if confirmed else "queued",
-                }
-            )
-            self._finish(
-                work,
-                "done",
-                plan=[v.to_json() for v in work.calls],
-                results=results,
-                route="local",
-            )
+            results = [self._result(v, confirmed) for v in work.calls]
+            if work.infos:
+                self.audit.append(
+                    {
+                        "kind": "actuation",
+                        "request": work.record.id,
+                        "client": work.record.client,
+                        "calls": [v.to_json() for v in work.calls],
+                        "result": "sent" if confirmed else "queued",
+                    },
+                    sync=False,
+                )
+            self._finish(work, "done", plan=_plan(work), results=results, route="local")
         self.store.commit()
+        self.audit.sync()
+
+    def _result(self, valid: ValidCall, confirmed: bool) -> dict[str, Any]:
+        entity_id = valid.entity.entity_id
+        if valid.tool == STATE_TOOL:
+            state = self.registry.state(entity_id)
+            return {
+                "tool": valid.tool,
+                "entity_id": entity_id,
+                "status": "read",
+                "state": state.state if state else None,
+                "attributes": dict(state.attributes) if state else {},
+                "available": state.available if state else False,
+            }
+        # "sent": the broker has the command (QoS 1); "queued": it goes out on reconnect.
+        return {
+            "tool": valid.tool,
+            "entity_id": entity_id,
+            "status": "sent" if confirmed else "queued",
+        }
 
     def _finish(self, work: _Work, status: str, **fields: Any) -> None:
         record = work.record
         latency = (self.clock() - work.started) * 1000
         reply = make_reply(record.id, status, latency_ms=latency, **fields)  # type: ignore[arg-type]
         record.status, record.reply = ANSWERED, reply
-        self.store.put(record)
+        self.store.update(record.id, status=ANSWERED, reply=reply)
         self.metrics.requests.labels(record.kind, status).inc()
         self.metrics.latency.labels(record.kind).observe(latency / 1000)
         correlation = bytes.fromhex(record.correlation) if record.correlation else None
@@ -387,22 +407,9 @@ class Service:
         self.bus.publish(topic, json.dumps(reply).encode(), qos=1, correlation=correlation)
 
     def _audit_decision(
-        self, record: RequestRecord, valid: ValidCall, source: str, decision: Decision
+        self, record: RequestRecord, request: CallRequest, decision: Decision
     ) -> None:
-        self.audit.append(
-            {
-                "kind": "decision",
-                "request": record.id,
-                "source": source,
-                "client": record.client,
-                "tool": valid.tool,
-                "entity_id": valid.entity.entity_id,
-                "effect": decision.effect,
-                "rule": decision.rule_id,
-                "reason": decision.reason,
-                "policy_version": decision.policy_version,
-            }
-        )
+        self.audit.append({**audit_event(request, decision), "request": record.id}, sync=False)
 
     # -- confirmations -----------------------------------------------------------------------
 
@@ -561,7 +568,13 @@ class Service:
         self.store.commit()
 
 
+def _plan(work: _Work) -> list[dict[str, Any]]:
+    return [v.to_json() for v in work.calls]
+
+
 def _wait(info: Any, deadline: float) -> bool:
+    if info.is_published():
+        return True
     remaining = deadline - time.monotonic()
     try:
         info.wait_for_publish(max(remaining, 0.001))

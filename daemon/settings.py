@@ -61,9 +61,7 @@ class MqttSettings(_Section):
 
 class DeviceSettings(_Section):
     discovery_prefix: str = Field("homeassistant", description="Home Assistant discovery prefix")
-    zigbee2mqtt_base: str | None = Field(
-        "zigbee2mqtt", description="Zigbee2MQTT base topic; empty to ignore Zigbee2MQTT"
-    )
+    zigbee2mqtt_base: str = Field("zigbee2mqtt", description="Zigbee2MQTT base topic")
 
 
 class ModelSettings(_Section):

@@ -75,7 +75,7 @@ def test_corrupt_snapshot_is_set_aside_not_overwritten(
     store = Store(tmp_path)
     aside = list(tmp_path.glob("state.json.corrupt-*"))
     assert len(aside) == 1 and aside[0].read_text() == "{not json"
-    assert "unreadable" in caplog.text
+    assert "unusable" in caplog.text
     assert len(store) == 0
 
 
