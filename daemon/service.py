@@ -25,6 +25,7 @@ from edgeward.adapters.devices import ActuationError, Command, DeviceRegistry, E
 from edgeward.daemon.bus import Bus, Inbound
 from edgeward.daemon.metrics import Metrics
 from edgeward.daemon.requests import RequestError, make_reply, parse_request
+from edgeward.daemon.scheduler import Scheduler
 from edgeward.daemon.settings import Settings
 from edgeward.daemon.store import ACCEPTED, ANSWERED, EXECUTING, RequestRecord, Store
 from edgeward.daemon.version import VERSION
@@ -91,7 +92,7 @@ class Service:
             ),
         )
         self.metrics = Metrics()
-        self._queue: queue.Queue[Inbound] = queue.Queue()
+        self._queue: queue.Queue[Inbound | Callable[[], None]] = queue.Queue()
         self._stop = threading.Event()
         self._ready = threading.Event()
         self._catalog_dirty_at: float | None = None
@@ -100,6 +101,8 @@ class Service:
         self._after_start: list[RequestRecord] = []  # accepted before a restart, not yet run
         self.heartbeat = time.monotonic()
         self.bus = Bus(settings, self.topics["status"], self._queue.put, self._connection_changed)
+        self.scheduler = Scheduler(self.store, self._run_job, self._queue.put, settings.timezone)
+        self._trigger_topics: set[str] = set()
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -118,6 +121,8 @@ class Service:
         """Connect, serve until :meth:`stop`, then finish in-flight work and go offline."""
         self._load_policy_file()
         self._recover()
+        self.scheduler.start()
+        self._policy_changed()
         self.bus.subscribe(
             [
                 self.topics["call"],
@@ -145,6 +150,7 @@ class Service:
         # Finish what was already handed to us, then go offline cleanly.
         while batch := self._take_batch(timeout=0.0):
             self._handle_batch(batch)
+        self.scheduler.stop()
         self.bus.stop(self.status_payload("offline"))
         self.store.close()
         self.audit.close()
@@ -171,7 +177,7 @@ class Service:
 
     # -- the worker loop ---------------------------------------------------------------------
 
-    def _take_batch(self, timeout: float) -> list[Inbound]:
+    def _take_batch(self, timeout: float) -> list[Inbound | Callable[[], None]]:
         try:
             first = self._queue.get(timeout=timeout) if timeout else self._queue.get_nowait()
         except queue.Empty:
@@ -184,10 +190,13 @@ class Service:
                 break
         return batch
 
-    def _handle_batch(self, batch: list[Inbound]) -> None:
+    def _handle_batch(self, batch: list[Inbound | Callable[[], None]]) -> None:
         requests: list[Inbound] = []
         fresh: list[RequestRecord] = []
         for message in batch:
+            if not isinstance(message, Inbound):
+                self._guarded(message, None)  # work handed over by the scheduler
+                continue
             kind = self._request_kind(message.topic)
             if kind is None:
                 self._handle_other(message)
@@ -204,12 +213,32 @@ class Service:
             # retained device configs: run them once the catalog is complete, not against half.
             self._after_start.extend(fresh)
             return
-        self._execute([r for r in fresh if r.kind == "call"])
-        for record in fresh:
+        self._run(fresh)
+
+    def _run(self, records: list[RequestRecord]) -> None:
+        calls = [r for r in records if r.kind == "call"]
+        self._guarded(lambda: self._execute(calls), calls)
+        for record in records:
             if record.kind == "ask":
-                self._handle_ask(record)
+                self._guarded(lambda r=record: self._handle_ask(r), [record])
             elif record.kind == "confirm":
-                self._handle_confirm(record)
+                self._guarded(lambda r=record: self._handle_confirm(r), [record])
+        self.store.commit()
+
+    def _guarded(self, action: Callable[[], None], records: list[RequestRecord] | None) -> None:
+        """Run ``action``; a bug in it fails its requests, never the gateway."""
+        try:
+            action()
+        except Exception as exc:
+            log.exception("internal error; the gateway carries on", extra={"event": "bug"})
+            for record in records or []:
+                current = self.store.get(record.id)
+                if current is not None and current.status != ANSWERED:
+                    self._finish(
+                        _Work(current, current.received_at),
+                        "failed",
+                        reason=f"internal error ({type(exc).__name__}); nothing more was done",
+                    )
 
     def _request_kind(self, topic: str) -> str | None:
         for kind in ("call", "ask", "confirm"):
@@ -222,6 +251,7 @@ class Service:
             if message.topic == self.topics["policy"]:
                 self._offer_policy(message.payload)
             else:
+                self._check_triggers(message)
                 change = self.registry.handle(message.topic, message.payload)
                 for problem in change.problems:
                     log.warning("%s", problem, extra={"event": "device_problem"})
@@ -300,8 +330,14 @@ class Service:
                 works.append(work)
         self._actuate(works)
 
-    def _validate_and_gate(self, work: _Work, calls: list[dict[str, Any]], source: str) -> bool:
-        """Validate every call and pass each through the gate; answer and return False if not."""
+    def _validate_and_gate(
+        self, work: _Work, calls: list[dict[str, Any]], source: str, approved: bool = False
+    ) -> bool:
+        """Validate every call and pass each through the gate; answer and return False if not.
+
+        ``approved``: a person confirmed these calls, which satisfies ``confirm`` (the gate is
+        still asked again: the policy may have changed meanwhile, and a deny still stops it).
+        """
         record = work.record
         plan = [{"tool": c.get("tool"), "args": c.get("args", {})} for c in calls]
         for index, call in enumerate(calls):
@@ -326,8 +362,8 @@ class Service:
             if decision.effect == "deny":
                 self._finish(work, "denied", plan=plan, reason=decision.reason)
                 return False
-            if decision.effect == "confirm":
-                self._ask_confirmation(work, plan, decision)
+            if decision.effect == "confirm" and not approved:
+                self._ask_confirmation(work, plan, decision, source)
                 return False
         return True
 
@@ -414,13 +450,19 @@ class Service:
     # -- confirmations -----------------------------------------------------------------------
 
     def _ask_confirmation(
-        self, work: _Work, plan: list[dict[str, Any]], decision: Decision
+        self, work: _Work, plan: list[dict[str, Any]], decision: Decision, source: str
     ) -> None:
         token = secrets.token_urlsafe(12)
         expires = self.clock() + CONFIRM_TTL_S
         self.store.put_schedule(
             f"confirm:{token}",
-            {"kind": "confirmation", "request": work.record.id, "expires": expires},
+            {
+                "kind": "confirmation",
+                "request": work.record.id,
+                "expires": expires,
+                "source": source,
+                "calls": plan,
+            },
         )
         self._finish(
             work,
@@ -437,8 +479,7 @@ class Service:
     def _handle_confirm(self, record: RequestRecord) -> None:
         work = _Work(record, record.received_at)
         pending = self.store.schedule(f"confirm:{record.id}")
-        original = self.store.get(pending["request"]) if pending else None
-        if pending is None or original is None:
+        if pending is None:
             self._finish(work, "rejected", reason=f"no confirmation {record.id!r} is pending")
             return
         self.store.drop_schedule(f"confirm:{record.id}")
@@ -448,14 +489,9 @@ class Service:
         if not record.payload.get("approve"):
             self._finish(work, "denied", reason="declined; nothing was done")
             return
-        calls = original.payload.get("calls", [])
-        plan = [{"tool": c.get("tool"), "args": c.get("args", {})} for c in calls]
-        try:
-            work.calls = [self.catalog.validate(c.get("tool"), c.get("args", {})) for c in calls]
-        except CallError as exc:
-            self._finish(work, "rejected", plan=plan, reason=f"the catalog changed: {exc}")
-            return
-        self._actuate([work])
+        source = pending.get("source", "mqtt_call")
+        if self._validate_and_gate(work, pending["calls"], source, approved=True):
+            self._actuate([work])
 
     # -- ask (planner) -----------------------------------------------------------------------
 
@@ -480,7 +516,6 @@ class Service:
             result = self.policies.load_file(Path(path))
             if not result.accepted:
                 log.error("policy file %s rejected: %s", path, result.reason)
-        self.gate.update(self.policies.active)
 
     def _offer_policy(self, payload: bytes) -> None:
         if not payload:
@@ -493,7 +528,7 @@ class Service:
             }
         else:
             result = self.policies.offer(payload)
-            self.gate.update(self.policies.active)
+            self._policy_changed()
             status = self.policies.status_dict()
             if not result.accepted:
                 status = {**status, "accepted": False, "reason": result.reason}
@@ -501,6 +536,76 @@ class Service:
             self.topics["policy_status"], json.dumps(status).encode(), qos=1, retain=True
         )
         self.bus.publish(self.topics["status"], self.status_payload("online"), qos=1, retain=True)
+
+    def _policy_changed(self) -> None:
+        """Put the policy in force now into the gate, its triggers and its expiry timer."""
+        policy = self.policies.active if self.policies else None
+        self.gate.update(policy)
+        wanted = {t.topic for t in policy.triggers} if policy else set()
+        self.bus.subscribe(wanted - self._trigger_topics)
+        self.bus.unsubscribe(self._trigger_topics - wanted - set(self._state_topics))
+        self._trigger_topics = wanted
+        if policy is not None:
+            self.scheduler.at(policy.expires_at, self._policy_expired, "policy-expiry")
+
+    def _policy_expired(self) -> None:
+        log.warning(
+            "the policy expired: built-in default in force (nothing leaves, local settings apply)",
+            extra={"event": "policy_expired"},
+        )
+        self._policy_changed()
+        if self.policies is not None:
+            status = json.dumps(self.policies.status_dict()).encode()
+            self.bus.publish(self.topics["policy_status"], status, qos=1, retain=True)
+        self.bus.publish(self.topics["status"], self.status_payload("online"), qos=1, retain=True)
+
+    def _check_triggers(self, message: Inbound) -> None:
+        policy = self.gate.policy
+        if policy is None or not policy.triggers:
+            return
+        try:
+            payload: Any = json.loads(message.payload) if message.payload else None
+        except ValueError:
+            payload = message.payload.decode("utf-8", "replace")
+        for trigger in policy.triggers:
+            if trigger.matches(message.topic, payload):
+                log.info("trigger %s fired on %s", trigger.id, message.topic)
+                self._run_job(
+                    {
+                        "job_id": f"trigger-{trigger.id}",
+                        "kind": "call" if trigger.calls else "ask",
+                        "calls": [c.model_dump() for c in trigger.calls or []],
+                        "text": trigger.ask,
+                        "area": trigger.area,
+                        "source": "trigger",
+                    }
+                )
+
+    # -- scheduled and triggered work --------------------------------------------------------
+
+    def _run_job(self, doc: dict[str, Any]) -> None:
+        """Run a scheduled or triggered action through the same gate; its reply is an event on
+        ``edgeward/<gw>/reply/<job id>@<time>``."""
+        run_id = f"{doc['job_id']}@{int(self.clock() * 1000)}"
+        source = doc.get("source", "schedule")
+        payload = {"calls": doc.get("calls", []), "text": doc.get("text"), "area": doc.get("area")}
+        record = RequestRecord(
+            id=run_id,
+            kind=doc.get("kind", "call"),
+            status=ACCEPTED,
+            payload=payload,
+            received_at=self.clock(),
+            reply_topic=f"{self.topics['reply']}/{run_id}",
+            client=source,
+        )
+        self.store.put(record)
+        if record.kind == "ask":
+            self._handle_ask(record)
+            return
+        work = _Work(record, record.received_at)
+        if self._validate_and_gate(work, payload["calls"], source):
+            self._actuate([work])
+        self.store.commit()
 
     # -- catalog -----------------------------------------------------------------------------
 
@@ -559,13 +664,7 @@ class Service:
         records, self._after_start = self._after_start, []
         if records:
             log.info("resuming %d request(s) accepted before the restart", len(records))
-        self._execute([r for r in records if r.kind == "call"])
-        for record in records:
-            if record.kind == "ask":
-                self._handle_ask(record)
-            elif record.kind == "confirm":
-                self._handle_confirm(record)
-        self.store.commit()
+        self._run(records)
 
 
 def _plan(work: _Work) -> list[dict[str, Any]]:
