@@ -255,7 +255,7 @@ class Bus:
         self._on_message(
             Inbound(
                 topic=msg.topic,
-                payload=msg.payload,
+                payload=bytes(msg.payload),
                 qos=msg.qos,
                 mid=msg.mid,
                 retain=bool(msg.retain),

@@ -9,6 +9,7 @@ a request found half-done at start-up is answered ``failed`` for the calls that 
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import queue
@@ -50,6 +51,9 @@ class _Work:
     started: float
     calls: list[ValidCall] = field(default_factory=list)
     infos: list[Any] = field(default_factory=list)
+
+
+_Prepared = tuple[_Work, list[list[Command]]]
 
 
 class Service:
@@ -98,7 +102,10 @@ class Service:
         self._catalog_dirty_at: float | None = None
         self._catalog_published: str | None = None
         self._state_topics: set[str] = set()
-        self._after_start: list[RequestRecord] = []  # accepted before a restart, not yet run
+        self._after_start: list[RequestRecord] = []
+        self._replies: list[
+            tuple[str, dict[str, Any], bytes | None]
+        ] = []  # accepted before a restart, not yet run
         self.heartbeat = time.monotonic()
         self.bus = Bus(settings, self.topics["status"], self._queue.put, self._connection_changed)
         self.scheduler = Scheduler(self.store, self._run_job, self._queue.put, settings.timezone)
@@ -205,7 +212,10 @@ class Service:
             record = self._accept(kind, message)
             if record is not None:
                 fresh.append(record)
-        self.store.commit()  # durable before any PUBACK
+        calls = [r for r in fresh if r.kind == "call"] if self._ready.is_set() else []
+        prepared: list[_Prepared] = []
+        self._guarded(lambda: prepared.extend(self._prepare_calls(calls)), calls)
+        self._commit()  # accepted, gated and marked started: durable before any PUBACK
         for message in requests:
             self.bus.ack(message)
         if not self._ready.is_set():
@@ -213,17 +223,26 @@ class Service:
             # retained device configs: run them once the catalog is complete, not against half.
             self._after_start.extend(fresh)
             return
-        self._run(fresh)
+        self._guarded(lambda: self._send(prepared), calls)
+        self._run([r for r in fresh if r.kind != "call"])
 
     def _run(self, records: list[RequestRecord]) -> None:
         calls = [r for r in records if r.kind == "call"]
         self._guarded(lambda: self._execute(calls), calls)
         for record in records:
             if record.kind == "ask":
-                self._guarded(lambda r=record: self._handle_ask(r), [record])
+                self._guarded(functools.partial(self._handle_ask, record), [record])
             elif record.kind == "confirm":
-                self._guarded(lambda r=record: self._handle_confirm(r), [record])
+                self._guarded(functools.partial(self._handle_confirm, record), [record])
+        self._commit()
+
+    def _commit(self) -> None:
+        """Make every change durable, then send the replies that depend on them."""
         self.store.commit()
+        self.audit.sync()
+        replies, self._replies = self._replies, []
+        for topic, reply, correlation in replies:
+            self.bus.publish(topic, json.dumps(reply).encode(), qos=1, correlation=correlation)
 
     def _guarded(self, action: Callable[[], None], records: list[RequestRecord] | None) -> None:
         """Run ``action``; a bug in it fails its requests, never the gateway."""
@@ -286,7 +305,7 @@ class Service:
                 record = self._new_record(kind, message, rid, {}, started)
                 record.status, record.reply = ANSWERED, reply
                 self.store.put(record)
-            self._publish_reply(topic, reply, message.correlation)
+            self._reply(topic, reply, message.correlation)
             return None
         existing = self.store.get(request.id)
         if existing is not None:
@@ -315,20 +334,21 @@ class Service:
         if record.status == ANSWERED and record.reply is not None:
             log.info("request %s repeated: answered again, not executed", record.id)
             self.metrics.repeats.inc()
-            self._publish_reply(
-                self._reply_topic(message, record.id), record.reply, message.correlation
-            )
+            self._reply(self._reply_topic(message, record.id), record.reply, message.correlation)
         # Not answered yet: it is in progress and will be answered once.
 
     # -- explicit calls ----------------------------------------------------------------------
 
     def _execute(self, records: list[RequestRecord]) -> None:
+        self._actuate_prepared(self._prepare_calls(records))
+
+    def _prepare_calls(self, records: list[RequestRecord]) -> list[_Prepared]:
         works: list[_Work] = []
         for record in records:
             work = _Work(record, record.received_at)
             if self._validate_and_gate(work, record.payload.get("calls", []), "mqtt_call"):
                 works.append(work)
-        self._actuate(works)
+        return self._prepare(works)
 
     def _validate_and_gate(
         self, work: _Work, calls: list[dict[str, Any]], source: str, approved: bool = False
@@ -368,21 +388,31 @@ class Service:
         return True
 
     def _actuate(self, works: list[_Work]) -> None:
-        """Publish the commands of every work; answer each with what happened."""
-        ready: list[tuple[_Work, list[list[Command]]]] = []
+        self._actuate_prepared(self._prepare(works))
+
+    def _actuate_prepared(self, prepared: list[_Prepared]) -> None:
+        self._commit()  # marked started, with the decisions that allowed it, before anything moves
+        self._send(prepared)
+        self._commit()
+
+    def _prepare(self, works: list[_Work]) -> list[_Prepared]:
+        """Build each work's commands and mark it started (durable at the next commit)."""
+        prepared: list[_Prepared] = []
         for work in works:
             try:
-                ready.append((work, [self.registry.commands(v) for v in work.calls]))
+                prepared.append((work, [self.registry.commands(v) for v in work.calls]))
             except ActuationError as exc:
                 self._finish(work, "failed", plan=_plan(work), reason=str(exc), route="local")
-        moving = [(w, c) for w, c in ready if any(c)]
-        for work, _ in moving:
-            work.record.status = EXECUTING
-            work.record.started = list(range(len(work.calls)))
-            self.store.update(work.record.id, status=EXECUTING, started=work.record.started)
-        self.store.commit()  # marked started before anything moves: never twice
-        self.audit.sync()  # and every decision that let it move is on disk
-        for work, commands in moving:
+        for work, commands in prepared:
+            if any(commands):
+                work.record.status = EXECUTING
+                work.record.started = list(range(len(work.calls)))
+                self.store.update(work.record.id, status=EXECUTING, started=work.record.started)
+        return prepared
+
+    def _send(self, prepared: list[_Prepared]) -> None:
+        """Publish the commands (after the commit that marked them started); answer each work."""
+        for work, commands in prepared:
             for per_call in commands:
                 for command in per_call:
                     work.infos.append(
@@ -391,7 +421,7 @@ class Service:
                         )
                     )
         deadline = time.monotonic() + PUBACK_WAIT_S
-        for work, _ in ready:
+        for work, _ in prepared:
             confirmed = all(_wait(info, deadline) for info in work.infos)
             results = [self._result(v, confirmed) for v in work.calls]
             if work.infos:
@@ -406,8 +436,6 @@ class Service:
                     sync=False,
                 )
             self._finish(work, "done", plan=_plan(work), results=results, route="local")
-        self.store.commit()
-        self.audit.sync()
 
     def _result(self, valid: ValidCall, confirmed: bool) -> dict[str, Any]:
         entity_id = valid.entity.entity_id
@@ -437,10 +465,11 @@ class Service:
         self.metrics.requests.labels(record.kind, status).inc()
         self.metrics.latency.labels(record.kind).observe(latency / 1000)
         correlation = bytes.fromhex(record.correlation) if record.correlation else None
-        self._publish_reply(record.reply_topic, reply, correlation)
+        self._reply(record.reply_topic, reply, correlation)
 
-    def _publish_reply(self, topic: str, reply: dict[str, Any], correlation: bytes | None) -> None:
-        self.bus.publish(topic, json.dumps(reply).encode(), qos=1, correlation=correlation)
+    def _reply(self, topic: str, reply: dict[str, Any], correlation: bytes | None) -> None:
+        """Queue a reply; it goes out after the commit that recorded what it says."""
+        self._replies.append((topic, reply, correlation))
 
     def _audit_decision(
         self, record: RequestRecord, request: CallRequest, decision: Decision
@@ -605,7 +634,7 @@ class Service:
         work = _Work(record, record.received_at)
         if self._validate_and_gate(work, payload["calls"], source):
             self._actuate([work])
-        self.store.commit()
+        self._commit()
 
     # -- catalog -----------------------------------------------------------------------------
 
@@ -657,7 +686,7 @@ class Service:
                 )
             else:
                 self._after_start.append(record)
-        self.store.commit()
+        self._commit()  # the replies wait in paho's queue until the broker connection is up
 
     def _resume_after_start(self) -> None:
         """Run requests accepted before a restart, once the catalog is back."""

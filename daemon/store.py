@@ -202,7 +202,7 @@ class Store:
             try:
                 self._journal.write(data)
                 self._journal.flush()
-                os.fsync(self._journal.fileno())
+                os.fdatasync(self._journal.fileno())
             except OSError as exc:
                 # Keep the lines for the next commit and cut any half-written tail, so the
                 # journal never holds a torn line in its middle; nothing accepted is dropped.

@@ -110,7 +110,7 @@ class AuditLog:
             data = b"".join(self._buffer)
             self._buffer.clear()
             os.write(self._fd, data)
-        os.fsync(self._fd)
+            os.fdatasync(self._fd)
 
     def head(self) -> tuple[int, str]:
         """Sequence number and hash of the newest record (0 and zeros when empty)."""

@@ -32,7 +32,9 @@ def config_dict(broker: Mosquitto, state_dir: Path, **extra: Any) -> dict[str, A
         "state_dir": str(state_dir),
         "log_format": "json",
         "mqtt": {"host": broker.host, "port": broker.port, "reconnect_max_s": 1.0},
-        "areas": [{"name": a.name, "floor": a.floor, "aliases": list(a.aliases)} for a in DEMO_AREAS],
+        "areas": [
+            {"name": a.name, "floor": a.floor, "aliases": list(a.aliases)} for a in DEMO_AREAS
+        ],
     }
     for key, value in extra.items():
         if isinstance(value, dict) and isinstance(config.get(key), dict):
@@ -132,7 +134,14 @@ class DaemonProcess:
         env = {k: v for k, v in os.environ.items() if not k.startswith("EDGEWARD_")}
         with open(self.log_path, "ab") as log:
             self.proc = subprocess.Popen(
-                [sys.executable, "-m", "edgeward.daemon.cli", "run", "--config", str(self.config_path)],
+                [
+                    sys.executable,
+                    "-m",
+                    "edgeward.daemon.cli",
+                    "run",
+                    "--config",
+                    str(self.config_path),
+                ],
                 stdout=log,
                 stderr=log,
                 env=env,

@@ -130,7 +130,6 @@ def test_sigkill_while_calls_are_in_flight_loses_none_and_repeats_none(
             assert daemon.terminate() == 0, daemon.log()
         received = Counter(home.received)
     assert killed_at < len(work), "the kill came too late to test anything"
-    statuses = Counter(r["status"] for r in collector.replies.values())
     odd = [r for r in collector.replies.values() if r["status"] not in {"done", "failed"}]
     assert not odd, odd[:3]
     for request_id, _ in work:
@@ -188,7 +187,9 @@ def test_refused_connection_is_logged_and_retried(tmp_path: Path) -> None:
     )
     secured.start()
     try:
-        config = config_dict(secured, tmp_path / "state", mqtt={"username": "nobody", "password": "wrong"})
+        config = config_dict(
+            secured, tmp_path / "state", mqtt={"username": "nobody", "password": "wrong"}
+        )
         daemon = DaemonProcess(config, tmp_path)
         daemon.start()
         wait_for(lambda: "refused the connection" in daemon.log(), 15, "the refusal log line")
@@ -209,6 +210,8 @@ def test_corrupt_state_file_at_start_is_set_aside(broker: Mosquitto, tmp_path: P
     assert "is unusable" in daemon.log()
     assert list(state.glob("state.json.corrupt-*"))
     with simulated_home(broker), client_for(broker) as client:
-        reply = client.call("x1", [{"tool": "scene.turn_on", "args": {"entity_id": "scene.movie_night"}}])
+        reply = client.call(
+            "x1", [{"tool": "scene.turn_on", "args": {"entity_id": "scene.movie_night"}}]
+        )
     assert reply["status"] == "done"
     assert daemon.terminate() == 0

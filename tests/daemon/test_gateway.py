@@ -24,7 +24,10 @@ LIGHT = "light.kitchen_ceiling_light"
 
 @pytest.fixture
 def gateway(broker: Mosquitto, tmp_path: Path):
-    with simulated_home(broker) as home, running_service(settings_for(broker, tmp_path / "state")) as service:
+    with (
+        simulated_home(broker) as home,
+        running_service(settings_for(broker, tmp_path / "state")) as service,
+    ):
         with client_for(broker) as client:
             yield service, home, client
 
@@ -55,7 +58,9 @@ def test_catalog_is_published_with_devices_areas_and_ranges(broker: Mosquitto, g
 
 def test_explicit_call_moves_the_device_and_replies_done(gateway) -> None:
     service, home, client = gateway
-    reply = client.call("c1", [{"tool": "light.turn_on", "args": {"entity_id": LIGHT, "brightness_pct": 40}}])
+    reply = client.call(
+        "c1", [{"tool": "light.turn_on", "args": {"entity_id": LIGHT, "brightness_pct": 40}}]
+    )
     assert reply["status"] == "done", reply
     assert reply["results"][0]["status"] == "sent"
     assert reply["route"] == "local"
@@ -73,6 +78,10 @@ def test_repeated_id_is_answered_again_and_never_actuated_twice(gateway) -> None
     assert len(commands) == 1, commands
 
 
+def _one(request_id: str, tool: str, **args: object) -> bytes:
+    return json.dumps({"id": request_id, "calls": [{"tool": tool, "args": args}]}).encode()
+
+
 @pytest.mark.parametrize(
     ("payload", "reason"),
     [
@@ -83,12 +92,21 @@ def test_repeated_id_is_answered_again_and_never_actuated_twice(gateway) -> None
         (b'{"id": "a/b", "calls": []}', "id must be a string"),
         (b'{"id": "x1", "calls": "light.turn_on"}', "calls must be a non-empty list"),
         (b'{"id": "x2", "calls": [{"tool": 3}]}', "calls[0].tool must be a string"),
-        (b'{"id": "x3", "calls": [{"tool": "light.explode", "args": {"entity_id": "light.kitchen_ceiling_light"}}]}', "unknown tool 'light.explode'"),
-        (b'{"id": "x4", "calls": [{"tool": "light.turn_on", "args": {"entity_id": "light.nope"}}]}', "unknown entity 'light.nope'"),
-        (b'{"id": "x5", "calls": [{"tool": "light.turn_on", "args": {"entity_id": "light.kitchen_ceiling_light", "brightness_pct": "high"}}]}', "brightness_pct must be an integer"),
-        (b'{"id": "x6", "calls": [{"tool": "light.turn_on", "args": {"entity_id": "light.kitchen_ceiling_light", "brightness_pct": 150}}]}', "out of range 0..100"),
-        (b'{"id": "x7", "calls": [{"tool": "lock.lock", "args": {"entity_id": "light.kitchen_ceiling_light"}}]}', "does not support lock.lock"),
-        (b'{"id": "x8", "calls": [{"tool": "light.turn_on"}], "extra": 1}', "unknown field(s): extra"),
+        (_one("x3", "light.explode", entity_id=LIGHT), "unknown tool 'light.explode'"),
+        (_one("x4", "light.turn_on", entity_id="light.nope"), "unknown entity 'light.nope'"),
+        (
+            _one("x5", "light.turn_on", entity_id=LIGHT, brightness_pct="high"),
+            "brightness_pct must be an integer",
+        ),
+        (
+            _one("x6", "light.turn_on", entity_id=LIGHT, brightness_pct=150),
+            "out of range 0..100",
+        ),
+        (_one("x7", "lock.lock", entity_id=LIGHT), "does not support lock.lock"),
+        (
+            b'{"id": "x8", "calls": [{"tool": "light.turn_on"}], "extra": 1}',
+            "unknown field(s): extra",
+        ),
         (b"\xff\xfe", "not UTF-8"),
     ],
 )
@@ -106,7 +124,9 @@ def test_bad_input_is_rejected_with_a_reason(gateway, payload: bytes, reason: st
 def test_oversized_payload_is_rejected(broker: Mosquitto, tmp_path: Path) -> None:
     settings = settings_for(broker, tmp_path / "state", max_payload_bytes=1024)
     with simulated_home(broker), running_service(settings), client_for(broker) as client:
-        reply = client.send("call", json.dumps({"id": "big", "calls": [{"tool": "x" * 2000}]}).encode())
+        reply = client.send(
+            "call", json.dumps({"id": "big", "calls": [{"tool": "x" * 2000}]}).encode()
+        )
     assert reply["status"] == "rejected"
     assert "over the limit of 1024" in reply["reason"]
 
@@ -116,7 +136,9 @@ def test_reply_without_response_topic_goes_to_reply_id(broker: Mosquitto, gatewa
     try:
         recorder.client.publish(
             f"edgeward/{GW}/call",
-            json.dumps({"id": "plain", "calls": [{"tool": "state.get", "args": {"entity_id": LIGHT}}]}),
+            json.dumps(
+                {"id": "plain", "calls": [{"tool": "state.get", "args": {"entity_id": LIGHT}}]}
+            ),
             qos=1,
         )
         reply = wait_for(lambda: recorder.last_json(f"edgeward/{GW}/reply/plain"), what="reply")
@@ -133,7 +155,9 @@ def test_invalid_discovery_config_is_logged_and_ignored(
     recorder = Recorder(broker)
     try:
         with caplog.at_level(logging.WARNING):
-            recorder.client.publish("homeassistant/light/bad/config", b'{"name": 5, "cmd_t": []}', qos=1)
+            recorder.client.publish(
+                "homeassistant/light/bad/config", b'{"name": 5, "cmd_t": []}', qos=1
+            )
             recorder.client.publish("homeassistant/switch/junk/config", b"not json", qos=1)
             wait_for(lambda: "homeassistant/switch/junk/config" in caplog.text, what="log line")
     finally:
@@ -145,15 +169,28 @@ def test_invalid_discovery_config_is_logged_and_ignored(
 def test_device_removal_updates_the_catalog(broker: Mosquitto, gateway) -> None:
     service, home, client = gateway
     before = set(service.catalog.entities)
-    home.remove("Office desk plug") if "Office desk plug" in home.device_names else home.remove(home.device_names[0])
+    home.remove("Office desk plug") if "Office desk plug" in home.device_names else home.remove(
+        home.device_names[0]
+    )
     wait_for(lambda: set(service.catalog.entities) < before, what="catalog shrink")
 
 
 def test_state_is_tracked_and_read_with_state_get(gateway) -> None:
     service, home, client = gateway
-    client.call("open-blinds", [{"tool": "cover.set_position", "args": {"entity_id": "cover.blinds", "position": 30}}])
-    wait_for(lambda: (s := service.registry.state("cover.blinds")) and s.attributes.get("current_position") == 30, what="position")
-    reply = client.call("read-blinds", [{"tool": "state.get", "args": {"entity_id": "cover.blinds"}}])
+    client.call(
+        "open-blinds",
+        [{"tool": "cover.set_position", "args": {"entity_id": "cover.blinds", "position": 30}}],
+    )
+    wait_for(
+        lambda: (
+            (s := service.registry.state("cover.blinds"))
+            and s.attributes.get("current_position") == 30
+        ),
+        what="position",
+    )
+    reply = client.call(
+        "read-blinds", [{"tool": "state.get", "args": {"entity_id": "cover.blinds"}}]
+    )
     assert reply["results"][0]["attributes"]["current_position"] == 30
 
 
@@ -161,7 +198,14 @@ def test_clean_stop_publishes_offline(broker: Mosquitto, tmp_path: Path) -> None
     recorder = Recorder(broker, f"edgeward/{GW}/status")
     try:
         with running_service(settings_for(broker, tmp_path / "state")):
-            wait_for(lambda: (s := recorder.last_json(f"edgeward/{GW}/status")) and s["state"] == "online")
-        wait_for(lambda: recorder.last_json(f"edgeward/{GW}/status")["state"] == "offline", what="offline")
+            wait_for(
+                lambda: (
+                    (s := recorder.last_json(f"edgeward/{GW}/status")) and s["state"] == "online"
+                )
+            )
+        wait_for(
+            lambda: recorder.last_json(f"edgeward/{GW}/status")["state"] == "offline",
+            what="offline",
+        )
     finally:
         recorder.close()

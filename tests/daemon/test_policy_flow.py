@@ -85,15 +85,19 @@ def test_policy_file_at_start_governs_every_call(broker: Mosquitto, tmp_path: Pa
     root, policy = signed
     policy_file = tmp_path / "policy.json"
     policy_file.write_bytes(policy(3))
-    with simulated_home(broker) as home, running_service(
-        _settings(broker, tmp_path, root, policy_file)
-    ) as service, client_for(broker) as client:
+    with (
+        simulated_home(broker) as home,
+        running_service(_settings(broker, tmp_path, root, policy_file)) as service,
+        client_for(broker) as client,
+    ):
         assert service.gate.policy is not None and service.gate.policy.version == 3
         assert _call(client, "a", "light.turn_on", entity_id=LIGHT)["status"] == "done"
         denied = _call(client, "b", "switch.turn_on", entity_id="switch.office_desk_plug")
         assert denied["status"] == "denied"
         assert "default is deny" in denied["reason"]
-        hot = _call(client, "c", "climate.set_temperature", entity_id="climate.thermostat", temperature=28)
+        hot = _call(
+            client, "c", "climate.set_temperature", entity_id="climate.thermostat", temperature=28
+        )
         assert hot["status"] == "denied" and "thermostat" in hot["reason"]
         assert not any("plug" in t for t, _ in home.received)
 
@@ -102,9 +106,11 @@ def test_confirm_rule_waits_for_approval(broker: Mosquitto, tmp_path: Path, sign
     root, policy = signed
     policy_file = tmp_path / "policy.json"
     policy_file.write_bytes(policy(3))
-    with simulated_home(broker) as home, running_service(
-        _settings(broker, tmp_path, root, policy_file)
-    ), client_for(broker) as client:
+    with (
+        simulated_home(broker) as home,
+        running_service(_settings(broker, tmp_path, root, policy_file)),
+        client_for(broker) as client,
+    ):
         asked = _call(client, "lock-1", "lock.unlock", entity_id=LOCK)
         assert asked["status"] == "needs_confirmation"
         assert not any("front_door" in t for t, _ in home.received)
@@ -127,9 +133,11 @@ def test_expired_confirmation_does_nothing(
     root, policy = signed
     policy_file = tmp_path / "policy.json"
     policy_file.write_bytes(policy(3))
-    with simulated_home(broker) as home, running_service(
-        _settings(broker, tmp_path, root, policy_file)
-    ), client_for(broker) as client:
+    with (
+        simulated_home(broker) as home,
+        running_service(_settings(broker, tmp_path, root, policy_file)),
+        client_for(broker) as client,
+    ):
         asked = _call(client, "lock-3", "lock.unlock", entity_id=LOCK)
         time.sleep(0.4)
         late = client.confirm(asked["confirmation"]["id"], True)
@@ -150,12 +158,19 @@ def test_policy_over_mqtt_accepted_and_bad_ones_rejected_with_reason(
             wait_for(lambda: (s := recorder.last_json(status_topic)) and s["version"] == 4)
             tampered = json.loads(policy(5))
             tampered["payload"] = tampered["payload"][:-4] + "AAAA"
-            recorder.client.publish(f"edgeward/{GW}/policy", json.dumps(tampered), qos=1, retain=True)
-            wait_for(lambda: recorder.last_json(status_topic)["accepted"] is False, what="rejection")
+            recorder.client.publish(
+                f"edgeward/{GW}/policy", json.dumps(tampered), qos=1, retain=True
+            )
+            wait_for(
+                lambda: recorder.last_json(status_topic)["accepted"] is False, what="rejection"
+            )
             status = recorder.last_json(status_topic)
             assert status["version"] == 4 and status["reason"]
             recorder.client.publish(f"edgeward/{GW}/policy", policy(2), qos=1, retain=True)
-            wait_for(lambda: "older" in recorder.last_json(status_topic).get("reason", ""), what="rollback")
+            wait_for(
+                lambda: "older" in recorder.last_json(status_topic).get("reason", ""),
+                what="rollback",
+            )
             assert service.gate.policy.version == 4
             recorder.client.publish(f"edgeward/{GW}/policy", b"", qos=1, retain=True)
         # a restart keeps v4 (persisted) and refuses the older one that is still retained... none here
@@ -195,8 +210,9 @@ def test_trigger_runs_calls_through_the_gate(broker: Mosquitto, tmp_path: Path, 
     policy_file.write_bytes(policy(3, triggers=[trigger, forbidden]))
     recorder = Recorder(broker)
     try:
-        with simulated_home(broker) as home, running_service(
-            _settings(broker, tmp_path, root, policy_file)
+        with (
+            simulated_home(broker) as home,
+            running_service(_settings(broker, tmp_path, root, policy_file)),
         ):
             recorder.client.publish("sensors/hall/motion", json.dumps({"occupancy": False}), qos=1)
             time.sleep(0.5)
@@ -215,9 +231,11 @@ def test_every_actuation_follows_a_recorded_gate_decision(
     root, policy = signed
     policy_file = tmp_path / "policy.json"
     policy_file.write_bytes(policy(3))
-    with simulated_home(broker), running_service(
-        _settings(broker, tmp_path, root, policy_file)
-    ), client_for(broker) as client:
+    with (
+        simulated_home(broker),
+        running_service(_settings(broker, tmp_path, root, policy_file)),
+        client_for(broker) as client,
+    ):
         _call(client, "p1", "light.turn_on", entity_id=LIGHT)
         _call(client, "p2", "switch.turn_on", entity_id="switch.office_desk_plug")
         asked = _call(client, "p3", "lock.lock", entity_id=LOCK)
@@ -233,5 +251,7 @@ def test_every_actuation_follows_a_recorded_gate_decision(
             ids = {event["request"]} | {
                 rid for rid, effects in decided.items() if "confirm" in effects
             }
-            assert any("allow" in decided.get(r, set()) or "confirm" in decided.get(r, set()) for r in ids)
+            assert any(
+                "allow" in decided.get(r, set()) or "confirm" in decided.get(r, set()) for r in ids
+            )
     assert decided["p2"] == {"deny"}

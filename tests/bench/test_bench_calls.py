@@ -1,0 +1,167 @@
+"""Explicit calls through the whole gateway, next to a bare paho client echoing on the same broker.
+
+Run: .venv/bin/pytest tests/bench/test_bench_calls.py -m bench -s
+
+- throughput: N calls published at once (QoS 1); calls/s until the last reply arrived. The
+  baseline echo republishes each message (QoS 1) from one topic to another.
+- latency: one call at a time, from publishing the call to the actuator's command arriving on the
+  device's command topic; the baseline from publishing to the echo arriving.
+
+The gateway runs as `edgeward run` in its own process, like in production; so does the echo.
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import paho.mqtt.client as mqtt
+import pytest
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
+
+from edgeward.daemon.bus import no_delay
+from tests.daemon.harness import GW, DaemonProcess, config_dict, simulated_home
+from tests.mosquitto import Mosquitto
+
+pytestmark = pytest.mark.bench
+
+ENTITY = "light.living_room_lamp"
+N_THROUGHPUT = 3000
+N_LATENCY = 400
+
+ECHO = """
+import sys, paho.mqtt.client as mqtt, socket
+c = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTProtocolVersion.MQTTv5)
+c.max_inflight_messages_set(1000)
+c.on_socket_open = lambda cl, u, s: s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+c.on_connect = lambda cl, u, f, r, p: cl.subscribe("bench/in", qos=1)
+c.on_message = lambda cl, u, m: cl.publish("bench/out", m.payload, qos=1)
+c.connect("127.0.0.1", int(sys.argv[1]))
+c.loop_forever()
+"""
+
+
+class Load:
+    """The load generator: publishes, and timestamps what comes back on the watched topics."""
+
+    def __init__(self, broker: Mosquitto, watch: list[str]) -> None:
+        self.arrivals: dict[str, list[tuple[float, bytes]]] = {t: [] for t in watch}
+        self.event = threading.Event()
+        self.client = mqtt.Client(
+            mqtt.CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTProtocolVersion.MQTTv5
+        )
+        self.client.max_inflight_messages_set(1000)
+        self.client.on_socket_open = no_delay
+        self.client.on_message = self._on_message
+        self.client.connect(broker.host, broker.port)
+        self.client.loop_start()
+        for topic in watch:
+            self.client.subscribe(topic, qos=1)
+        time.sleep(0.5)
+
+    def _on_message(self, client: Any, userdata: Any, msg: mqtt.MQTTMessage) -> None:
+        self.arrivals[msg.topic].append((time.perf_counter(), msg.payload))
+        self.event.set()
+
+    def count(self, topic: str) -> int:
+        return len(self.arrivals[topic])
+
+    def close(self) -> None:
+        self.client.disconnect()
+        self.client.loop_stop()
+
+
+def _throughput(load: Load, publish: Any, out_topic: str, n: int) -> float:
+    start = time.perf_counter()
+    for i in range(n):
+        publish(i)
+    deadline = time.monotonic() + 120
+    while load.count(out_topic) < n and time.monotonic() < deadline:
+        time.sleep(0.005)
+    assert load.count(out_topic) >= n, f"only {load.count(out_topic)} of {n} arrived"
+    return n / (load.arrivals[out_topic][n - 1][0] - start)
+
+
+def _latencies(load: Load, publish: Any, out_topic: str, n: int, offset: int) -> list[float]:
+    samples = []
+    for i in range(n):
+        before = load.count(out_topic)
+        load.event.clear()
+        start = time.perf_counter()
+        publish(offset + i)
+        deadline = time.monotonic() + 10
+        while load.count(out_topic) == before:
+            assert time.monotonic() < deadline, f"nothing arrived on {out_topic}"
+            load.event.wait(1)
+            load.event.clear()
+        samples.append((load.arrivals[out_topic][before][0] - start) * 1000)
+    return samples
+
+
+def _pct(samples: list[float], q: float) -> float:
+    return statistics.quantiles(samples, n=100)[int(q) - 1]
+
+
+def test_bench_calls(broker: Mosquitto, tmp_path: Path) -> None:
+    echo = subprocess.Popen([sys.executable, "-c", ECHO, str(broker.port)])
+    with simulated_home(broker):
+        daemon = DaemonProcess(
+            config_dict(broker, tmp_path / "state", log_level="WARNING"), tmp_path
+        )
+        daemon.config_path.write_text(daemon.config_path.read_text())
+        daemon.start()
+        time.sleep(3.0)  # ready is logged at INFO; WARNING keeps the bench quiet
+        command_topic = "sim/living_room/lamp/set"  # a JSON-schema light: one message per call
+        reply_topic = f"edgeward/{GW}/bench-replies"
+        load = Load(broker, ["bench/out", reply_topic, command_topic])
+        props = Properties(PacketTypes.PUBLISH)
+        props.ResponseTopic = reply_topic
+
+        def call(i: int) -> None:
+            body = {
+                "id": f"bench-{i}",
+                "calls": [
+                    {
+                        "tool": "light.turn_on",
+                        "args": {"entity_id": ENTITY, "brightness_pct": i % 100 + 1},
+                    }
+                ],
+            }
+            load.client.publish(f"edgeward/{GW}/call", json.dumps(body), qos=1, properties=props)
+
+        def bare(i: int) -> None:
+            body = {
+                "id": f"bench-{i}",
+                "calls": [{"tool": "light.turn_on", "args": {"entity_id": ENTITY}}],
+            }
+            load.client.publish("bench/in", json.dumps(body), qos=1)
+
+        try:
+            # warm up both paths
+            _latencies(load, call, command_topic, 20, 10_000_000)
+            _latencies(load, bare, "bench/out", 20, 10_000_000)
+            base_rate = _throughput(load, bare, "bench/out", N_THROUGHPUT)
+            rate = _throughput(load, call, reply_topic, N_THROUGHPUT)
+            base_lat = _latencies(load, bare, "bench/out", N_LATENCY, 20_000_000)
+            lat = _latencies(load, call, command_topic, N_LATENCY, 20_000_000)
+        finally:
+            load.close()
+            daemon.terminate()
+            echo.terminate()
+    rows = [
+        ("calls/s (validate, gate, store, actuate, reply)", rate, base_rate),
+        ("latency p50 ms, call -> actuator command", _pct(lat, 50), _pct(base_lat, 50)),
+        ("latency p95 ms", _pct(lat, 95), _pct(base_lat, 95)),
+        ("latency p99 ms", _pct(lat, 99), _pct(base_lat, 99)),
+    ]
+    print("\n| measure | edgeward | bare paho echo | ratio |\n|---|---|---|---|")
+    for name, ours, theirs in rows:
+        print(f"| {name} | {ours:.1f} | {theirs:.1f} | {ours / theirs:.2f} |")
+    assert rate > 0 and base_rate > 0
