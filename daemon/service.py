@@ -25,6 +25,7 @@ from typing import Any
 from edgeward.adapters.devices import ActuationError, Command, DeviceRegistry, EntityOverride
 from edgeward.daemon.bus import Bus, Inbound
 from edgeward.daemon.metrics import Metrics
+from edgeward.daemon.planning import PlannerThread, PlannerUnavailable, load_planner
 from edgeward.daemon.requests import RequestError, make_reply, parse_request
 from edgeward.daemon.scheduler import Scheduler
 from edgeward.daemon.settings import Settings
@@ -34,6 +35,9 @@ from edgeward.policies.audit import AuditLog
 from edgeward.policies.gate import CallRequest, Decision, Gate, LocalSettings, audit_event
 from edgeward.policies.trust import PolicyStore
 from edgeward.runtime.catalog import STATE_TOOL, Area, CallError, Catalog, ValidCall
+from edgeward.runtime.plan import Plan
+from edgeward.runtime.plan_rules import RELATIVE_STEPS
+from edgeward.runtime.planner import describe_state
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +58,13 @@ class _Work:
 
 
 _Prepared = tuple[_Work, list[list[Command]]]
+_RELATIVE = tuple(RELATIVE_STEPS)
+_NOT_SURE = {
+    "en": "Sorry, I'm not sure what you mean.",
+    "fr": "Désolé, je ne suis pas sûr de comprendre.",
+    "es": "Lo siento, no estoy seguro de entenderte.",
+    "de": "Entschuldigung, das habe ich nicht sicher verstanden.",
+}
 
 
 class Service:
@@ -96,6 +107,13 @@ class Service:
             ),
         )
         self.metrics = Metrics()
+        self.planner: PlannerThread | None = None
+        self.planner_problem = ""
+        try:
+            self.planner = PlannerThread(load_planner(settings.model))
+        except PlannerUnavailable as exc:
+            self.planner_problem = str(exc)
+            log.error("no local planner: %s; ask requests get 'unsupported'", exc)
         self._queue: queue.Queue[Inbound | Callable[[], None]] = queue.Queue()
         self._stop = threading.Event()
         self._ready = threading.Event()
@@ -119,7 +137,7 @@ class Service:
             {
                 "state": state,
                 "version": VERSION,
-                "model": None,
+                "model": self.planner.name if self.planner else None,
                 "policy_version": policy_version,
             }
         ).encode()
@@ -158,6 +176,8 @@ class Service:
         while batch := self._take_batch(timeout=0.0):
             self._handle_batch(batch)
         self.scheduler.stop()
+        if self.planner is not None:
+            self.planner.stop()
         self.bus.stop(self.status_payload("offline"))
         self.store.close()
         self.audit.close()
@@ -525,13 +545,131 @@ class Service:
     # -- ask (planner) -----------------------------------------------------------------------
 
     def _handle_ask(self, record: RequestRecord) -> None:
-        work = _Work(record, record.received_at)
-        self._finish(
-            work,
-            "unsupported",
-            reason="no local planner is loaded",
-            say="I can't understand requests yet.",
+        """Hand the request to the planner thread; the plan comes back to this worker."""
+        if self.planner is None:
+            self._finish(
+                _Work(record, record.received_at),
+                "unsupported",
+                reason=f"no local planner: {self.planner_problem}",
+                say="I can't understand requests right now.",
+            )
+            return
+        body = record.payload
+        catalog, states = self.catalog, self._states()
+        self.planner.submit(
+            catalog,
+            body,
+            states,
+            lambda plan: self._queue.put(functools.partial(self._answer_plan, record, plan)),
         )
+
+    def _states(self) -> dict[str, dict[str, Any]]:
+        """Current values the planner needs for relative requests ("a bit warmer")."""
+        out: dict[str, dict[str, Any]] = {}
+        for entity_id in self.catalog.entities:
+            state = self.registry.state(entity_id)
+            if state is None:
+                continue
+            attrs = state.attributes
+            values = {k: attrs[k] for k in _RELATIVE if k in attrs}
+            if "current_position" in attrs:
+                values["position"] = attrs["current_position"]
+            if values:
+                out[entity_id] = values
+        return out
+
+    def _answer_plan(self, record: RequestRecord, plan: Plan | BaseException) -> None:
+        work = _Work(record, record.received_at)
+        if isinstance(plan, BaseException):
+            log.error("the planner failed on request %s: %r", record.id, plan)
+            self._finish(work, "failed", reason=f"the planner failed: {type(plan).__name__}")
+            self._commit()
+            return
+        extra: dict[str, Any] = {"confidence": round(plan.confidence, 3), "say": plan.say}
+        planned = [c.to_json() for c in plan.calls]
+        if plan.kind in ("ambiguous", "unsupported"):
+            status = plan.kind
+            reason = plan.reason or (
+                "the request could mean several devices: " + ", ".join(plan.candidates)
+                if plan.kind == "ambiguous"
+                else None
+            )
+            self._finish(work, status, plan=planned, route="local", reason=reason, **extra)
+            self._commit()
+            return
+        if plan.confidence < self.settings.model.min_confidence:
+            self._finish(
+                work,
+                "unsupported",
+                plan=planned,
+                route="local",
+                reason=f"the local plan's confidence {plan.confidence:.2f} is below "
+                f"model.min_confidence {self.settings.model.min_confidence}: not acted on",
+                **{**extra, "say": _NOT_SURE.get(plan.language, _NOT_SURE["en"])},
+            )
+            self._commit()
+            return
+        now = [{"tool": c.tool, "args": c.args} for c in plan.calls if c.when is None]
+        later = [c for c in plan.calls if c.when is not None]
+        if not self._validate_and_gate(work, [c.to_json() for c in plan.calls], "ask_local"):
+            self._commit()
+            return
+        jobs = []
+        for call in later:
+            assert call.when is not None
+            jobs.append(
+                self.scheduler.add(
+                    {
+                        "kind": "call",
+                        "calls": [{"tool": call.tool, "args": call.args}],
+                        "when": call.when.to_json(),
+                        "source": "schedule",
+                        "request": record.id,
+                    }
+                )
+            )
+        work.calls = [self.catalog.validate(c["tool"], c["args"]) for c in now]
+        prepared = self._prepare([work])
+        self._commit()
+        self._send_plan(prepared, work, planned, jobs, extra, plan.language)
+        self._commit()
+
+    def _send_plan(
+        self,
+        prepared: list[_Prepared],
+        work: _Work,
+        planned: list[dict[str, Any]],
+        jobs: list[str],
+        extra: dict[str, Any],
+        language: str,
+    ) -> None:
+        """Publish a planned request's commands and answer it with its whole plan."""
+        if work.record.status == ANSWERED:
+            return  # already answered while preparing (a device went away)
+        for _, commands in prepared:
+            for per_call in commands:
+                for command in per_call:
+                    work.infos.append(
+                        self.bus.publish(
+                            command.topic, command.payload, qos=1, retain=command.retain
+                        )
+                    )
+        deadline = time.monotonic() + PUBACK_WAIT_S
+        confirmed = all(_wait(info, deadline) for info in work.infos)
+        results = [self._result(v, confirmed) for v in work.calls]
+        results += [{"status": "scheduled", "job_id": job} for job in jobs]
+        if work.calls and all(v.tool == STATE_TOOL for v in work.calls):
+            extra = {**extra, "say": self._describe(work.calls, language) or extra.get("say")}
+        self._finish(work, "done", plan=planned, results=results, route="local", **extra)
+
+    def _describe(self, calls: list[ValidCall], language: str) -> str:
+        """The spoken answer to a state question, from tracked state."""
+        parts = []
+        for valid in calls:
+            state = self.registry.state(valid.entity.entity_id)
+            if state is not None and state.state is not None:
+                parts.append(describe_state(valid.entity, state.state, state.attributes, language))
+        return " ".join(parts)
 
     # -- policy ------------------------------------------------------------------------------
 

@@ -71,6 +71,13 @@ class ModelSettings(_Section):
     backend: Literal["auto", "onnx", "openvino"] = Field("auto", description="model runtime")
     device: str = Field("CPU", description="OpenVINO device: CPU, GPU or NPU")
     threads: int | None = Field(None, ge=1, le=256, description="inference threads (default: all)")
+    min_confidence: float = Field(
+        0.5,
+        ge=0,
+        le=1,
+        description="plans less certain than this (0 to 1) never act: escalated if the policy "
+        "allows, else refused",
+    )
 
 
 class PolicySettings(_Section):
@@ -89,9 +96,6 @@ class UpstreamSettings(_Section):
     timeout_s: float = Field(20.0, gt=0, description="upstream request timeout")
     max_retries: int = Field(2, ge=0, le=10, description="retries on timeouts, 429 and 5xx")
     ca_bundle: Path | None = Field(None, description="CA bundle for the upstream's TLS")
-    confidence_threshold: float = Field(
-        0.5, ge=0, le=1, description="local plans below this confidence are escalated"
-    )
     outbox_max_bytes: int = Field(8 * 1024 * 1024, ge=1024, description="outbox size cap")
     outbox_max_age_s: int = Field(24 * 3600, ge=60, description="outbox entries expire after")
 
