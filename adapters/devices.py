@@ -139,6 +139,9 @@ class DeviceRegistry:
         self._tracked: dict[str, _Tracked] = {}
         self._topic_keys: dict[str, set[str]] = {}
         self._catalog: Catalog | None = None
+        # The bridge's retained state arrives on a static subscription, often before the device
+        # list: remember it for the entities that come later.
+        self._bridge_state: bytes | None = None
 
     # -- subscriptions ----------------------------------------------------------------------
 
@@ -155,6 +158,8 @@ class DeviceRegistry:
     def handle(self, topic: str, payload: bytes) -> Change:
         """Take one message; never raises for bad input (see ``Change.problems``)."""
         change = Change()
+        if topic == f"{self.z2m_base}/bridge/state":
+            self._bridge_state = payload
         if ha.parse_topic(self.discovery_prefix, topic) is not None:
             self._handle_discovery(topic, payload, change)
         elif topic == f"{self.z2m_base}/bridge/devices":
@@ -167,15 +172,23 @@ class DeviceRegistry:
         parsed = ha.parse(self.discovery_prefix, topic, payload)
         change.problems.extend(parsed.problems)
         new = {f"ha:{did}": entity for did, entity in parsed.entities.items()}
+        claimed: dict[str, str] = {}  # unique_id -> key, within this message
         for key, entity in list(new.items()):
-            owner = self._uids.get(entity.unique_id) if entity.unique_id else None
+            uid = entity.unique_id
+            if not uid:
+                continue
+            owner = claimed.get(uid) or self._uids.get(uid)
             if owner is not None and owner != key:
-                other = self._bindings[owner]
+                other = new.get(owner) or self._bindings[owner]
+                where = getattr(other, "discovery_topic", owner)
+                if owner in new:
+                    where = f"component {owner.rsplit('/', 1)[-1]!r} of the same config"
                 change.problems.append(
-                    f"{topic}: unique_id {entity.unique_id!r} is already used by "
-                    f"{getattr(other, 'discovery_topic', owner)}; this config is ignored"
+                    f"{topic}: unique_id {uid!r} is already used by {where}; this config is ignored"
                 )
                 del new[key]
+            else:
+                claimed[uid] = key
         old = self._ha_groups.get(topic, set())
         if any(did.endswith("/*") for did in parsed.invalid):
             keep = set(old)
@@ -212,7 +225,15 @@ class DeviceRegistry:
                 self._uids[binding.unique_id] = key
             if key not in self._ids:
                 self._assign_id(key, binding)
-            self._tracked.setdefault(key, _Tracked())
+            tracked = self._tracked.setdefault(key, _Tracked())
+            bridge = f"{self.z2m_base}/bridge/state"
+            if self._bridge_state is not None and bridge in binding.availability_topics():
+                try:
+                    online = binding.parse_availability(bridge, self._bridge_state)
+                except ha.PayloadError:
+                    online = None
+                if online is not None:
+                    tracked.seen[bridge] = online
         after = {key: self._entity(key) for key in new}
         if before != after:
             change.catalog_changed = True

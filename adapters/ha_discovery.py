@@ -19,7 +19,7 @@ import json
 import math
 import re
 import unicodedata
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -281,6 +281,10 @@ def parse_topic(prefix: str, topic: str) -> DiscoveryTopic | None:
 
 def expand(config: Mapping[str, Any]) -> dict[str, Any]:
     """Expand abbreviated keys (also inside ``device``, ``origin``, ``availability``) and ``~``."""
+    return _apply_base(_expand_keys(config))
+
+
+def _expand_keys(config: Mapping[str, Any]) -> dict[str, Any]:
     out = {ABBREVIATIONS.get(key, key): value for key, value in config.items()}
     for key, table in (("device", DEVICE_ABBREVIATIONS), ("origin", ORIGIN_ABBREVIATIONS)):
         if isinstance(out.get(key), Mapping):
@@ -292,6 +296,10 @@ def expand(config: Mapping[str, Any]) -> dict[str, Any]:
             else item
             for item in out["availability"]
         ]
+    return out
+
+
+def _apply_base(out: dict[str, Any]) -> dict[str, Any]:
     base = out.pop("~", None)
     if isinstance(base, str):
         for key, value in out.items():
@@ -611,10 +619,10 @@ def parse(prefix: str, topic: str, payload: bytes) -> Parsed:
         out.problems.append(f"{topic}: payload must be a JSON object, got {_show(raw)}")
         _mark_invalid(out, where)
         return out
-    config = expand(raw)
     if where.is_device:
-        _parse_device(out, where, config)
+        _parse_device(out, where, _expand_keys(raw))  # ~ applies per component, after merging
         return out
+    config = expand(raw)
     discovery_id = _discovery_id(where)
     if where.component not in COMPONENTS:
         out.problems.append(f"{topic}: component {where.component!r} is not supported")
@@ -660,7 +668,7 @@ def _parse_device(out: Parsed, where: DiscoveryTopic, config: dict[str, Any]) ->
             out.problems.append(f"{topic}: component {cmp_id!r} must be an object")
             out.invalid.add(discovery_id)
             continue
-        own = expand(raw)
+        own = _expand_keys(raw)
         platform = own.get("platform")
         if set(own) == {"platform"}:
             continue  # a component reduced to its platform is being removed
@@ -671,7 +679,7 @@ def _parse_device(out: Parsed, where: DiscoveryTopic, config: dict[str, Any]) ->
             )
             out.invalid.add(discovery_id)
             continue
-        merged = {**config, **own}  # device-level options are shared, the component's win
+        merged = _apply_base({**config, **own})  # shared device options, the component's win
         try:
             out.entities[discovery_id] = _build(platform, merged, topic, discovery_id, cmp_id)
         except DiscoveryError as err:
@@ -962,6 +970,13 @@ def _payload_text(value: Any) -> str:
     return str(value)
 
 
+def finite_number(value: Any) -> float | None:
+    """``value`` when it is a finite JSON number (not a bool), else ``None``."""
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        return None
+    return value
+
+
 def _number(text: str, what: str) -> float:
     try:
         value = float(text)
@@ -1209,10 +1224,12 @@ class HaJsonLight(_Light):
         out: dict[str, Any] = {}
         if "state" in data:
             out["state"] = _on_off(str(data["state"]), "ON", "OFF")
-        if isinstance(data.get("brightness"), int | float):
-            out["brightness_pct"] = brightness_pct(data["brightness"], self.scale)
-        if isinstance(data.get("color_temp"), int | float) and data["color_temp"] > 0:
-            out["color_temp_kelvin"] = self._kelvin_from_state(data["color_temp"])
+        brightness = finite_number(data.get("brightness"))
+        if brightness is not None:
+            out["brightness_pct"] = brightness_pct(brightness, self.scale)
+        color_temp = finite_number(data.get("color_temp"))
+        if color_temp is not None and color_temp > 0:
+            out["color_temp_kelvin"] = self._kelvin_from_state(color_temp)
         if isinstance(data.get("color"), dict):
             out["color"] = data["color"]
         if isinstance(data.get("color_mode"), str):
@@ -1306,7 +1323,7 @@ class HaFan(HaEntity):
 
     def _percentage(self, text: str) -> dict[str, Any]:
         speed = _number(self._value("percentage_value_template", text), "fan speed")
-        pct = 0 if speed < self.lo else round((speed - self.lo + 1) * 100 / (self.hi - self.lo + 1))
+        pct = 0 if speed < self.lo else int((speed - self.lo + 1) * 100 // (self.hi - self.lo + 1))
         return {"percentage": max(0, min(100, pct))}
 
     def _encode(self, service: str, args: Mapping[str, Any]) -> list[Publish]:
@@ -1655,20 +1672,3 @@ def subscriptions(prefix: str = DEFAULT_PREFIX) -> list[str]:
     """Topic filters that receive every discovery config under ``prefix``."""
     head = prefix.rstrip("/")
     return [f"{head}/+/+/config", f"{head}/+/+/+/config"]
-
-
-__all__: Sequence[str] = (
-    "ABBREVIATIONS",
-    "COMPONENTS",
-    "DEFAULT_PREFIX",
-    "DiscoveryError",
-    "DiscoveryTopic",
-    "HaEntity",
-    "Parsed",
-    "PayloadError",
-    "expand",
-    "parse",
-    "parse_topic",
-    "slugify",
-    "subscriptions",
-)

@@ -55,6 +55,13 @@ class StateChange:
     payload: str
 
     def __str__(self) -> str:
+        try:
+            values = json.loads(self.payload)
+        except ValueError:
+            values = None
+        if isinstance(values, dict):
+            shown = ", ".join(f"{k} {json.dumps(v, ensure_ascii=False)}" for k, v in values.items())
+            return f"{self.device}: {shown}"
         return f"{self.device}: {self.payload}"
 
 
@@ -821,11 +828,23 @@ class SimulatedHome:
     ) -> None:
         if reason.is_failure:
             return
-        client.subscribe([(topic, 1) for topic in sorted(self._handlers)])
+        birth = f"{self.discovery_prefix}/status"
+        client.subscribe([(topic, 1) for topic in [*sorted(self._handlers), birth]])
+        if self._connected.is_set():
+            self._republish()  # back after a broker restart: say it all again, like devices do
         self._connected.set()
+
+    def _republish(self) -> None:
+        """Publish everything retained again without waiting (safe inside paho callbacks)."""
+        for topic, payload in self._retained():
+            self._client.publish(topic, payload, qos=1, retain=True)
 
     def _on_message(self, client: mqtt.Client, userdata: Any, message: mqtt.MQTTMessage) -> None:
         payload_in = bytes(message.payload)
+        if message.topic == f"{self.discovery_prefix}/status":
+            if payload_in == b"online":  # Home Assistant's birth message: announce again
+                self._republish()
+            return
         with self._lock:
             self.received.append((message.topic, payload_in))
         entry = self._handlers.get(message.topic)

@@ -23,6 +23,7 @@ from edgeward.adapters.ha_discovery import (
     Publish,
     brightness_pct,
     color_rgb,
+    finite_number,
     kelvin_range_from_mireds,
     kelvin_to_mireds,
     mireds_to_kelvin,
@@ -145,10 +146,12 @@ def parse_expose(raw: Any, where: str) -> Expose:
         raise Z2MError(f"{here}: access must be an integer 0..7 (1 state, 2 set, 4 get)")
     lo, hi = raw.get("value_min"), raw.get("value_max")
     for key, value in (("value_min", lo), ("value_max", hi)):
-        if value is not None and (isinstance(value, bool) or not isinstance(value, int | float)):
-            raise Z2MError(f"{here}: {key} must be a number, got {value!r}")
+        if value is not None and finite_number(value) is None:
+            raise Z2MError(f"{here}: {key} must be a finite number, got {value!r}")
     if lo is not None and hi is not None and lo > hi:
         raise Z2MError(f"{here}: value_min {lo} is greater than value_max {hi}")
+    if name == "color_temp" and ((lo is not None and lo <= 0) or (hi is not None and hi <= 0)):
+        raise Z2MError(f"{here}: a colour temperature range in mired must be positive")
     values = raw.get("values", [])
     if kind == "enum" and (
         not isinstance(values, list) or not values or not all(isinstance(v, str) for v in values)
@@ -288,6 +291,10 @@ def _from_pct(pct: int, feature: Expose) -> int:
     return round(lo + (hi - lo) * pct / 100)
 
 
+def _number_of(feature: Expose | None, data: Mapping[str, Any]) -> float | None:
+    return None if feature is None else finite_number(data.get(feature.property))
+
+
 def _decode_light(entity: Z2MEntity, data: dict[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     exp = entity.expose
@@ -295,12 +302,12 @@ def _decode_light(entity: Z2MEntity, data: dict[str, Any]) -> dict[str, Any]:
     if state is not None and state.property in data:
         out["state"] = _on_off(state, data[state.property])
     bri = exp.feature("brightness")
-    if bri is not None and isinstance(data.get(bri.property), int | float):
-        out["brightness_pct"] = _pct(data[bri.property], bri)
-    ct = exp.feature("color_temp")
-    value = data.get(ct.property) if ct is not None else None
-    if isinstance(value, int | float) and value > 0:
-        out["color_temp_kelvin"] = mireds_to_kelvin(value)
+    brightness = _number_of(bri, data)
+    if bri is not None and brightness is not None:
+        out["brightness_pct"] = _pct(brightness, bri)
+    mireds = _number_of(exp.feature("color_temp"), data)
+    if mireds is not None and mireds > 0:
+        out["color_temp_kelvin"] = mireds_to_kelvin(mireds)
     color = exp.feature("color_xy", "color_hs")
     if color is not None and isinstance(data.get(color.property), dict):
         out["color"] = data[color.property]
@@ -320,8 +327,9 @@ def _decode_cover(entity: Z2MEntity, data: dict[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     exp = entity.expose
     pos = exp.feature("position")
-    if pos is not None and isinstance(data.get(pos.property), int | float):
-        out["current_position"] = _pct(data[pos.property], pos)
+    position = _number_of(pos, data)
+    if pos is not None and position is not None:
+        out["current_position"] = _pct(position, pos)
         out["state"] = "closed" if out["current_position"] == 0 else "open"
     else:
         state = exp.feature("state")
@@ -329,8 +337,9 @@ def _decode_cover(entity: Z2MEntity, data: dict[str, Any]) -> dict[str, Any]:
             mapped = {"OPEN": "open", "CLOSE": "closed", "STOP": "stopped"}
             out["state"] = mapped.get(str(data[state.property]).upper())
     tilt = exp.feature("tilt")
-    if tilt is not None and isinstance(data.get(tilt.property), int | float):
-        out["current_tilt_position"] = _pct(data[tilt.property], tilt)
+    tilt_value = _number_of(tilt, data)
+    if tilt is not None and tilt_value is not None:
+        out["current_tilt_position"] = _pct(tilt_value, tilt)
     return out
 
 
@@ -350,12 +359,12 @@ def _decode_lock(entity: Z2MEntity, data: dict[str, Any]) -> dict[str, Any]:
 def _decode_climate(entity: Z2MEntity, data: dict[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     exp = entity.expose
-    setpoint = exp.feature(*_SETPOINTS)
-    if setpoint is not None and isinstance(data.get(setpoint.property), int | float):
-        out["temperature"] = data[setpoint.property]
-    local = exp.feature("local_temperature")
-    if local is not None and isinstance(data.get(local.property), int | float):
-        out["current_temperature"] = data[local.property]
+    for attribute, value in (
+        ("temperature", _number_of(exp.feature(*_SETPOINTS), data)),
+        ("current_temperature", _number_of(exp.feature("local_temperature"), data)),
+    ):
+        if value is not None:
+            out[attribute] = value
     for feature_name, attribute in (
         ("system_mode", "hvac_mode"),
         ("running_state", "hvac_action"),
@@ -376,8 +385,9 @@ def _decode_fan(entity: Z2MEntity, data: dict[str, Any]) -> dict[str, Any]:
     if mode is not None and isinstance(data.get(mode.property), str):
         out["preset_mode"] = data[mode.property]
     speed = entity.expose.feature("speed")
-    if speed is not None and isinstance(data.get(speed.property), int | float):
-        out["percentage"] = _pct(data[speed.property], speed)
+    value = _number_of(speed, data)
+    if speed is not None and value is not None:
+        out["percentage"] = _pct(value, speed)
     return out
 
 

@@ -8,7 +8,7 @@ import json
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from edgeward.adapters.devices import Change, DeviceRegistry, EntityOverride
+from edgeward.adapters.devices import Change, DeviceRegistry, EntityOverride, EntityState
 from edgeward.runtime.catalog import Area
 
 AREAS = [
@@ -24,6 +24,12 @@ LIGHT = {
     "stat_t": "k/state",
     "dev": {"ids": "k1", "name": "Ceiling", "sa": "KITCHEN"},
 }
+
+
+def state_of(reg: DeviceRegistry, entity_id: str) -> EntityState:
+    state = reg.state(entity_id)
+    assert state is not None, f"{entity_id} is unknown"
+    return state
 
 
 def test_subscriptions_are_static_filters_for_both_adapters() -> None:
@@ -112,7 +118,7 @@ def test_state_of_unknown_entity_and_before_any_message() -> None:
     assert after is not None and after.state == "on" and after.updated_at == 100.0
     # a state message that repeats the state refreshes updated_at but reports no change
     assert reg.handle("k/state", b"ON").state_changed == []
-    assert reg.state("light.ceiling").updated_at == 200.0
+    assert state_of(reg, "light.ceiling").updated_at == 200.0
 
 
 def test_state_get_needs_no_commands() -> None:
@@ -355,5 +361,82 @@ def test_every_valid_config_actuates_at_both_ends_of_every_range() -> None:
         assert reg.handle(topic, json.dumps(config).encode()).problems == []
     calls = _extreme_args(reg)
     assert len(calls) > 40
+    for tool, args in calls:
+        assert reg.commands(reg.catalog().validate(tool, args)), tool
+
+
+def _feature(kind: str, name: str, access: int = 7, **extra: object) -> dict[str, object]:
+    return {"type": kind, "name": name, "property": name, "access": access, **extra}
+
+
+_Z2M_EXPOSES: list[dict[str, object]] = [
+    {"type": "light", "features": [
+        _feature("binary", "state", value_on="ON", value_off="OFF", value_toggle="TOGGLE"),
+        _feature("numeric", "brightness", value_min=0, value_max=254),
+        _feature("numeric", "color_temp", value_min=150, value_max=500),
+        {"type": "composite", "name": "color_hs", "property": "color", "access": 7,
+         "features": [_feature("numeric", "hue"), _feature("numeric", "saturation")]}]},
+    _feature("enum", "effect", 2, values=["blink"]),
+    {"type": "cover", "features": [_feature("enum", "state", 3, values=["OPEN", "CLOSE"]),
+                                   _feature("numeric", "position", value_min=0, value_max=100),
+                                   _feature("numeric", "tilt", value_min=0, value_max=100)]},
+    {"type": "climate", "features": [
+        _feature("numeric", "current_heating_setpoint", value_min=5, value_max=30),
+        _feature("enum", "system_mode", values=["off", "heat"]),
+        _feature("enum", "preset", values=["eco"]), _feature("enum", "fan_mode", values=["low"])]},
+    {"type": "lock", "features": [_feature("binary", "state", value_on="LOCK", value_off="UNLOCK")]},
+    {"type": "fan", "features": [_feature("binary", "state", value_on="ON", value_off="OFF",
+                                          property="fan_state"),
+                                 _feature("enum", "mode", values=["low", "high"]),
+                                 _feature("numeric", "speed", value_min=0, value_max=254)]},
+    _feature("binary", "contact", 1),
+    _feature("numeric", "temperature", 5, unit="°C"),
+    _feature("binary", "led_indicator", 7, value_on="ON", value_off="OFF"),
+]  # fmt: skip
+_expose_keys = st.sampled_from(
+    ["type", "name", "property", "access", "value_min", "value_max", "values", "value_on",
+     "value_off", "value_toggle", "features", "endpoint", "unit"]
+)  # fmt: skip
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    index=st.integers(0, len(_Z2M_EXPOSES) - 1),
+    feature=st.integers(0, 4),
+    mutations=st.dictionaries(_expose_keys, _json_values, max_size=3),
+    state=_json_values,
+)
+def test_mutated_z2m_exposes_never_crash_parsing_state_or_commands(
+    index: int, feature: int, mutations: dict[str, object], state: object
+) -> None:
+    exposes = json.loads(json.dumps(_Z2M_EXPOSES))
+    target = exposes[index]
+    features = target.get("features")
+    if isinstance(features, list) and feature < len(features):
+        target = features[feature]
+    target.update(mutations)
+    device = {"ieee_address": "0x1", "friendly_name": "room/Thing", "type": "Router",
+              "definition": {"exposes": exposes}}  # fmt: skip
+    reg = DeviceRegistry()
+    reg.handle("zigbee2mqtt/bridge/devices", json.dumps([device]).encode())
+    for state_topic in sorted(reg.state_topics()):
+        reg.handle(state_topic, json.dumps(state).encode())
+        reg.handle(state_topic, json.dumps({"state": state, "position": state}).encode())
+    for tool, args in _extreme_args(reg):
+        for command in reg.commands(reg.catalog().validate(tool, args)):
+            assert command.topic == "zigbee2mqtt/room/Thing/set"
+            json.loads(command.payload)
+
+
+def test_unmutated_z2m_exposes_actuate_at_both_ends_of_every_range() -> None:
+    device = {
+        "ieee_address": "0x1",
+        "friendly_name": "room/Thing",
+        "definition": {"exposes": _Z2M_EXPOSES},
+    }
+    reg = DeviceRegistry()
+    assert reg.handle("zigbee2mqtt/bridge/devices", json.dumps([device]).encode()).problems == []
+    calls = _extreme_args(reg)
+    assert len(calls) > 30
     for tool, args in calls:
         assert reg.commands(reg.catalog().validate(tool, args)), tool

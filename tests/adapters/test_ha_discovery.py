@@ -9,8 +9,14 @@ from typing import Any
 import pytest
 
 from edgeward.adapters import ha_discovery as ha
-from edgeward.adapters.devices import ActuationError, DeviceRegistry
+from edgeward.adapters.devices import ActuationError, DeviceRegistry, EntityState
 from edgeward.runtime.catalog import CallError
+
+
+def state_of(reg: DeviceRegistry, entity_id: str) -> EntityState:
+    state = reg.state(entity_id)
+    assert state is not None, f"{entity_id} is unknown"
+    return state
 
 
 def announce(reg: DeviceRegistry, topic: str, config: dict[str, Any] | bytes) -> list[str]:
@@ -446,7 +452,7 @@ def test_switch_payloads_state_on_off_and_command_template() -> None:
     assert call(reg, "switch.turn_on", entity_id="switch.heater") == [("heater/set", "POWER_ON")]
     assert call(reg, "switch.turn_off", entity_id="switch.heater") == [("heater/set", "POWER_OFF")]
     reg.handle("heater/state", b"running")
-    assert reg.state("switch.heater").state == "on"
+    assert state_of(reg, "switch.heater").state == "on"
     # toggle resolves against tracked state
     assert call(reg, "switch.toggle", entity_id="switch.heater") == [("heater/set", "POWER_OFF")]
     announce(
@@ -502,8 +508,8 @@ def test_fan_percentage_scaling_presets_and_oscillation() -> None:
     assert call(reg, "fan.oscillate", entity_id="fan.ceiling_fan", oscillating=True) == [
         ("fan/osc/set", "oscillate_on")
     ]
-    reg.handle("fan/speed", b"2")
-    assert reg.state("fan.ceiling_fan").attributes["percentage"] == 67
+    reg.handle("fan/speed", b"2")  # Home Assistant: (2 - 0) * 100 // 3
+    assert state_of(reg, "fan.ceiling_fan").attributes["percentage"] == 66
     problems = announce(
         reg,
         "homeassistant/fan/bad/config",
@@ -547,9 +553,9 @@ def test_cover_payloads_position_scaling_tilt_and_state() -> None:
         ("blind/tilt/set", "90")
     ]
     reg.handle("blind/pos", b"51")
-    assert reg.state("cover.blind").attributes["current_position"] == 20
+    assert state_of(reg, "cover.blind").attributes["current_position"] == 20
     reg.handle("blind/state", b"opening")
-    assert reg.state("cover.blind").state == "opening"
+    assert state_of(reg, "cover.blind").state == "opening"
 
 
 def test_cover_without_stop_and_position_only_cover() -> None:
@@ -567,7 +573,7 @@ def test_cover_without_stop_and_position_only_cover() -> None:
     )
     assert call(reg, "cover.open", entity_id="cover.shade") == [("s/pos/set", "100")]
     reg.handle("s/pos", b"0")
-    assert reg.state("cover.shade").state == "closed"
+    assert state_of(reg, "cover.shade").state == "closed"
 
 
 def test_valve_with_and_without_position() -> None:
@@ -578,7 +584,7 @@ def test_valve_with_and_without_position() -> None:
     assert set(reg.catalog().entities["valve.water"].services) == {"open", "close"}
     assert call(reg, "valve.open", entity_id="valve.water") == [("w/set", "OPEN")]
     reg.handle("w", b"open")
-    assert reg.state("valve.water").state == "open"
+    assert state_of(reg, "valve.water").state == "open"
     announce(
         reg,
         "homeassistant/valve/gas/config",
@@ -621,7 +627,7 @@ def test_lock_payloads_and_states() -> None:
     assert call(reg, "lock.unlock", entity_id="lock.front_door") == [("front/set", "U")]
     assert call(reg, "lock.open", entity_id="lock.front_door") == [("front/set", "O")]
     reg.handle("front", b"is_unlocked")
-    assert reg.state("lock.front_door").state == "unlocked"
+    assert state_of(reg, "lock.front_door").state == "unlocked"
     announce(reg, "homeassistant/lock/back/config", {"name": "Back Door", "cmd_t": "back/set"})
     assert set(reg.catalog().entities["lock.back_door"].services) == {"lock", "unlock"}
     assert call(reg, "lock.lock", entity_id="lock.back_door") == [("back/set", "LOCK")]
@@ -738,7 +744,7 @@ def test_sensor_binary_sensor_scene_and_button() -> None:
     temp = reg.state("sensor.bathroom_sensor_temperature")
     assert temp is not None and temp.state == "21.5"
     assert temp.attributes == {"unit_of_measurement": "°C"}
-    assert reg.state("binary_sensor.bathroom_sensor_motion").state == "on"
+    assert state_of(reg, "binary_sensor.bathroom_sensor_motion").state == "on"
     assert call(reg, "scene.turn_on", entity_id="scene.movie_night") == [("scene/movie", "GO")]
     assert call(reg, "button.press", entity_id="button.router_reboot") == [
         ("router/reboot", "PRESS")
@@ -787,10 +793,10 @@ def test_device_discovery_with_cmps_shared_options_and_component_removal() -> No
         ("desk/plug/set", "ON")
     ]
     # shared availability: unavailable until the device says online
-    assert reg.state("switch.office_desk_plug").available is False
+    assert state_of(reg, "switch.office_desk_plug").available is False
     change = reg.handle("desk/status", b"online")
     assert sorted(change.state_changed) == sorted(cat.entities)
-    assert reg.state("switch.office_desk_plug").available is True
+    assert state_of(reg, "switch.office_desk_plug").available is True
     # re-announce without the button, and with the sensor reduced to its platform: both go
     smaller = {**DEVICE, "cmps": {"plug": DEVICE["cmps"]["plug"], "temp": {"p": "sensor"}}}
     change = reg.handle("homeassistant/device/hub1/config", json.dumps(smaller).encode())
@@ -800,6 +806,26 @@ def test_device_discovery_with_cmps_shared_options_and_component_removal() -> No
     assert reg.handle("homeassistant/device/hub1/config", b"").catalog_changed
     assert len(reg.catalog()) == 0
     assert reg.state_topics() == set()
+
+
+def test_device_level_base_topic_applies_to_every_component() -> None:
+    reg = DeviceRegistry()
+    config = {
+        "~": "hub/7",
+        "dev": {"ids": "h7", "name": "Garden Hub", "sa": "Garden"},
+        "o": {"name": "fw"},
+        "avty_t": "~/lwt",
+        "cmps": {
+            "pump": {"p": "switch", "name": "Pump", "cmd_t": "~/pump/set", "stat_t": "~/pump"},
+            "gate": {"p": "lock", "name": "Gate", "~": "gate/1", "cmd_t": "~/set"},
+        },
+    }
+    assert announce(reg, "homeassistant/device/h7/config", config) == []
+    assert call(reg, "switch.turn_on", entity_id="switch.garden_hub_pump") == [
+        ("hub/7/pump/set", "ON")
+    ]
+    assert call(reg, "lock.lock", entity_id="lock.garden_hub_gate") == [("gate/1/set", "LOCK")]
+    assert reg.state_topics() == {"hub/7/pump", "hub/7/lwt", "gate/1/lwt"}
 
 
 def test_device_discovery_problems() -> None:
@@ -827,6 +853,23 @@ def test_device_discovery_problems() -> None:
         "homeassistant/device/hub3/config component 'l': command_topic (required for a json "
         "schema light) is missing"
     ]
+
+
+def test_duplicate_unique_id_inside_one_device_config() -> None:
+    reg = DeviceRegistry()
+    twice = {
+        **DEVICE,
+        "cmps": {
+            "a": {"p": "switch", "name": "A", "cmd_t": "a", "uniq_id": "same"},
+            "b": {"p": "switch", "name": "B", "cmd_t": "b", "uniq_id": "same"},
+        },
+    }
+    problems = announce(reg, "homeassistant/device/hub1/config", twice)
+    assert problems == [
+        "homeassistant/device/hub1/config: unique_id 'same' is already used by component 'a' "
+        "of the same config; this config is ignored"
+    ]
+    assert list(reg.catalog().entities) == ["switch.office_desk_a"]
 
 
 def test_removal_by_empty_payload_and_unique_id_reannounce() -> None:
@@ -889,18 +932,18 @@ def test_availability_modes_and_templates() -> None:
         },
     )
     announce(reg, "homeassistant/switch/c/config", {"name": "C", "cmd_t": "c/set"})
-    assert reg.state("switch.c").available is True
-    assert reg.state("switch.b").available is False
+    assert state_of(reg, "switch.c").available is True
+    assert state_of(reg, "switch.b").available is False
     reg.handle("b/lwt", b"alive")
-    assert reg.state("switch.b").available is True
+    assert state_of(reg, "switch.b").available is True
     reg.handle("b/lwt", b"dead")
-    assert reg.state("switch.b").available is False
+    assert state_of(reg, "switch.b").available is False
     reg.handle("a/one", b"online")
-    assert reg.state("switch.a").available is False
+    assert state_of(reg, "switch.a").available is False
     reg.handle("a/two", b'{"s": "up"}')
-    assert reg.state("switch.a").available is True
+    assert state_of(reg, "switch.a").available is True
     reg.handle("a/two", b'{"s": "down"}')
-    assert reg.state("switch.a").available is False
+    assert state_of(reg, "switch.a").available is False
 
 
 def test_entity_ids_from_default_entity_id_object_id_and_names() -> None:

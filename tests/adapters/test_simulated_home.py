@@ -12,9 +12,15 @@ import paho.mqtt.client as mqtt
 import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 
-from edgeward.adapters.devices import DeviceRegistry
+from edgeward.adapters.devices import DeviceRegistry, EntityState
 from edgeward.adapters.simulator import DEMO_AREAS, SimulatedHome, SimulatorError, StateChange
 from tests.mosquitto import Mosquitto, free_port
+
+
+def state_of(reg: DeviceRegistry, entity_id: str) -> EntityState:
+    state = reg.state(entity_id)
+    assert state is not None, f"{entity_id} is unknown"
+    return state
 
 
 class Feeder:
@@ -90,8 +96,16 @@ def _attr(reg: DeviceRegistry, entity_id: str, name: str) -> Any:
 
 
 def test_the_registry_discovers_the_whole_home(home: SimulatedHome, feeder: Feeder) -> None:
+    # every entity with a state topic has received its retained state
     feeder.wait(
-        lambda r: len(r.catalog()) == 30 and _state(r, "sensor.workbench_plug_energy") == "12.4"
+        lambda r: (
+            len(r.catalog()) == 30
+            and all(
+                state_of(r, e).updated_at > 0
+                for e in r.catalog().entities
+                if e.split(".")[0] not in ("scene", "button")
+            )
+        )
     )
     assert feeder.problems == []
     assert len(home.device_names) >= 14
@@ -136,7 +150,7 @@ def test_the_registry_discovers_the_whole_home(home: SimulatedHome, feeder: Feed
     assert _state(reg, "lock.back_door_lock") == "locked"
     assert _attr(reg, "climate.thermostat", "current_temperature") == 19.5
     assert _state(reg, "sensor.bathroom_sensor_temperature") == "22.4"
-    assert reg.state("light.kitchen_ceiling_light").available
+    assert state_of(reg, "light.kitchen_ceiling_light").available
 
 
 def test_commands_change_the_simulated_devices(home: SimulatedHome, feeder: Feeder) -> None:
@@ -192,6 +206,8 @@ def test_commands_change_the_simulated_devices(home: SimulatedHome, feeder: Feed
     ) in home.received
     described = [str(c) for c in seen]
     assert "Office Desk: pressed" in described and "Movie Night: activated" in described
+    assert "Radiator: occupied_heating_setpoint 21.5" in " | ".join(described)
+    assert "Kitchen Ceiling Light: 80" in described
     assert home.changes.qsize() == len(seen)
     assert feeder.problems == []
 
@@ -218,3 +234,48 @@ def test_simulator_reports_an_unreachable_broker() -> None:
     sim = SimulatedHome("127.0.0.1", free_port())
     with pytest.raises(SimulatorError, match=r"cannot reach the broker at 127\.0\.0\.1"):
         sim.start(timeout=2)
+
+
+def test_stop_with_forget_clears_everything_retained(broker: Mosquitto) -> None:
+    sim = SimulatedHome(broker.host, broker.port, client_id="sim-forget")
+    sim.start()
+    sim.stop(forget=True)
+    feed = Feeder(broker, DeviceRegistry())
+    try:
+        time.sleep(0.5)  # time for any retained message to arrive: there must be none
+        with feed.lock:
+            assert len(feed.registry.catalog()) == 0 and feed.subscribed == set()
+    finally:
+        feed.close()
+
+
+def test_birth_message_and_broker_restart_make_the_home_announce_again(
+    broker: Mosquitto, home: SimulatedHome
+) -> None:
+    fresh: list[str] = []
+    watcher = mqtt.Client(CallbackAPIVersion.VERSION2, client_id="watcher")
+    watcher.on_message = lambda c, u, m: None if m.retain else fresh.append(m.topic)
+    watcher.connect(broker.host, broker.port)
+    watcher.loop_start()
+    try:
+        watcher.subscribe("homeassistant/light/kitchen_ceiling/config", qos=1)
+        time.sleep(0.3)
+        assert fresh == []  # only the retained copy so far
+        watcher.publish("homeassistant/status", b"online", qos=1).wait_for_publish(5)
+        deadline = time.monotonic() + 5
+        while not fresh and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert fresh == ["homeassistant/light/kitchen_ceiling/config"]
+    finally:
+        watcher.disconnect()
+        watcher.loop_stop()
+    # a broker that lost everything gets the home back when the simulator reconnects
+    (broker.workdir / "mosquitto.db").unlink(missing_ok=True)
+    broker.stop()
+    (broker.workdir / "mosquitto.db").unlink(missing_ok=True)
+    broker.start()
+    feed = Feeder(broker, DeviceRegistry(areas=DEMO_AREAS))
+    try:
+        feed.wait(lambda r: len(r.catalog()) == 30, timeout=15)
+    finally:
+        feed.close()

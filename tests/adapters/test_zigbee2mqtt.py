@@ -8,8 +8,14 @@ from typing import Any
 import pytest
 
 from edgeward.adapters import zigbee2mqtt as z2m
-from edgeward.adapters.devices import DeviceRegistry
+from edgeward.adapters.devices import Change, DeviceRegistry, EntityState
 from edgeward.runtime.catalog import Area, CallError
+
+
+def state_of(reg: DeviceRegistry, entity_id: str) -> EntityState:
+    state = reg.state(entity_id)
+    assert state is not None, f"{entity_id} is unknown"
+    return state
 
 
 def binary(
@@ -358,13 +364,13 @@ def test_state_tracking_from_device_topic() -> None:
         b'{"state":"UNLOCK","lock_state":"unlocked","battery":55}',
     )
     assert sorted(change.state_changed) == ["lock.back_door_lock", "sensor.back_door_lock_battery"]
-    assert reg.state("lock.back_door_lock").state == "unlocked"
-    assert reg.state("sensor.back_door_lock_battery").state == "55"
+    assert state_of(reg, "lock.back_door_lock").state == "unlocked"
+    assert state_of(reg, "sensor.back_door_lock_battery").state == "55"
     # contact=true means the door is closed: the door binary_sensor is off
     reg.handle("zigbee2mqtt/hallway/Front Door Sensor", b'{"contact": true, "battery_low": false}')
-    assert reg.state("binary_sensor.front_door_sensor_contact").state == "off"
+    assert state_of(reg, "binary_sensor.front_door_sensor_contact").state == "off"
     reg.handle("zigbee2mqtt/hallway/Front Door Sensor", b'{"contact": false}')
-    assert reg.state("binary_sensor.front_door_sensor_contact").state == "on"
+    assert state_of(reg, "binary_sensor.front_door_sensor_contact").state == "on"
     reg.handle("zigbee2mqtt/bedroom/Blinds", b'{"position": 0, "tilt": 30}')
     blinds = reg.state("cover.blinds")
     assert blinds is not None and blinds.state == "closed"
@@ -388,15 +394,24 @@ def test_state_tracking_from_device_topic() -> None:
 
 def test_availability_of_device_and_bridge() -> None:
     reg = registry()
-    assert reg.state("lock.back_door_lock").available
+    assert state_of(reg, "lock.back_door_lock").available
     change = reg.handle("zigbee2mqtt/kitchen/Back Door Lock/availability", b'{"state":"offline"}')
     assert sorted(change.state_changed) == ["lock.back_door_lock", "sensor.back_door_lock_battery"]
-    assert not reg.state("lock.back_door_lock").available
+    assert not state_of(reg, "lock.back_door_lock").available
     reg.handle("zigbee2mqtt/kitchen/Back Door Lock/availability", b"online")  # legacy plain payload
-    assert reg.state("lock.back_door_lock").available
+    assert state_of(reg, "lock.back_door_lock").available
     change = reg.handle("zigbee2mqtt/bridge/state", b'{"state":"offline"}')
     assert len(change.state_changed) == len(reg.catalog())
-    assert not any(reg.state(e).available for e in reg.catalog().entities)
+    assert not any(state_of(reg, e).available for e in reg.catalog().entities)
+
+
+def test_bridge_state_seen_before_the_device_list_counts() -> None:
+    reg = DeviceRegistry()
+    assert reg.handle("zigbee2mqtt/bridge/state", b'{"state":"offline"}') == Change()
+    reg.handle("zigbee2mqtt/bridge/devices", json.dumps([LOCK]).encode())
+    assert not state_of(reg, "lock.back_door_lock").available
+    reg.handle("zigbee2mqtt/bridge/state", b'{"state":"online"}')
+    assert state_of(reg, "lock.back_door_lock").available
 
 
 def test_refresh_uses_get_for_gettable_properties_only() -> None:
@@ -459,6 +474,10 @@ def test_bad_devices_and_exposes_are_reported_and_good_ones_kept() -> None:
             },
             numeric("temperature", 1, 40, 10),
             enum("mode", 1, []),
+            {
+                "type": "light",
+                "features": [binary("state", 7, "ON", "OFF"), numeric("color_temp", 7, 0, 500)],
+            },
             {"name": "nameless"},
             binary("child_lock", 3, "LOCK", "UNLOCK"),
         ],
@@ -479,6 +498,7 @@ def test_bad_devices_and_exposes_are_reported_and_good_ones_kept() -> None:
     )
     assert "expose 'temperature': value_min 40 is greater than value_max 10" in problems
     assert "expose 'mode': an enum needs values" in problems
+    assert "expose 'color_temp': a colour temperature range in mired must be positive" in problems
     assert "device 'Weird': expose has no type" in problems
     assert "device #2: ieee_address must be a non-empty string" in problems
     assert "device #3: must be an object" in problems
@@ -505,7 +525,7 @@ def test_parse_expose_directly() -> None:
     assert exp.can(z2m.ACCESS_STATE) and exp.can(z2m.ACCESS_GET) and not exp.can(z2m.ACCESS_SET)
     with pytest.raises(z2m.Z2MError, match="here expose 'x': property must be a non-empty string"):
         z2m.parse_expose({"type": "numeric", "name": "x", "access": 1}, "here")
-    with pytest.raises(z2m.Z2MError, match="value_min must be a number"):
+    with pytest.raises(z2m.Z2MError, match="value_min must be a finite number"):
         z2m.parse_expose(numeric("x", 1, "0", 5), "here")  # type: ignore[arg-type]
 
 
