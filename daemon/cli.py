@@ -241,6 +241,77 @@ def _add_policy_parser(sub: Any) -> None:
     audit.set_defaults(func=cmd_audit)
 
 
+# -- model and eval ---------------------------------------------------------------------------
+
+
+def cmd_model(args: argparse.Namespace) -> int:
+    from dataclasses import asdict
+
+    from edgeward.runtime.errors import ModelError
+    from edgeward.runtime.model_tools import inspect_model, quantize_model
+
+    try:
+        if args.action == "inspect":
+            info = asdict(inspect_model(args.path, args.backend))
+            if args.output_json:
+                print(json.dumps(info, indent=2, default=str))
+                return 0
+            for key, value in info.items():
+                if key == "inputs":
+                    value = ", ".join(f"{i[0]} {i[1]} {i[2]}" for i in value)
+                print(f"{key:<22} {value}")
+            return 0
+        out = quantize_model(args.path, args.out, method=args.method, backend=args.backend)
+        print(f"quantized ({args.method}) model written to {out}")
+        return 0
+    except (ModelError, OSError) as exc:
+        raise CliError(str(exc)) from None
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    from edgeward.runtime.errors import ModelError
+    from edgeward.runtime.evaluation import evaluate_standard_sets, format_report
+    from edgeward.runtime.local_model import load_model
+    from edgeward.runtime.planner import DEFAULT_MODEL, Planner
+
+    try:
+        planner = Planner(load_model(args.model or DEFAULT_MODEL, args.backend))
+    except ModelError as exc:
+        raise CliError(str(exc)) from None
+    reports = evaluate_standard_sets(
+        planner, test_requests=args.requests, seed=args.seed, handwritten=args.handwritten
+    )
+    for title, report in reports.items():
+        print(format_report(report, title))
+        print()
+    return 0
+
+
+def _add_model_parsers(sub: Any) -> None:
+    model = sub.add_parser("model", help="inspect or quantize a model folder")
+    actions = model.add_subparsers(dest="action", metavar="ACTION", required=True)
+    inspect = actions.add_parser("inspect", help="format, architecture, size, inputs, vocabulary")
+    inspect.add_argument("path", type=Path, help="an Optimum ONNX or OpenVINO export folder")
+    inspect.add_argument("--backend", choices=["auto", "onnx", "openvino"], default="auto")
+    inspect.add_argument("--json", dest="output_json", action="store_true", help="raw JSON")
+    quantize = actions.add_parser(
+        "quantize", help="int8 (ONNX Runtime dynamic) or int8/int4 weights (OpenVINO, NNCF)"
+    )
+    quantize.add_argument("path", type=Path, help="the model folder to quantize")
+    quantize.add_argument("out", type=Path, help="a new folder for the quantized copy")
+    quantize.add_argument("--method", choices=["int8", "int4"], default="int8")
+    quantize.add_argument("--backend", choices=["auto", "onnx", "openvino"], default="auto")
+    model.set_defaults(func=cmd_model)
+
+    ev = sub.add_parser("eval", help="evaluate the planner on the test split and hand-written set")
+    ev.add_argument("--model", type=Path, help="a model folder (default: the embedded model)")
+    ev.add_argument("--backend", choices=["auto", "onnx", "openvino"], default="auto")
+    ev.add_argument("--requests", type=int, default=1000, help="generated test requests")
+    ev.add_argument("--seed", type=int, default=0)
+    ev.add_argument("--handwritten", type=Path, help="hand-written set (default: tests/data/)")
+    ev.set_defaults(func=cmd_eval)
+
+
 # -- parser -----------------------------------------------------------------------------------
 
 
@@ -304,6 +375,7 @@ def build_parser() -> argparse.ArgumentParser:
     doctor.set_defaults(func=cmd_doctor)
 
     _add_policy_parser(sub)
+    _add_model_parsers(sub)
     return parser
 
 

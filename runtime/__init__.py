@@ -1,1 +1,25 @@
-"""runtime"""
+"""The local model, and the vocabulary it speaks. Imports nothing of daemon/, adapters/, policies/.
+
+The tool catalog
+- ``catalog``: entities, areas, tools and typed arguments; validation and JSON schemas.
+- ``services``: the services each domain offers, shaped by what a device can do.
+- ``plan``: what a planner hands back (calls, when to run them, a question, a refusal).
+
+The model runtime
+- ``local_model.load_model`` opens a Hugging Face Optimum export (``model_folder``: format
+  detection, config, tokenizer, sandboxed chat template) on ONNX Runtime (``backend_onnx``) or
+  OpenVINO, stateful or not (``backend_openvino``), behind one ``backend.Backend`` interface.
+- ``generate``: decoding with a bounded, prefix-reusable KV cache and per-token log-probabilities.
+- ``constrained``: llguidance grammars, compiled once per catalog, so only valid calls come out.
+- ``model_tools``: ``edgeward model inspect|quantize``; ``random_model``: random-weight exports for
+  tests and benchmarks; ``errors``: the exception types.
+
+The embedded planner
+- ``planner``: request + area + candidates -> prompt -> constrained decoding -> ``Plan``.
+- ``retrieval``: candidate entities and tools for big homes, lexical and fuzzy, on the box.
+- ``homes``, ``plan_rules``, ``phrasing``, ``requests_data``, ``ha_sentences``: the training data
+  generator (random homes, the rules for expected plans, requests in en/fr/es/de).
+- ``eval_set``, ``evaluation``: the hand-written set and ``edgeward eval``.
+- ``training/``: the torch training and export script (optional ``[train]`` extra).
+- ``default_model/``: the shipped model; ``MODEL_CARD.md`` says how it was made and how it does.
+"""

@@ -8,6 +8,7 @@ ranges (:class:`ArgSpec`) yields both the JSON schema and the validation, so the
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import json
 import math
@@ -185,7 +186,7 @@ class Catalog:
             raise CallError(f"tool must be a non-empty string, got {_show(tool)}")
         spec = self.tools.get(tool)
         if spec is None:
-            raise CallError(f"unknown tool {tool!r}")
+            raise CallError(f"unknown tool {tool!r}{_did_you_mean(tool, self.tools)}")
         if not isinstance(args, Mapping):
             raise CallError(f"args of {tool} must be an object, got {_show(args)}")
         entity_id = args.get("entity_id")
@@ -195,7 +196,9 @@ class Catalog:
             raise CallError(f"entity_id must be a string, got {_show(entity_id)}")
         entity = self.entities.get(entity_id)
         if entity is None:
-            raise CallError(f"unknown entity {entity_id!r}")
+            raise CallError(
+                f"unknown entity {entity_id!r}{_did_you_mean(entity_id, self.entities)}"
+            )
         if tool == STATE_TOOL:
             arg_specs: Mapping[str, ArgSpec] = {}
         else:
@@ -232,6 +235,11 @@ class Catalog:
         if versioned:
             out = {"version": self.version, **out}
         return out
+
+
+def _did_you_mean(word: str, known: Iterable[str]) -> str:
+    close = difflib.get_close_matches(word, list(known), n=1, cutoff=0.75)
+    return f" (did you mean {close[0]}?)" if close else ""
 
 
 def _by_id(entity: Entity) -> str:

@@ -1,0 +1,286 @@
+"""The generation loop, shared by every backend.
+
+One :class:`Decoder` owns a backend (one KV cache) and decodes one request at a time:
+
+- greedy, or temperature + top-p sampling with a seed;
+- stop on EOS, on a stop string, on grammar completion, on ``max_new_tokens``, or when the
+  bounded KV cache is full (``max_context``; with ``sliding_window`` the oldest entries after
+  the pinned prefix are evicted instead, for long sessions);
+- prefix reuse: with a ``prefix_cache_key`` the KV cache after the prompt is kept, and the next
+  prompt under the same key only pays for the tokens after the longest common prefix (the
+  system prompt and tool catalog);
+- constrained decoding: the grammar mask is applied each step, and tokens the grammar forces are
+  fed to the model together with the sampled token in one call (fast-forward);
+- per-token log-probabilities: ``log p(token)`` under the model's distribution restricted to
+  what the grammar allowed (temperature 1); forced tokens have log-probability 0.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+from tokenizers import Tokenizer
+
+from .backend import Backend
+from .constrained import CompiledGrammar, GrammarState
+from .errors import ContextOverflowError
+
+StopReason = Literal["eos", "stop", "grammar", "max_tokens", "context"]
+SINK_TOKENS = 4
+"""Entries always kept at the start of a sliding window when no prefix is pinned."""
+PREFIX_SLOTS = 4
+TOP_P_CANDIDATES = 1024
+
+
+@dataclass(frozen=True)
+class Generation:
+    """The result of one ``generate`` call."""
+
+    text: str
+    """Decoded new text without special tokens, cut before a matched stop string."""
+    token_ids: tuple[int, ...]
+    """New tokens, EOS excluded."""
+    logprobs: tuple[float, ...]
+    """One per entry of ``token_ids``."""
+    stop_reason: StopReason
+    model_calls: int
+    """Forward passes, prefill chunks included."""
+    prompt_tokens: int
+    reused_prompt_tokens: int
+    """Prompt tokens served from the prefix cache."""
+    forced_tokens: int
+    """Tokens the grammar forced (fed without a model call of their own)."""
+
+
+def _log_softmax_at(logits: np.ndarray, token: int) -> float:
+    top = float(np.max(logits))
+    return float(logits[token]) - top - float(np.log(np.sum(np.exp(logits - top))))
+
+
+def sample(
+    logits: np.ndarray, temperature: float, top_p: float, rng: np.random.Generator | None
+) -> int:
+    """Greedy when ``temperature`` is 0; otherwise temperature + nucleus sampling."""
+    if temperature == 0.0 or rng is None:
+        return int(np.argmax(logits))
+    candidates = np.flatnonzero(np.isfinite(logits))
+    if len(candidates) > TOP_P_CANDIDATES and top_p < 1.0:
+        top = np.argpartition(logits[candidates], -TOP_P_CANDIDATES)[-TOP_P_CANDIDATES:]
+        best = candidates[top]
+        weights = np.exp((logits[best] - logits[best].max()) / temperature)
+        total = np.sum(np.exp((logits[candidates] - logits[best].max()) / temperature))
+        if weights.sum() / total >= top_p:
+            candidates = best
+    scaled = (logits[candidates] - logits[candidates].max()) / temperature
+    probs = np.exp(scaled)
+    probs /= probs.sum()
+    if top_p < 1.0:
+        order = np.argsort(-probs, kind="stable")
+        keep = int(np.searchsorted(np.cumsum(probs[order]), top_p)) + 1
+        order = order[:keep]
+        candidates, probs = candidates[order], probs[order] / probs[order].sum()
+    return int(candidates[rng.choice(len(candidates), p=probs)])
+
+
+class Decoder:
+    """Decodes requests on one backend; use from one thread at a time."""
+
+    def __init__(
+        self,
+        backend: Backend,
+        tokenizer: Tokenizer,
+        eos_token_ids: Sequence[int],
+        *,
+        tokenizer_vocab_size: int,
+        max_context: int,
+        max_positions: int | None = None,
+        sliding_window: bool = False,
+        prefill_chunk: int = 256,
+    ) -> None:
+        if max_context < 2:
+            raise ValueError(f"max_context must be at least 2, got {max_context}")
+        self.backend = backend
+        self.tokenizer = tokenizer
+        self.eos = frozenset(eos_token_ids)
+        self.max_context = max_context
+        self.max_positions = max_positions
+        self.sliding_window = sliding_window
+        self.prefill_chunk = prefill_chunk
+        self._prefixes: OrderedDict[str, tuple[tuple[int, ...], object]] = OrderedDict()
+        # Logits of ids the tokenizer does not have (padded embeddings) are never sampled.
+        self._padding = slice(tokenizer_vocab_size, None)
+
+    def clear_prefix_cache(self) -> None:
+        self._prefixes.clear()
+
+    def _reuse_prefix(self, key: str | None, prompt: Sequence[int]) -> int:
+        """Restore the cache of ``key`` rolled back to the common prefix; its length."""
+        cached = self._prefixes.get(key) if key is not None else None
+        if cached is None:
+            self.backend.reset()
+            return 0
+        ids, snapshot = cached
+        common = 0
+        for a, b in zip(ids, prompt, strict=False):
+            if a != b:
+                break
+            common += 1
+        common = min(common, len(prompt) - 1)  # the last prompt token must run for its logits
+        if common <= 0:
+            self.backend.reset()
+            return 0
+        self.backend.restore(snapshot)
+        self.backend.drop(common, self.backend.cache_length)
+        return common
+
+    def _make_room(self, needed: int, pinned: int) -> bool:
+        """Ensure ``needed`` more cache entries fit; False when they cannot."""
+        backend = self.backend
+        if backend.cache_length + needed <= self.max_context:
+            return True
+        if not self.sliding_window:
+            return False
+        sink = min(pinned, self.max_context // 2)
+        evict = max(
+            backend.cache_length + needed - self.max_context, (self.max_context - sink) // 4
+        )
+        if sink + evict > backend.cache_length:
+            return False
+        backend.drop(sink, sink + evict)
+        return True
+
+    def generate(
+        self,
+        prompt: Sequence[int],
+        *,
+        max_new_tokens: int,
+        grammar: CompiledGrammar | None = None,
+        prefix_cache_key: str | None = None,
+        temperature: float = 0.0,
+        top_p: float = 1.0,
+        seed: int | None = None,
+        stop: Sequence[str] = (),
+    ) -> Generation:
+        if not prompt:
+            raise ValueError("the prompt is empty")
+        if max_new_tokens < 1:
+            raise ValueError(f"max_new_tokens must be at least 1, got {max_new_tokens}")
+        if temperature < 0.0:
+            raise ValueError(f"temperature must be >= 0, got {temperature}")
+        if not 0.0 < top_p <= 1.0:
+            raise ValueError(f"top_p must be in (0, 1], got {top_p}")
+        if any(not s for s in stop):
+            raise ValueError("stop strings must not be empty")
+        limit = (
+            self.max_context
+            if self.max_positions is None
+            else min(self.max_context, self.max_positions)
+        )
+        if len(prompt) >= limit:
+            raise ContextOverflowError(len(prompt), limit)
+
+        state: GrammarState | None = grammar.state() if grammar is not None else None
+        rng = np.random.default_rng(seed) if temperature > 0.0 else None
+        backend = self.backend
+        prompt = list(prompt)
+        reused = self._reuse_prefix(prefix_cache_key, prompt)
+        pinned = len(prompt) if prefix_cache_key is not None else SINK_TOKENS
+
+        new: list[int] = []
+        logprobs: list[float] = []
+        forced_total = 0
+        calls = 0
+        if state is not None and not state.done:
+            forced = state.forced()
+            state.consume(forced)
+            new += forced[:max_new_tokens]
+            logprobs += [0.0] * len(new)
+            forced_total += len(new)
+            if len(prompt) + len(new) >= limit:
+                raise ContextOverflowError(len(prompt) + len(new), limit)
+        pending = prompt[reused:] + new
+        position = reused
+        while len(pending) > self.prefill_chunk:
+            backend.prefill(pending[: self.prefill_chunk], position)
+            position += self.prefill_chunk
+            pending = pending[self.prefill_chunk :]
+            calls += 1
+        logits = backend.prefill(pending, position)
+        position += len(pending)
+        calls += 1
+        if prefix_cache_key is not None:
+            self._prefixes[prefix_cache_key] = (tuple(prompt + new), backend.snapshot())
+            self._prefixes.move_to_end(prefix_cache_key)
+            while len(self._prefixes) > PREFIX_SLOTS:
+                self._prefixes.popitem(last=False)
+
+        stop_reason: StopReason | None = None
+        text = ""
+        longest_stop = max((len(s) for s in stop), default=0)
+        while stop_reason is None:
+            if state is not None and state.done:
+                stop_reason = "grammar"
+                break
+            if len(new) >= max_new_tokens:
+                stop_reason = "max_tokens"
+                break
+            logits[self._padding] = -np.inf
+            if state is not None:
+                logits = np.where(state.allowed(), logits, -np.inf).astype(np.float32)
+            token = sample(logits, temperature, top_p, rng)
+            if token in self.eos:
+                stop_reason = "grammar" if state is not None else "eos"
+                break
+            feed = [token]
+            logprobs.append(_log_softmax_at(logits, token))
+            if state is not None:
+                state.consume(feed)
+                if not state.done:
+                    forced = state.forced()
+                    state.consume(forced)
+                    feed += forced
+                    logprobs += [0.0] * len(forced)
+                    forced_total += len(forced)
+            new += feed
+            if stop:
+                previous = len(text)
+                text = self.tokenizer.decode(new, skip_special_tokens=True)
+                start = max(0, previous - longest_stop)
+                hits = [i for s in stop if (i := text.find(s, start)) >= 0]
+                if hits:
+                    text = text[: min(hits)]
+                    stop_reason = "stop"
+                    break
+            if (state is not None and state.done) or len(new) >= max_new_tokens:
+                continue  # stops at the top of the loop without another model call
+            if (self.max_positions is not None and position + len(feed) > self.max_positions) or (
+                not self._make_room(len(feed), pinned)
+            ):
+                stop_reason = "context"
+                break
+            if len(feed) == 1:
+                logits = backend.step(token, position)
+            else:
+                logits = backend.prefill(feed, position)
+            position += len(feed)
+            calls += 1
+
+        if len(new) > max_new_tokens:
+            del new[max_new_tokens:]
+            del logprobs[max_new_tokens:]
+        if stop_reason != "stop":
+            text = self.tokenizer.decode(new, skip_special_tokens=True)
+        return Generation(
+            text=text,
+            token_ids=tuple(new),
+            logprobs=tuple(logprobs),
+            stop_reason=stop_reason,
+            model_calls=calls,
+            prompt_tokens=len(prompt),
+            reused_prompt_tokens=reused,
+            forced_tokens=forced_total,
+        )

@@ -1,0 +1,137 @@
+"""Turn generated examples into training groups: one home description, the requests about it.
+
+A group is the system message (the home) and the user/assistant exchanges about that home. The
+model runs the home once, then all the requests as a batch on top of the home's KV cache, each
+positioned right after the home: exactly what the planner does at run time with the home as the
+cached prompt prefix, and the home's cost is paid once per group instead of once per request.
+The loss covers the assistant's plan text and its closing ``<|im_end|>``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from tokenizers import Tokenizer
+
+from edgeward.runtime.catalog import Catalog
+from edgeward.runtime.plan import Plan
+from edgeward.runtime.planner import (
+    MAX_ENTITIES,
+    PromptParts,
+    plan_to_text,
+    prompt_entities,
+    prompt_parts,
+)
+from edgeward.runtime.training.tokenizer import IM_END, IM_START
+
+IGNORE = -100
+"""Label of positions without loss."""
+
+
+class ExampleLike(Protocol):
+    home: Catalog
+    area: str | None
+    text: str
+    plan: Plan
+    state: Mapping[str, Mapping[str, Any]]
+
+
+def system_chunk(parts: PromptParts) -> str:
+    return f"{IM_START}system\n{parts.system}{IM_END}\n"
+
+
+def user_chunk(parts: PromptParts) -> str:
+    return f"{IM_START}user\n{parts.user}{IM_END}\n{IM_START}assistant\n"
+
+
+@dataclass
+class HomeGroup:
+    """The home's token ids, and per request its token ids and next-token labels."""
+
+    prefix: list[int]
+    requests: list[list[int]] = field(default_factory=list)
+    labels: list[list[int]] = field(default_factory=list)
+
+    @property
+    def tokens(self) -> int:
+        return len(self.prefix) + sum(len(r) for r in self.requests)
+
+
+def render(example: ExampleLike) -> tuple[PromptParts, str]:
+    """The prompt parts and the expected plan text of one example.
+
+    Raises KeyError when the plan names an entity the prompt does not describe (retrieval missed
+    it): such an example cannot be learnt from.
+    """
+    entities = prompt_entities(example.home, example.text, example.area)
+    parts = prompt_parts(example.home, example.text, example.area, entities)
+    return parts, plan_to_text(example.plan, parts.index_of(), example.state, example.home)
+
+
+def texts_for_tokenizer(examples: Iterable[ExampleLike]) -> Iterator[str]:
+    for example in examples:
+        try:
+            parts, target = render(example)
+        except KeyError:
+            continue
+        yield parts.system
+        yield parts.user
+        yield target
+
+
+def group(
+    examples: Iterable[ExampleLike], tokenizer: Tokenizer, *, max_requests: int, max_len: int
+) -> Iterator[HomeGroup]:
+    """Groups from ``examples``; consecutive examples with the same prompt prefix share one."""
+    im_end = tokenizer.token_to_id(IM_END)
+    if im_end is None:
+        raise ValueError(f"the tokenizer has no {IM_END} token")
+    current: HomeGroup | None = None
+    current_key = ""
+    for example in examples:
+        if len(example.home) > MAX_ENTITIES:
+            continue  # at run time retrieval narrows such homes to at most MAX_ENTITIES
+        try:
+            parts, target = render(example)
+        except KeyError:
+            continue
+        if current is None or parts.system != current_key or len(current.requests) >= max_requests:
+            if current is not None and current.requests:
+                yield current
+            prefix = tokenizer.encode(system_chunk(parts), add_special_tokens=False).ids
+            current, current_key = HomeGroup(list(prefix)), parts.system
+        prompt = tokenizer.encode(user_chunk(parts), add_special_tokens=False).ids
+        answer = [*tokenizer.encode(target, add_special_tokens=False).ids, im_end]
+        if len(current.prefix) + len(prompt) + len(answer) > max_len:
+            continue
+        current.requests.append(prompt + answer)
+        # Position j predicts token j + 1: the last prompt token predicts the first plan token.
+        current.labels.append([*([IGNORE] * (len(prompt) - 1)), *answer, IGNORE])
+    if current is not None and current.requests:
+        yield current
+
+
+def collate(home: HomeGroup, pad_id: int) -> dict[str, Any]:
+    """Torch tensors for one group: the prefix, and the padded batch of its requests."""
+    import torch
+
+    width = max(len(r) for r in home.requests)
+    p = len(home.prefix)
+    ids = [r + [pad_id] * (width - len(r)) for r in home.requests]
+    labels = [lab + [IGNORE] * (width - len(lab)) for lab in home.labels]
+    real = torch.tensor([[1] * len(r) + [0] * (width - len(r)) for r in home.requests])
+    causal = torch.ones(width, width, dtype=torch.bool).tril()
+    # Requests see the whole home, and the earlier (non-padding) tokens of their own.
+    own = causal.unsqueeze(0) & real.bool().unsqueeze(1)
+    own |= torch.eye(width, dtype=torch.bool).unsqueeze(0)  # padding rows see themselves
+    mask = torch.cat((torch.ones(len(ids), width, p, dtype=torch.bool), own), dim=2)
+    return {
+        "prefix": torch.tensor([home.prefix]),
+        "prefix_positions": torch.arange(p).unsqueeze(0),
+        "ids": torch.tensor(ids),
+        "positions": torch.arange(p, p + width).unsqueeze(0).expand(len(ids), -1),
+        "mask": mask.unsqueeze(1),
+        "labels": torch.tensor(labels),
+    }

@@ -1,0 +1,117 @@
+"""Random homes: reproducible, realistic, every domain, lossless documents, clear errors."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from edgeward.runtime.eval_set import load_eval_home
+from edgeward.runtime.homes import (
+    LANGUAGES,
+    HomeError,
+    area_key,
+    domains,
+    floor_key,
+    fold,
+    home_from_json,
+    home_to_json,
+    random_home,
+    translations,
+)
+
+
+def test_same_seed_same_home_and_other_seed_other_home() -> None:
+    assert random_home(7, 40, "fr").version == random_home(7, 40, "fr").version
+    assert random_home(7, 40, "fr").version != random_home(8, 40, "fr").version
+    assert random_home(7, 40, "fr").version != random_home(7, 40, "de").version
+
+
+@pytest.mark.parametrize("size", [3, 30, 500])
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_size_and_domains(size: int, language: str) -> None:
+    home = random_home(size, size, language)
+    assert len(home) == size
+    if size >= 30:
+        assert {e.domain for e in home.entities.values()} == set(domains())
+    for entity in home.entities.values():
+        assert entity.area is None or entity.area in home.areas
+        assert entity.entity_id.split(".")[0] == entity.domain
+
+
+def test_names_are_in_the_home_language() -> None:
+    home = random_home(1, 60, "de")
+    keys = {area_key(a) for a in home.areas}
+    assert None not in keys
+    assert any(a in home.areas for a in ("Küche", "Wohnzimmer", "Schlafzimmer"))
+    floors = {e.floor for e in home.entities.values() if e.floor}
+    assert floors and all(floor_key(f) is not None for f in floors)
+
+
+def test_document_round_trip_is_lossless() -> None:
+    home = random_home(11, 120, "es")
+    doc = json.loads(json.dumps(home_to_json(home)))
+    again = home_from_json(doc)
+    assert again.version == home.version
+    assert again.entities == home.entities
+
+
+@pytest.mark.parametrize(
+    ("doc", "message"),
+    [
+        ([], "must be a JSON object"),
+        ({"entities": []}, "at least one entity"),
+        ({"entities": [{"entity_id": "Light Kitchen", "name": "x"}]}, "entity_id must look like"),
+        ({"entities": [{"entity_id": "toaster.a", "name": "x"}]}, "unknown domain 'toaster'"),
+        (
+            {"entities": [{"entity_id": "light.a", "name": "x", "features": {"dim": True}}]},
+            "bad features",
+        ),
+        ({"entities": [{"entity_id": "light.a", "name": "x", "colour": 1}]}, "unknown keys"),
+        ({"areas": [{"floor": "x"}], "entities": []}, "areas[0] needs a string 'name'"),
+    ],
+)
+def test_bad_documents_name_the_problem(doc: object, message: str) -> None:
+    with pytest.raises(HomeError, match=message.replace("[", r"\[").replace("]", r"\]")):
+        home_from_json(doc, "home.json")
+
+
+def test_bad_size_and_language() -> None:
+    with pytest.raises(HomeError, match=r"size must be 3\.\.500, got 501"):
+        random_home(1, 501)
+    with pytest.raises(HomeError, match="language must be one of"):
+        random_home(1, 10, "it")
+
+
+def test_folding_and_cross_language_words() -> None:
+    assert fold("Salle à Manger!") == "salle a manger"
+    assert fold("Straße") == "strasse"
+    assert area_key("cuisine") == area_key("Küche") == area_key("Kitchen 2") == "kitchen"
+    assert floor_key("en bas") == floor_key("downstairs") == "ground"
+    assert "Filmabend" in translations("Movie night")
+    assert "Christmas tree" in translations("Sapin de Noël")
+
+
+def test_eval_home_is_what_the_set_needs() -> None:
+    home = load_eval_home()
+    assert 30 <= len(home) <= 50
+    by_domain = {e.domain for e in home.entities.values()}
+    assert by_domain >= {
+        "light",
+        "switch",
+        "fan",
+        "cover",
+        "valve",
+        "lock",
+        "climate",
+        "scene",
+        "button",
+        "sensor",
+        "binary_sensor",
+    }
+    assert len({a.floor for a in home.areas.values() if a.floor}) == 2
+    assert {"lock.front_door", "lock.back_door", "cover.garage_door"} <= set(home.entities)
+    lights = [e for e in home.entities.values() if e.domain == "light"]
+    assert any("brightness_pct" in e.services["turn_on"] for e in lights)
+    assert any(not e.services["turn_on"] for e in lights)
+    assert any("color_name" in e.services["turn_on"] for e in lights)

@@ -1,0 +1,196 @@
+"""The request generator: reproducible, valid against each home, clean splits, every kind."""
+
+from __future__ import annotations
+
+import io
+import json
+from collections import Counter
+
+import pytest
+
+from edgeward.runtime.plan import Plan, PlannedCall, When
+from edgeward.runtime.plan_rules import MAX_CALLS, RELATIVE_STEPS, plan_key
+from edgeward.runtime.requests_data import (
+    KINDS,
+    MUST_NOT_ACT,
+    DataError,
+    Example,
+    check_plan,
+    dump_jsonl,
+    generate,
+    load_jsonl,
+    plan_from_json,
+    plan_to_json,
+)
+
+
+def test_same_seed_same_examples() -> None:
+    first = [e.to_json() for e in generate("train", 60, seed=5)]
+    again = [e.to_json() for e in generate("train", 60, seed=5)]
+    other = [e.to_json() for e in generate("train", 60, seed=6)]
+    assert first == again
+    assert first != other
+
+
+def test_every_plan_fits_its_home(
+    train_examples: list[Example], test_examples: list[Example]
+) -> None:
+    for example in train_examples + test_examples:
+        check_plan(example.plan, example.home)
+        assert len(example.plan.calls) <= MAX_CALLS
+        assert example.area is None or example.area in example.home.areas
+        assert example.text.strip()
+        if example.kind in MUST_NOT_ACT:
+            assert example.plan.kind in ("ambiguous", "unsupported"), example
+        if example.plan.kind == "ambiguous":
+            assert len(example.plan.candidates) >= 2
+
+
+def test_splits_share_no_template_group_and_no_home(
+    train_examples: list[Example], test_examples: list[Example]
+) -> None:
+    train_groups = {e.group for e in train_examples}
+    test_groups = {e.group for e in test_examples}
+    assert not train_groups & test_groups
+    train_parts = {p for g in train_groups for p in g.split("+")}
+    test_parts = {p for g in test_groups for p in g.split("+")}
+    assert not train_parts & test_parts
+    assert not {e.home.version for e in train_examples} & {e.home.version for e in test_examples}
+
+
+def test_both_splits_cover_every_kind_language_and_source(
+    train_examples: list[Example], test_examples: list[Example]
+) -> None:
+    for examples in (train_examples, test_examples):
+        kinds = Counter(e.kind for e in examples)
+        assert set(kinds) == set(KINDS), set(KINDS) - set(kinds)
+        assert {e.language for e in examples} == {"en", "fr", "es", "de"}
+        sources = Counter(e.group.split(":")[0] for e in examples)
+        assert sources["ha"] > 0.15 * len(examples)
+        assert sources["own"] > 0.5 * len(examples)
+        must_not_act = sum(kinds[k] for k in MUST_NOT_ACT)
+        assert must_not_act > 0.2 * len(examples)
+
+
+def test_cross_language_homes_and_big_homes(train_examples: list[Example]) -> None:
+    foreign = [
+        e
+        for e in train_examples
+        if e.language not in {_home_language(e)} and _home_language(e) is not None
+    ]
+    assert len(foreign) > 0.1 * len(train_examples)
+    assert max(len(e.home) for e in train_examples) > 200
+    assert min(len(e.home) for e in train_examples) <= 8
+
+
+def _home_language(example: Example) -> str | None:
+    from edgeward.runtime.homes import AREA_WORDS, area_key
+
+    for area in example.home.areas:
+        key = area_key(area)
+        if key is None:
+            continue
+        for language, words in AREA_WORDS[key][1].items():
+            if area.split(" ")[0] in " ".join(words):
+                return language
+    return None
+
+
+def test_relative_and_timed_requests_follow_the_rules(train_examples: list[Example]) -> None:
+    relative = [e for e in train_examples if e.kind == "relative"]
+    assert relative
+    for example in relative:
+        (call,) = example.plan.calls
+        entity_id = call.args["entity_id"]
+        ((arg, current),) = example.state[entity_id].items()
+        spec = example.home.entities[entity_id].services[call.tool.split(".")[1]][arg]
+        moved = abs(call.args[arg] - current)
+        assert moved == RELATIVE_STEPS[arg] or call.args[arg] in (spec.minimum, spec.maximum)
+    timed = [e for e in train_examples if e.kind in ("delayed", "scheduled")]
+    for example in timed:
+        when = example.plan.calls[0].when
+        assert when is not None
+        if example.kind == "delayed":
+            assert when.delay_s and when.delay_s > 0
+        else:
+            assert (when.at and len(when.at) == 5) or (when.cron and len(when.cron.split()) == 5)
+
+
+def test_speaker_area_decides_the_target(train_examples: list[Example]) -> None:
+    here = [e for e in train_examples if e.kind == "speaker_area"]
+    assert here
+    for example in here:
+        areas = {example.home.entities[c.args["entity_id"]].area for c in example.plan.calls}
+        if all(c.tool != "climate.set_temperature" for c in example.plan.calls):
+            assert areas == {example.area}
+
+
+def test_json_lines_round_trip(test_examples: list[Example]) -> None:
+    buffer = io.StringIO()
+    assert dump_jsonl(test_examples[:50], buffer) == 50
+    buffer.seek(0)
+    again = list(load_jsonl(buffer))
+    assert [e.to_json() for e in again] == [e.to_json() for e in test_examples[:50]]
+    assert again[0].home.version == test_examples[0].home.version
+
+
+def test_plan_json_round_trip_and_key() -> None:
+    plan = Plan(
+        "act",
+        (PlannedCall("light.turn_on", {"entity_id": "light.a"}, When(at="07:00")),),
+        language="fr",
+    )
+    assert plan_from_json(plan_to_json(plan)) == plan
+    assert "say" not in plan_key(plan) and "confidence" not in plan_key(plan)
+
+
+@pytest.mark.parametrize(
+    ("doc", "message"),
+    [
+        ({"kind": "do"}, "kind must be act, query, ambiguous or unsupported"),
+        ({"kind": "act", "calls": [{"args": {}}]}, r"calls\[0\] needs a string 'tool'"),
+        ({"kind": "act", "calls": [{"tool": "x.y", "when": {"soon": 1}}]}, "when must hold"),
+        ({"kind": "unsupported", "reason": "nope"}, "reason must be no_such_device"),
+        ({"kind": "ambiguous", "candidates": [1]}, "candidates must be a list"),
+    ],
+)
+def test_bad_plans_name_the_problem(doc: dict, message: str) -> None:
+    with pytest.raises(DataError, match=message):
+        plan_from_json(doc)
+
+
+def test_bad_arguments_and_lines() -> None:
+    with pytest.raises(DataError, match="split must be 'train' or 'test'"):
+        next(generate("dev", 1))
+    with pytest.raises(DataError, match=r"sizes: size must be 3\.\.500"):
+        next(generate("train", 1, sizes=[900]))
+    with pytest.raises(DataError, match="examples:2: not JSON"):
+        list(load_jsonl(io.StringIO("\n{oops\n")))
+    with pytest.raises(DataError, match="text must be a string"):
+        Example.from_json(json.loads('{"language": "en"}'))
+
+
+def test_same_data_whatever_the_hash_seed() -> None:
+    """Reproducible across processes: nothing depends on set or dict-of-str iteration order."""
+    import subprocess
+    import sys
+
+    script = (
+        "import hashlib, json\n"
+        "from edgeward.runtime.requests_data import generate\n"
+        "h = hashlib.sha256()\n"
+        "for e in generate('train', 150, 2):\n"
+        "    h.update(json.dumps(e.to_json(), sort_keys=True).encode())\n"
+        "print(h.hexdigest())\n"
+    )
+    digests = {
+        subprocess.run(
+            [sys.executable, "-c", script],
+            env={"PYTHONHASHSEED": seed, "PATH": ""},
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        for seed in ("1", "2")
+    }
+    assert len(digests) == 1
