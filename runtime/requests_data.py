@@ -617,7 +617,7 @@ def _bystander_area(ctx: Context) -> str | None:
 
 def _sweep_targets(ctx: Context, where: Mapping[str, Any]) -> tuple[str, str | None, str] | None:
     """A (domain, device_class, action) with at least one target ``where``."""
-    options = []
+    options: list[tuple[str, str | None, str]] = []
     for domain in _SWEEPABLE:
         for action in ("open", "close") if domain == "cover" else ("on", "off"):
             if domain == "cover":
@@ -677,6 +677,7 @@ def _value_for(ctx: Context, action: str, entity: Entity) -> tuple[Any, str]:
     """A value for ``action`` on ``entity`` and how it is said."""
     service = rules.ACTIONS[action][entity.domain]
     spec = entity.services[service][rules.ACTION_ARG[action]]
+    value: Any
     if action == "color":
         value = ctx.rng.choice(spec.enum or ("red",))
         return value, COLOR_WORDS[ctx.language][value]
@@ -685,9 +686,9 @@ def _value_for(ctx: Context, action: str, entity: Entity) -> tuple[Any, str]:
         value = ctx.rng.randrange(lo // 100, hi // 100 + 1) * 100
         return value, str(value)
     if action == "temperature":
-        lo, hi = max(spec.minimum or 7, 15), min(spec.maximum or 35, 26)
-        steps = int((hi - lo) * 2)
-        value = lo + ctx.rng.randint(0, steps) / 2
+        low, high = float(max(spec.minimum or 7, 15)), float(min(spec.maximum or 35, 26))
+        steps = int((high - low) * 2)
+        value = low + ctx.rng.randint(0, steps) / 2
         if ctx.rng.random() < 0.7:
             value = float(round(value))
         return value, ph.say_number(ctx.rng, ctx.language, value)
