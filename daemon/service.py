@@ -120,10 +120,10 @@ class Service:
         self._catalog_dirty_at: float | None = None
         self._catalog_published: str | None = None
         self._state_topics: set[str] = set()
+        # accepted before a restart, run once the catalog is back
         self._after_start: list[RequestRecord] = []
-        self._replies: list[
-            tuple[str, dict[str, Any], bytes | None]
-        ] = []  # accepted before a restart, not yet run
+        # replies wait for the commit that records what they say
+        self._replies: list[tuple[str, dict[str, Any], bytes | None]] = []
         self.heartbeat = time.monotonic()
         self.bus = Bus(settings, self.topics["status"], self._queue.put, self._connection_changed)
         self.scheduler = Scheduler(self.store, self._run_job, self._queue.put, settings.timezone)

@@ -142,6 +142,7 @@ class Store:
         self._journal_bytes = 0
         self._replay_journal()
         self._journal = open(self._journal_path, "ab")
+        self._journal_size = self._journal.seek(0, os.SEEK_END)
 
     # -- opening -----------------------------------------------------------------------------
 
@@ -198,7 +199,7 @@ class Store:
             if not self._pending_lines:
                 return
             data = b"".join(self._pending_lines)
-            start = self._journal.tell()
+            start = self._journal_size
             try:
                 self._journal.write(data)
                 self._journal.flush()
@@ -209,6 +210,7 @@ class Store:
                 self._reopen_journal(start)
                 raise StoreError(f"cannot write {self._journal_path}: {exc.strerror}") from exc
             self._journal_bytes += len(data)
+            self._journal_size += len(data)
             self._pending_lines.clear()
             if self._journal_bytes >= self.CHECKPOINT_BYTES:
                 self.checkpoint()
@@ -236,6 +238,7 @@ class Store:
                 self._write_snapshot()
                 self._journal.truncate(0)
                 self._journal.seek(0)
+                self._journal_size = 0
                 os.fsync(self._journal.fileno())
             except OSError as exc:
                 raise StoreError(f"cannot write {self._snapshot_path}: {exc.strerror}") from exc

@@ -27,7 +27,7 @@ from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
 from edgeward.daemon.bus import no_delay
-from tests.daemon.harness import GW, DaemonProcess, config_dict, simulated_home
+from tests.daemon.harness import GW, DaemonProcess, config_dict
 from tests.mosquitto import Mosquitto
 
 pytestmark = pytest.mark.bench
@@ -35,6 +35,16 @@ pytestmark = pytest.mark.bench
 ENTITY = "light.living_room_lamp"
 N_THROUGHPUT = 3000
 N_LATENCY = 400
+
+HOME = """
+import sys, time
+from edgeward.adapters.simulator import SimulatedHome
+home = SimulatedHome("127.0.0.1", int(sys.argv[1]), client_id="bench-home")
+home.start()
+print("ready", flush=True)
+sys.stdin.read()
+home.stop()
+"""
 
 ECHO = """
 import sys, paho.mqtt.client as mqtt, socket
@@ -111,7 +121,15 @@ def _pct(samples: list[float], q: float) -> float:
 
 def test_bench_calls(broker: Mosquitto, tmp_path: Path) -> None:
     echo = subprocess.Popen([sys.executable, "-c", ECHO, str(broker.port)])
-    with simulated_home(broker):
+    # The devices get a process of their own, as real ones have: they must not slow the load.
+    home = subprocess.Popen(
+        [sys.executable, "-c", HOME, str(broker.port)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert home.stdout is not None and home.stdout.readline().strip() == "ready"
+    try:
         daemon = DaemonProcess(
             config_dict(broker, tmp_path / "state", log_level="WARNING"), tmp_path
         )
@@ -120,41 +138,42 @@ def test_bench_calls(broker: Mosquitto, tmp_path: Path) -> None:
         time.sleep(3.0)  # ready is logged at INFO; WARNING keeps the bench quiet
         command_topic = "sim/living_room/lamp/set"  # a JSON-schema light: one message per call
         reply_topic = f"edgeward/{GW}/bench-replies"
-        load = Load(broker, ["bench/out", reply_topic, command_topic])
+        # One load client per measure, each watching only what it measures.
+        flows = Load(broker, ["bench/out", reply_topic])
+        probes = Load(broker, ["bench/out", command_topic])
         props = Properties(PacketTypes.PUBLISH)
         props.ResponseTopic = reply_topic
 
-        def call(i: int) -> None:
-            body = {
-                "id": f"bench-{i}",
-                "calls": [
-                    {
-                        "tool": "light.turn_on",
-                        "args": {"entity_id": ENTITY, "brightness_pct": i % 100 + 1},
-                    }
-                ],
-            }
-            load.client.publish(f"edgeward/{GW}/call", json.dumps(body), qos=1, properties=props)
+        def sender(load: Load) -> tuple[Any, Any]:
+            def call(i: int) -> None:
+                args = {"entity_id": ENTITY, "brightness_pct": i % 100 + 1}
+                body = {"id": f"bench-{i}", "calls": [{"tool": "light.turn_on", "args": args}]}
+                load.client.publish(
+                    f"edgeward/{GW}/call", json.dumps(body), qos=1, properties=props
+                )
 
-        def bare(i: int) -> None:
-            body = {
-                "id": f"bench-{i}",
-                "calls": [{"tool": "light.turn_on", "args": {"entity_id": ENTITY}}],
-            }
-            load.client.publish("bench/in", json.dumps(body), qos=1)
+            def bare(i: int) -> None:
+                body = {"id": f"bench-{i}", "calls": [{"tool": "light.turn_on", "args": {}}]}
+                load.client.publish("bench/in", json.dumps(body), qos=1)
+
+            return call, bare
 
         try:
-            # warm up both paths
-            _latencies(load, call, command_topic, 20, 10_000_000)
-            _latencies(load, bare, "bench/out", 20, 10_000_000)
-            base_rate = _throughput(load, bare, "bench/out", N_THROUGHPUT)
-            rate = _throughput(load, call, reply_topic, N_THROUGHPUT)
-            base_lat = _latencies(load, bare, "bench/out", N_LATENCY, 20_000_000)
-            lat = _latencies(load, call, command_topic, N_LATENCY, 20_000_000)
+            call, bare = sender(probes)
+            _latencies(probes, call, command_topic, 20, 10_000_000)  # warm up both paths
+            _latencies(probes, bare, "bench/out", 20, 10_000_000)
+            base_lat = _latencies(probes, bare, "bench/out", N_LATENCY, 20_000_000)
+            lat = _latencies(probes, call, command_topic, N_LATENCY, 20_000_000)
+            probes.close()
+            call, bare = sender(flows)
+            base_rate = _throughput(flows, bare, "bench/out", N_THROUGHPUT)
+            rate = _throughput(flows, call, reply_topic, N_THROUGHPUT)
         finally:
-            load.close()
+            flows.close()
             daemon.terminate()
             echo.terminate()
+    finally:
+        home.communicate("", timeout=30)
     rows = [
         ("calls/s (validate, gate, store, actuate, reply)", rate, base_rate),
         ("latency p50 ms, call -> actuator command", _pct(lat, 50), _pct(base_lat, 50)),
