@@ -24,6 +24,7 @@ from typing import Any
 
 from edgeward.adapters.devices import ActuationError, Command, DeviceRegistry, EntityOverride
 from edgeward.daemon.bus import Bus, Inbound
+from edgeward.daemon.escalation import Escalated, Escalation
 from edgeward.daemon.metrics import Metrics
 from edgeward.daemon.planning import PlannerThread, PlannerUnavailable, load_planner
 from edgeward.daemon.requests import RequestError, make_reply, parse_request
@@ -107,6 +108,7 @@ class Service:
             ),
         )
         self.metrics = Metrics()
+        self.escalation = Escalation(settings.upstream, lambda: self.gate.policy)
         self.planner: PlannerThread | None = None
         self.planner_problem = ""
         try:
@@ -178,6 +180,7 @@ class Service:
         self.scheduler.stop()
         if self.planner is not None:
             self.planner.stop()
+        self.escalation.stop()
         self.bus.stop(self.status_payload("offline"))
         self.store.close()
         self.audit.close()
@@ -547,12 +550,7 @@ class Service:
     def _handle_ask(self, record: RequestRecord) -> None:
         """Hand the request to the planner thread; the plan comes back to this worker."""
         if self.planner is None:
-            self._finish(
-                _Work(record, record.received_at),
-                "unsupported",
-                reason=f"no local planner: {self.planner_problem}",
-                say="I can't understand requests right now.",
-            )
+            self._escalate(record, f"no local planner ({self.planner_problem})")
             return
         body = record.payload
         catalog, states = self.catalog, self._states()
@@ -587,27 +585,19 @@ class Service:
             return
         extra: dict[str, Any] = {"confidence": round(plan.confidence, 3), "say": plan.say}
         planned = [c.to_json() for c in plan.calls]
-        if plan.kind in ("ambiguous", "unsupported"):
-            status = plan.kind
-            reason = plan.reason or (
-                "the request could mean several devices: " + ", ".join(plan.candidates)
-                if plan.kind == "ambiguous"
-                else None
-            )
-            self._finish(work, status, plan=planned, route="local", reason=reason, **extra)
+        if plan.kind == "ambiguous":
+            reason = "the request could mean several devices: " + ", ".join(plan.candidates)
+            self._finish(work, "ambiguous", plan=planned, route="local", reason=reason, **extra)
             self._commit()
             return
-        if plan.confidence < self.settings.model.min_confidence:
-            self._finish(
-                work,
-                "unsupported",
-                plan=planned,
-                route="local",
-                reason=f"the local plan's confidence {plan.confidence:.2f} is below "
-                f"model.min_confidence {self.settings.model.min_confidence}: not acted on",
-                **{**extra, "say": _NOT_SURE.get(plan.language, _NOT_SURE["en"])},
+        if plan.kind == "unsupported" or plan.confidence < self.settings.model.min_confidence:
+            why = (
+                f"the local planner says {plan.reason or 'unsupported'}"
+                if plan.kind == "unsupported"
+                else f"the local plan's confidence {plan.confidence:.2f} is below "
+                f"model.min_confidence {self.settings.model.min_confidence}"
             )
-            self._commit()
+            self._escalate(record, why, plan)
             return
         now = [{"tool": c.tool, "args": c.args} for c in plan.calls if c.when is None]
         later = [c for c in plan.calls if c.when is not None]
@@ -634,6 +624,59 @@ class Service:
         self._send_plan(prepared, work, planned, jobs, extra, plan.language)
         self._commit()
 
+    def _escalate(self, record: RequestRecord, why: str, plan: Plan | None = None) -> None:
+        """The cascade's next rung: upstream if the policy allows it, else an honest refusal."""
+        refused = self.escalation.start(
+            self.catalog,
+            record.payload["text"],
+            record.id,
+            lambda result: self._queue.put(
+                functools.partial(self._answer_upstream, record, result)
+            ),
+        )
+        if refused is None:
+            return
+        language = plan.language if plan else (record.payload.get("language") or "en")
+        say = plan.say if plan and plan.kind == "unsupported" and plan.say else None
+        self._finish(
+            _Work(record, record.received_at),
+            "unsupported",
+            plan=[c.to_json() for c in plan.calls] if plan else [],
+            route="none",
+            reason=f"{why}; not escalated: {refused}",
+            say=say or _NOT_SURE.get(language, _NOT_SURE["en"]),
+            confidence=round(plan.confidence, 3) if plan else 0.0,
+        )
+        self._commit()
+
+    def _answer_upstream(self, record: RequestRecord, result: Escalated) -> None:
+        """The upstream's answer, re-identified: its calls pass the gate like any other plan."""
+        work = _Work(record, record.received_at)
+        if result.error is not None:
+            self._finish(
+                work,
+                "failed",
+                route="upstream",
+                reason=f"upstream {result.destination}: {result.error}",
+                say="I couldn't reach the assistant; nothing was done.",
+            )
+            self._commit()
+            return
+        if not result.calls:
+            self._finish(work, "done", route="upstream", say=result.text)
+            self._commit()
+            return
+        if not self._validate_and_gate(work, result.calls, "ask_upstream"):
+            self._commit()
+            return
+        prepared = self._prepare([work])
+        self._commit()
+        self._send_plan(
+            prepared, work, [v.to_json() for v in work.calls], [], {"say": result.text}, "en",
+            route="upstream",
+        )  # fmt: skip
+        self._commit()
+
     def _send_plan(
         self,
         prepared: list[_Prepared],
@@ -642,6 +685,7 @@ class Service:
         jobs: list[str],
         extra: dict[str, Any],
         language: str,
+        route: str = "local",
     ) -> None:
         """Publish a planned request's commands and answer it with its whole plan."""
         if work.record.status == ANSWERED:
@@ -660,7 +704,7 @@ class Service:
         results += [{"status": "scheduled", "job_id": job} for job in jobs]
         if work.calls and all(v.tool == STATE_TOOL for v in work.calls):
             extra = {**extra, "say": self._describe(work.calls, language) or extra.get("say")}
-        self._finish(work, "done", plan=planned, results=results, route="local", **extra)
+        self._finish(work, "done", plan=planned, results=results, route=route, **extra)
 
     def _describe(self, calls: list[ValidCall], language: str) -> str:
         """The spoken answer to a state question, from tracked state."""

@@ -96,6 +96,10 @@ class UpstreamSettings(_Section):
     timeout_s: float = Field(20.0, gt=0, description="upstream request timeout")
     max_retries: int = Field(2, ge=0, le=10, description="retries on timeouts, 429 and 5xx")
     ca_bundle: Path | None = Field(None, description="CA bundle for the upstream's TLS")
+    known_names: list[str] = Field(
+        default_factory=list,
+        description="names of household members and contacts, always redacted before egress",
+    )
     outbox_max_bytes: int = Field(8 * 1024 * 1024, ge=1024, description="outbox size cap")
     outbox_max_age_s: int = Field(24 * 3600, ge=60, description="outbox entries expire after")
 

@@ -1,0 +1,154 @@
+"""The upstream rung of the cascade: ask a bigger model, only as the signed policy allows.
+
+A request the local planner cannot handle goes upstream if and only if the policy in force names
+an allowed destination and every data class found in the request may go there. What leaves is
+redacted first (placeholders from a per-request vault); the answer is re-identified on the box,
+and its tool calls are then gated like any other plan (source ``ask_upstream``). The HTTP call
+runs on a thread of its own; its outcome is handed back to the service's worker.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from edgeward.adapters.upstream import (
+    ChatMessage,
+    UpstreamAnswer,
+    UpstreamClient,
+    UpstreamError,
+    load_api_key,
+)
+from edgeward.daemon.settings import UpstreamSettings
+from edgeward.policies.detectors import Detector
+from edgeward.policies.document import Policy
+from edgeward.policies.gate import decide_egress
+from edgeward.policies.vault import Redactor, Vault
+from edgeward.runtime.catalog import STATE_TOOL, Catalog
+
+log = logging.getLogger(__name__)
+
+SYSTEM_PROMPT = (
+    "You control a smart home through the tools given. Answer the user's request by calling "
+    "tools with the exact entity ids they list, or reply in one or two short sentences when no "
+    "tool fits. Text such as <PERSON_1> stands for a value that was withheld: keep it as is."
+)
+
+
+@dataclass
+class Escalated:
+    """What came back: re-identified tool calls and text, or the error that stopped it."""
+
+    destination: str
+    calls: list[dict[str, Any]] = field(default_factory=list)
+    text: str | None = None
+    error: str | None = None
+
+
+class Escalation:
+    """Decides whether a request may go upstream, and sends it there redacted."""
+
+    def __init__(self, settings: UpstreamSettings, policy: Callable[[], Policy | None]) -> None:
+        self.settings = settings
+        self._policy = policy
+        self._clients: dict[tuple[str, str], UpstreamClient] = {}
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="edgeward-upstream")
+        self._lock = threading.Lock()
+
+    def start(
+        self,
+        catalog: Catalog,
+        text: str,
+        request_id: str,
+        done: Callable[[Escalated], None],
+    ) -> str | None:
+        """Send ``text`` upstream if the policy allows; ``done`` gets the outcome later.
+
+        Returns None when the request went, else the reason it may not leave the box.
+        """
+        policy = self._policy()
+        if policy is None:
+            return "no policy is in force: nothing leaves the box"
+        destination = next((u for u in policy.upstreams if u.allowed), None)
+        if destination is None:
+            return f"policy v{policy.version} names no upstream that may be used"
+        custom = {name: [rule.pattern] for name, rule in policy.residency.items() if rule.pattern}
+        detector = Detector(
+            names=self.settings.known_names, device_ids=catalog.entities, custom=custom
+        )
+        found = {d.data_class for d in detector.detect(text)}
+        tools = [t for t in catalog.tools.values() if t.name != STATE_TOOL]
+        classes = found | {"free_text"} | ({"device_id"} if tools else set())
+        egress = decide_egress(policy, classes, destination.name, datetime.now(UTC))
+        if not egress.allowed:
+            return egress.reason
+        actions = {k: v for k, v in egress.actions.items() if k in detector.classes}
+        vault = Vault()
+        redacted = Redactor(detector, actions).redact(text, vault)
+        if redacted.local_only:
+            return "the request holds data the policy keeps on the box"
+        if egress.actions.get("device_id") != "allow":
+            tools = []  # the entity ids would leave with the tool catalog
+        client = self._client(destination.name, destination.url)
+        messages = [ChatMessage("system", SYSTEM_PROMPT), ChatMessage("user", redacted.text)]
+        log.info(
+            "escalating request %s to %s (classes: %s)",
+            request_id,
+            destination.name,
+            ", ".join(sorted(found)) or "none",
+            extra={"event": "escalate", "destination": destination.name},
+        )
+
+        def ask() -> None:
+            try:
+                answer = client.complete(messages, tools, idempotency_key=f"ew-{request_id}")
+                done(self._reidentify(answer, vault, destination.name))
+            except UpstreamError as exc:
+                done(Escalated(destination.name, error=str(exc)))
+            finally:
+                vault.clear()
+
+        self._pool.submit(ask)
+        return None
+
+    @staticmethod
+    def _reidentify(answer: UpstreamAnswer, vault: Vault, destination: str) -> Escalated:
+        calls = [
+            {"tool": call.tool, "args": vault.reidentify_value(dict(call.args))}
+            for call in answer.tool_calls
+        ]
+        text = vault.reidentify(answer.text).text if answer.text else None
+        return Escalated(destination, calls, text)
+
+    def _allowed(self) -> dict[str, str]:
+        """Asked by the client before every attempt: the destinations the policy allows now."""
+        policy = self._policy()
+        return {u.name: u.url for u in policy.upstreams if u.allowed} if policy else {}
+
+    def _client(self, name: str, url: str) -> UpstreamClient:
+        with self._lock:
+            client = self._clients.get((name, url))
+            if client is None:
+                cfg = self.settings
+                client = UpstreamClient(
+                    name,
+                    url,
+                    load_api_key(env_var=cfg.api_key_env),
+                    cfg.model,
+                    cfg.timeout_s,
+                    cfg.max_retries,
+                    cfg.ca_bundle,
+                    self._allowed,
+                )
+                self._clients[(name, url)] = client
+            return client
+
+    def stop(self) -> None:
+        self._pool.shutdown(wait=True, cancel_futures=True)
+        for client in self._clients.values():
+            client.close()

@@ -1,0 +1,143 @@
+"""The cascade's upstream rung in the running gateway, against a real HTTP server playing the LLM."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.daemon.harness import GW, client_for, running_service, settings_for, simulated_home
+from tests.mosquitto import Mosquitto
+from tests.policies.policy_builders import make_keys, root_envelope, signed_policy
+from tests.upstream.fake_llm import FakeLLM, error_reply, text_reply, tool_calls_reply
+
+LIGHT = "light.kitchen_ceiling_light"
+NAME = "Émilie Durand"
+EMAIL = "emilie.durand@example.org"
+
+
+@pytest.fixture
+def llm() -> Iterator[FakeLLM]:
+    with FakeLLM() as server:
+        yield server
+
+
+def _policy_file(tmp_path: Path, llm: FakeLLM, **residency: Any) -> tuple[Path, Path]:
+    keys = make_keys(1)
+    root = tmp_path / "root.json"
+    root.write_bytes(root_envelope(keys, threshold=1))
+    now = datetime.now(UTC)
+    policy = tmp_path / "policy.json"
+    policy.write_bytes(
+        signed_policy(
+            keys,
+            version=1,
+            gateways=[GW],
+            issued_at=(now - timedelta(days=1)).isoformat(),
+            expires_at=(now + timedelta(days=1)).isoformat(),
+            default_effect="deny",
+            rules=[{"id": "lights", "domain": "light", "effect": "allow"}],
+            upstreams=[{"name": "test-llm", "url": llm.base_url, "region": "local"}],
+            residency={
+                "free_text": "allow",
+                "device_id": "allow",
+                "person_name": "redact",
+                "email": "redact",
+                "phone": "local_only",
+                **residency,
+            },
+        )
+    )
+    return root, policy
+
+
+def _settings(broker: Mosquitto, tmp_path: Path, root: Path | None, policy: Path | None):
+    return settings_for(
+        broker,
+        tmp_path / "state",
+        # no local model: every request is for the upstream rung (deterministic for the test)
+        model={"path": str(tmp_path / "no-model")},
+        policy={"trust_root": str(root), "path": str(policy)} if root else {},
+        upstream={"known_names": [NAME], "max_retries": 0, "timeout_s": 5},
+    )
+
+
+def test_redacted_request_goes_up_and_its_calls_are_gated_and_reidentified(
+    broker: Mosquitto, tmp_path: Path, llm: FakeLLM
+) -> None:
+    root, policy = _policy_file(tmp_path, llm)
+    llm.script(
+        tool_calls_reply(
+            [
+                ("light__turn_on", {"entity_id": LIGHT}),
+                ("switch__turn_on", {"entity_id": "switch.office_desk_plug"}),
+            ]
+        ),
+        text_reply("I told <person_1> by email at < EMAIL_1 >."),
+    )
+    text = f"my guest {NAME} ({EMAIL}) arrives soon, get the kitchen ready"
+    with (
+        simulated_home(broker) as home,
+        running_service(_settings(broker, tmp_path, root, policy)),
+        client_for(broker) as client,
+    ):
+        denied = client.ask("up-1", text)
+        answered = client.ask("up-2", f"write to {NAME} at {EMAIL}")
+    sent = llm.raw_bytes.decode("utf-8", "replace")
+    assert NAME not in sent and "Durand" not in sent and EMAIL not in sent
+    body = llm.received[0].json()
+    assert "<PERSON_1>" in body["messages"][-1]["content"]
+    # the upstream asked for a plug the policy denies: the whole plan is denied, nothing moves
+    assert denied["status"] == "denied" and "default is deny" in denied["reason"]
+    assert not any("plug" in topic for topic, _ in home.received)
+    assert answered["route"] == "upstream" and answered["status"] == "done"
+    assert answered["say"] == f"I told {NAME} by email at {EMAIL}."
+
+
+def test_allowed_upstream_plan_actuates(broker: Mosquitto, tmp_path: Path, llm: FakeLLM) -> None:
+    root, policy = _policy_file(tmp_path, llm)
+    llm.script(tool_calls_reply([("light__turn_on", {"entity_id": LIGHT, "brightness_pct": 60})]))
+    with (
+        simulated_home(broker) as home,
+        running_service(_settings(broker, tmp_path, root, policy)),
+        client_for(broker) as client,
+    ):
+        reply = client.ask("up-3", "make the kitchen cosy for dinner")
+    assert reply["status"] == "done" and reply["route"] == "upstream", reply
+    assert reply["plan"] == [
+        {"tool": "light.turn_on", "args": {"entity_id": LIGHT, "brightness_pct": 60}}
+    ]
+    assert any("kitchen" in topic for topic, _ in home.received)
+
+
+def test_local_only_data_never_leaves(broker: Mosquitto, tmp_path: Path, llm: FakeLLM) -> None:
+    root, policy = _policy_file(tmp_path, llm)
+    with running_service(_settings(broker, tmp_path, root, policy)), client_for(broker) as client:
+        reply = client.ask("up-4", "call me back on +33 6 12 34 56 78 when the heating is done")
+    assert reply["status"] == "unsupported" and reply["route"] == "none"
+    assert "must stay local" in reply["reason"]
+    assert llm.received == [] and llm.connections == 0
+
+
+def test_without_a_policy_nothing_leaves(broker: Mosquitto, tmp_path: Path, llm: FakeLLM) -> None:
+    with running_service(_settings(broker, tmp_path, None, None)), client_for(broker) as client:
+        reply = client.ask("up-5", "plan the heating for next week")
+    assert reply["status"] == "unsupported"
+    assert "no policy" in reply["reason"] and reply["say"]
+    assert llm.connections == 0
+
+
+def test_upstream_failure_is_a_clear_reply(broker: Mosquitto, tmp_path: Path, llm: FakeLLM) -> None:
+    root, policy = _policy_file(tmp_path, llm)
+    llm.script(error_reply(500))
+    with running_service(_settings(broker, tmp_path, root, policy)), client_for(broker) as client:
+        reply = client.ask("up-6", "plan the heating for next week")
+        again = client.ask("up-7", "is anything else possible")
+    assert reply["status"] == "failed" and reply["route"] == "upstream"
+    assert "test-llm" in reply["reason"]
+    assert again["status"] == "failed"  # the script ran out: the server answers 500 again
+    assert json.dumps(reply).count("Bearer") == 0
