@@ -86,7 +86,9 @@ def test_call_and_ask_commands_print_the_reply(broker: Mosquitto, tmp_path: Path
         assert json.loads(bad.stdout)["status"] == "rejected"
         asked = run_cli("ask", *common, "--json-output", "turn", "on", "the", "kitchen", "light")
         reply = json.loads(asked.stdout)
-        assert reply["route"] == "local" and 0.0 <= reply["confidence"] <= 1.0
+        # the local planner answered (and, unsure without a policy, did not escalate)
+        assert reply["status"] in {"done", "unsupported", "ambiguous"}, reply
+        assert 0.0 <= reply["confidence"] <= 1.0 and reply["say"]
 
 
 def test_call_without_a_gateway_says_so(broker: Mosquitto) -> None:
