@@ -287,6 +287,21 @@ def cmd_eval(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_bench(args: argparse.Namespace) -> int:
+    """Run the benchmarks of a source checkout (they need its tests/ folder and test extras)."""
+    import subprocess
+
+    root = Path(__file__).resolve().parent.parent
+    bench = root / "tests" / "bench"
+    if not bench.is_dir():
+        raise CliError(
+            "the benchmarks live in a source checkout (tests/bench); clone it to run them"
+        )
+    targets = [str(bench / f"test_bench_{name}.py") for name in args.names] or [str(bench)]
+    command = [sys.executable, "-m", "pytest", *targets, "-m", "bench", "-s", "-q"]
+    return subprocess.call(command, cwd=root)
+
+
 def _add_model_parsers(sub: Any) -> None:
     model = sub.add_parser("model", help="inspect or quantize a model folder")
     actions = model.add_subparsers(dest="action", metavar="ACTION", required=True)
@@ -310,6 +325,14 @@ def _add_model_parsers(sub: Any) -> None:
     ev.add_argument("--seed", type=int, default=0)
     ev.add_argument("--handwritten", type=Path, help="hand-written set (default: tests/data/)")
     ev.set_defaults(func=cmd_eval)
+
+    bench = sub.add_parser("bench", help="run benchmarks (source checkout): tables with baselines")
+    bench.add_argument(
+        "names",
+        nargs="*",
+        help="calls, gate, runtime, planner, retrieval, redaction (default: all)",
+    )
+    bench.set_defaults(func=cmd_bench)
 
 
 # -- parser -----------------------------------------------------------------------------------
