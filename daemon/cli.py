@@ -100,9 +100,19 @@ def _print_reply(reply: dict[str, Any], as_json: bool) -> int:
     return 0 if reply.get("status") in {"done", "needs_confirmation", "ambiguous"} else EXIT_FAILED
 
 
-def cmd_call(args: argparse.Namespace) -> int:
+def _request(args: argparse.Namespace, send: Any) -> int:
+    """Send one request with a fresh client and print its reply."""
     from edgeward.daemon.client import ClientError
 
+    with _client(args) as client:
+        try:
+            reply = send(client, args.id or uuid.uuid4().hex[:16])
+        except ClientError as exc:
+            raise CliError(str(exc)) from None
+    return _print_reply(reply, args.output_json)
+
+
+def cmd_call(args: argparse.Namespace) -> int:
     if args.json:
         try:
             body = json.loads(args.json)
@@ -111,39 +121,20 @@ def cmd_call(args: argparse.Namespace) -> int:
         calls = body if isinstance(body, list) else [body]
     else:
         calls = [parse_call_words(args.words)]
-    with _client(args) as client:
-        try:
-            reply = client.call(args.id or uuid.uuid4().hex[:16], calls)
-        except ClientError as exc:
-            raise CliError(str(exc)) from None
-    return _print_reply(reply, args.output_json)
+    return _request(args, lambda client, rid: client.call(rid, calls))
 
 
 def cmd_ask(args: argparse.Namespace) -> int:
-    from edgeward.daemon.client import ClientError
-
-    with _client(args) as client:
-        try:
-            reply = client.ask(
-                args.id or uuid.uuid4().hex[:16],
-                " ".join(args.text),
-                area=args.area,
-                language=args.language,
-            )
-        except ClientError as exc:
-            raise CliError(str(exc)) from None
-    return _print_reply(reply, args.output_json)
+    text = " ".join(args.text)
+    return _request(
+        args, lambda client, rid: client.ask(rid, text, area=args.area, language=args.language)
+    )
 
 
 def cmd_confirm(args: argparse.Namespace) -> int:
-    from edgeward.daemon.client import ClientError
-
-    with _client(args) as client:
-        try:
-            reply = client.confirm(args.confirmation_id, not args.decline)
-        except ClientError as exc:
-            raise CliError(str(exc)) from None
-    return _print_reply(reply, args.output_json)
+    return _request(
+        args, lambda client, rid: client.confirm(args.confirmation_id, not args.decline)
+    )
 
 
 # -- doctor -----------------------------------------------------------------------------------

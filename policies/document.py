@@ -69,6 +69,8 @@ BUILTIN_DATA_CLASSES: frozenset[str] = frozenset(
         "ip_address",
         "mac_address",
         "device_id",
+        "iban",
+        "card_number",
         "free_text",
         "camera_audio",
         "health",

@@ -121,3 +121,20 @@ def check_signature(
 def drop_range(cache: np.ndarray, start: int, stop: int) -> np.ndarray:
     """Remove entries ``start:stop`` along the sequence axis (2) of a KV tensor."""
     return np.concatenate([cache[:, :, :start], cache[:, :, stop:]], axis=2)
+
+
+def step_inputs(
+    signature: Signature, token_ids: Sequence[int], start_position: int, past_length: int
+) -> dict[str, np.ndarray]:
+    """The non-cache inputs of one decoder call (both backends feed the same names)."""
+    count = len(token_ids)
+    feeds: dict[str, np.ndarray] = {
+        "input_ids": np.asarray(token_ids, dtype=np.int64).reshape(1, count),
+        "attention_mask": np.ones((1, past_length + count), dtype=np.int64),
+    }
+    if signature.has_position_ids:
+        positions = np.arange(start_position, start_position + count, dtype=np.int64)
+        feeds["position_ids"] = positions.reshape(1, count)
+    if signature.merged:
+        feeds["use_cache_branch"] = np.array([past_length > 0])
+    return feeds

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 import numpy as np
 import onnxruntime as ort
 
-from .backend import Signature, check_signature, drop_range
+from .backend import Signature, check_signature, drop_range, step_inputs
 from .errors import BackendError, ModelSignatureError
 from .model_folder import ModelFolder
 
@@ -74,15 +74,7 @@ class OnnxBackend:
     def prefill(self, token_ids: Sequence[int], start_position: int) -> np.ndarray:
         count = len(token_ids)
         total = self._length + count
-        feeds: dict[str, np.ndarray] = {
-            "input_ids": np.asarray(token_ids, dtype=np.int64).reshape(1, count),
-            "attention_mask": np.ones((1, total), dtype=np.int64),
-        }
-        if self.signature.has_position_ids:
-            positions = np.arange(start_position, start_position + count, dtype=np.int64)
-            feeds["position_ids"] = positions.reshape(1, count)
-        if self.signature.merged:
-            feeds["use_cache_branch"] = np.array([self._length > 0])
+        feeds = step_inputs(self.signature, token_ids, start_position, self._length)
         feeds.update(zip(self.signature.past_names, self._past, strict=True))
         try:
             outputs = self.session.run(self._output_names, feeds)

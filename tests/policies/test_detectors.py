@@ -352,3 +352,10 @@ def test_long_hyphenated_runs_match_in_linear_time() -> None:
     # Once exponential (every hyphen could end a word or not): this took minutes.
     text = "Aa-" * 30 + "Xstraße 5"
     assert found(Detector(), text) == [("street_address", "Aa-Aa-Aa-Aa-Aa-Xstraße 5")]
+
+
+def test_every_detectable_class_can_be_named_in_a_policy() -> None:
+    from edgeward.policies.detectors import BUILTIN_CLASSES
+    from edgeward.policies.document import BUILTIN_DATA_CLASSES
+
+    assert set(BUILTIN_CLASSES) <= BUILTIN_DATA_CLASSES
