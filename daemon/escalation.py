@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -66,9 +66,11 @@ class Escalation:
         text: str,
         request_id: str,
         done: Callable[[Escalated], None],
+        device_ids: Iterable[str] = (),
     ) -> str | None:
         """Send ``text`` upstream if the policy allows; ``done`` gets the outcome later.
 
+        ``device_ids``: identifiers to redact besides the catalog's entity ids (serials).
         Returns None when the request went, else the reason it may not leave the box.
         """
         policy = self._policy()
@@ -79,7 +81,9 @@ class Escalation:
             return f"policy v{policy.version} names no upstream that may be used"
         custom = {name: [rule.pattern] for name, rule in policy.residency.items() if rule.pattern}
         detector = Detector(
-            names=self.settings.known_names, device_ids=catalog.entities, custom=custom
+            names=self.settings.known_names,
+            device_ids=[*catalog.entities, *device_ids],
+            custom=custom,
         )
         found = {d.data_class for d in detector.detect(text)}
         tools = [t for t in catalog.tools.values() if t.name != STATE_TOOL]
