@@ -854,7 +854,16 @@ class Service:
     # -- recovery ----------------------------------------------------------------------------
 
     def _recover(self) -> None:
-        """Answer what was accepted before a restart; never repeat what may have run."""
+        """Answer what was accepted before a restart; never repeat what may have run.
+
+        Replies are at least once: those of requests answered just before a crash are sent
+        again (a client matches replies by id; a second copy changes nothing).
+        """
+        for request_id in self.store.answered_before_crash:
+            answered = self.store.get(request_id)
+            if answered is not None and answered.reply is not None:
+                correlation = bytes.fromhex(answered.correlation) if answered.correlation else None
+                self._reply(answered.reply_topic, answered.reply, correlation)
         for record in self.store.unanswered():
             work = _Work(record, record.received_at)
             if record.status == EXECUTING:

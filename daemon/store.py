@@ -140,6 +140,9 @@ class Store:
         }
         self._pending_lines: list[bytes] = []
         self._journal_bytes = 0
+        # Requests answered since the last snapshot, found in the journal of a process that did
+        # not stop cleanly: their replies may not have left it, so they are sent again.
+        self.answered_before_crash: list[str] = []
         self._replay_journal()
         self._journal = open(self._journal_path, "ab")
         self._journal_size = self._journal.seek(0, os.SEEK_END)
@@ -156,8 +159,11 @@ class Store:
             if not line.strip():
                 continue
             try:
-                self._apply(json.loads(line))
+                change = json.loads(line)
+                self._apply(change)
                 replayed += 1
+                if change.get("fields", change.get("doc", {})).get("status") == ANSWERED:
+                    self.answered_before_crash.append(change.get("id") or change["doc"]["id"])
             except (ValueError, KeyError, TypeError) as exc:
                 if number == len(lines):
                     log.warning("dropped a torn last journal line (a crash mid-write)")

@@ -134,3 +134,16 @@ def test_schedules_round_trip(tmp_path: Path) -> None:
     store.drop_schedule("job1")
     store.close()
     assert Store(tmp_path).schedules() == []
+
+
+def test_answers_found_in_the_journal_after_a_crash_are_listed(tmp_path: Path) -> None:
+    store = Store(tmp_path)
+    store.put(record(1))
+    store.put(record(2))
+    store.commit()
+    store.update("r1", status=ANSWERED, reply={"id": "r1", "status": "done"})
+    store.commit()  # no close: as after SIGKILL
+    again = Store(tmp_path)
+    assert again.answered_before_crash == ["r1"]
+    again.close()
+    assert Store(tmp_path).answered_before_crash == []  # a clean stop leaves nothing to resend
