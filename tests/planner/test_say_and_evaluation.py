@@ -1,0 +1,114 @@
+"""Deterministic ``say`` texts in four languages, state answers, and the evaluation arithmetic."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import pytest
+
+from edgeward.runtime.catalog import Catalog, Entity
+from edgeward.runtime.evaluation import evaluate, format_report
+from edgeward.runtime.plan import Plan, PlannedCall, When
+from edgeward.runtime.planner import LANGUAGES, describe_state, say_for
+from edgeward.runtime.requests_data import Example
+from edgeward.runtime.services import cover_services, lock_services
+
+
+def _home() -> Catalog:
+    return Catalog(
+        [
+            Entity("lock.front", "Front door", "hall", services=lock_services()),
+            Entity("lock.back", "Back door", "garden", services=lock_services()),
+            Entity("cover.garage", "Garage door", "garage", device_class="garage",
+                   services=cover_services()),
+        ]
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_say_texts_exist_in_every_language(language: str) -> None:
+    home = _home()
+    ambiguous = say_for(Plan("ambiguous", candidates=("lock.back", "lock.front")), home, language)
+    assert ambiguous is not None and "Back door" in ambiguous and "Front door" in ambiguous
+    refusals = {
+        say_for(Plan("unsupported", reason=reason), home, language)
+        for reason in ("no_such_device", "out_of_domain")
+    }
+    assert len(refusals) == 2 and all(refusals)
+    act = Plan(
+        "act",
+        (PlannedCall("cover.close", {"entity_id": "cover.garage"}, When(delay_s=600)),),
+    )
+    done = say_for(act, home, language)
+    assert done is not None and "Garage door" in done and "10" in done
+    assert say_for(Plan("query", (PlannedCall("state.get", {"entity_id": "lock.front"}),)), home,
+                   language) is None  # fmt: skip
+    others = [x for x in LANGUAGES if x != language]
+    assert all(say_for(act, home, other) != done for other in others)
+
+
+def test_describe_state_answers_a_question() -> None:
+    garage = _home().entities["cover.garage"]
+    assert describe_state(garage, "open") == "Garage door is open."
+    assert describe_state(garage, "open", language="fr") == "Garage door : ouvert."
+    assert describe_state(garage, "21.5", {"unit_of_measurement": "°C"}, "de") == (
+        "Garage door: 21.5 °C."
+    )
+
+
+class _Answers:
+    """A planner that answers from a fixed table: the evaluation arithmetic under test."""
+
+    def __init__(self, answers: Mapping[str, Plan]) -> None:
+        self.answers = answers
+
+    def plan(
+        self,
+        catalog: Catalog,
+        text: str,
+        area: str | None = None,
+        language: str | None = None,
+        state: Mapping[str, Mapping[str, Any]] | None = None,
+    ) -> Plan:
+        return self.answers[text]
+
+
+def test_evaluation_counts_matches_and_must_not_act() -> None:
+    home = _home()
+    lock_front = Plan("act", (PlannedCall("lock.lock", {"entity_id": "lock.front"}),))
+    lock_both = Plan(
+        "act",
+        (
+            PlannedCall("lock.lock", {"entity_id": "lock.back"}),
+            PlannedCall("lock.lock", {"entity_id": "lock.front"}),
+        ),
+    )
+    which = Plan("ambiguous", candidates=("lock.back", "lock.front"))
+    examples = [
+        Example(home, None, "lock the front door", "en", "single", "g", lock_front),
+        Example(home, None, "lock everything", "en", "multi", "g", lock_both),
+        Example(home, None, "unlock the door", "fr", "ambiguous", "g", which),
+        Example(home, None, "what's the weather", "de", "out_of_domain", "g",
+                Plan("unsupported", reason="out_of_domain")),
+    ]  # fmt: skip
+    reversed_both = Plan("act", tuple(reversed(lock_both.calls)))
+    answers = {
+        "lock the front door": lock_front,  # right
+        "lock everything": reversed_both,  # same graph, other order: not exact
+        "unlock the door": Plan("act", (PlannedCall("lock.unlock", {"entity_id": "lock.back"}),)),
+        "what's the weather": Plan("unsupported", reason="out_of_domain"),
+    }
+    report = evaluate(examples, _Answers(answers))
+    overall = report.overall
+    assert overall["exact_match"] == 0.5
+    assert overall["tool_accuracy"] == 1.0
+    assert overall["graph_success"] == 1.0
+    assert overall["must_not_act_held"] == 0.5
+    assert overall["ambiguity_recall"] == 0.0
+    assert overall["refusal_precision"] == 1.0 and overall["refusal_recall"] == 1.0
+    assert report.by_language["fr"]["exact_match"] == 0.0
+    assert report.by_kind["multi"]["graph_success"] == 1.0
+    assert len(report.failures) == 2
+    table = format_report(report)
+    assert "lang de" in table and "kind multi" in table
