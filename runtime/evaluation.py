@@ -32,13 +32,20 @@ from edgeward.runtime.plan_rules import plan_key
 class LabelledRequest(Protocol):
     """What evaluation needs of an example (:class:`edgeward.runtime.requests_data.Example`)."""
 
-    home: Catalog
-    area: str | None
-    text: str
-    language: str
-    kind: str
-    plan: Plan
-    state: Mapping[str, Mapping[str, Any]]
+    @property
+    def home(self) -> Catalog: ...
+    @property
+    def area(self) -> str | None: ...
+    @property
+    def text(self) -> str: ...
+    @property
+    def language(self) -> str: ...
+    @property
+    def kind(self) -> str: ...
+    @property
+    def plan(self) -> Plan: ...
+    @property
+    def state(self) -> Mapping[str, Mapping[str, Any]]: ...
 
 
 class PlannerLike(Protocol):

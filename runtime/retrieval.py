@@ -133,7 +133,7 @@ class Retriever:
         words = [w for w in folded if w not in STOPWORDS]
         if self._climate and any(
             w.isdigit() and 5 <= int(w) <= 35 and (nxt not in _PERCENT)
-            for w, nxt in zip(folded, [*folded[1:], ""], strict=True)
+            for w, nxt in zip(folded, [*folded[1:], ""], strict=False)  # "" ends the last pair
         ):
             for i in self._climate:
                 scores[i] = scores.get(i, 0.0) + _HINT

@@ -139,6 +139,8 @@ def export_model(
     out.mkdir(parents=True, exist_ok=True)
     model = model.eval()
     eos, pad = tokenizer.token_to_id(IM_END), tokenizer.token_to_id(PAD)
+    if eos is None or pad is None:
+        raise ValueError(f"the tokenizer lacks {IM_END} or {PAD}")
     with tempfile.TemporaryDirectory() as tmp:
         fp32 = Path(tmp) / "onnx-fp32"
         fp32.mkdir()

@@ -26,6 +26,7 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 
+from edgeward.runtime.requests_data import Split
 from edgeward.runtime.training.export import export_model
 from edgeward.runtime.training.model import Decoder, DecoderConfig
 from edgeward.runtime.training.packing import (
@@ -38,17 +39,15 @@ from edgeward.runtime.training.packing import (
 from edgeward.runtime.training.tokenizer import PAD, train_tokenizer
 
 
-def _examples(split: str, n: int, seed: int, per_home: int) -> Iterator[Any]:
+def _examples(split: Split, n: int, seed: int, per_home: int) -> Iterator[Any]:
     from edgeward.runtime import requests_data
 
-    # More requests per home make the home's share of the compute smaller; the generator reads
-    # this module constant for every home it makes.
-    requests_data.EXAMPLES_PER_HOME = per_home
-    return iter(requests_data.generate(split, n, seed))
+    # More requests per home make the home's share of the compute smaller.
+    return iter(requests_data.generate(split, n, seed, per_home=per_home))
 
 
 def _groups(
-    split: str, seed: int, tokenizer: Any, *, per_home: int, max_len: int
+    split: Split, seed: int, tokenizer: Any, *, per_home: int, max_len: int
 ) -> Iterator[HomeGroup]:
     """An endless stream of home groups, shuffled within a window."""
     rng = random.Random(seed)
@@ -142,6 +141,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     tokenizer = train_tokenizer(tokenizer_texts, args.vocab_size)
     pad_id = tokenizer.token_to_id(PAD)
+    if pad_id is None:
+        raise SystemExit(f"the tokenizer has no {PAD} token")
     cfg = DecoderConfig(
         vocab_size=tokenizer.get_vocab_size(),
         hidden_size=args.hidden_size,

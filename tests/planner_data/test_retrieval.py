@@ -66,3 +66,11 @@ def test_tools_follow_the_entities() -> None:
     assert len(found.scores) == 1 and found.scores[0] > 0
     with pytest.raises(ValueError, match="k must be at least 1, got 0"):
         retrieve("x", None, home, k=0)
+
+
+def test_text_with_no_words_gives_no_error() -> None:
+    from edgeward.runtime.homes import random_home
+    from edgeward.runtime.retrieval import Retriever
+
+    home = random_home(3, 120, "en")
+    assert Retriever(home).retrieve("🙂 🙂", None, k=8).entities is not None
