@@ -101,6 +101,26 @@ class Scheduler:
             misfire_grace_time=None,
         )
 
+    def every(self, job_id: str, cron: str, zone: str, action: Callable[[], None]) -> None:
+        """A recurring internal timer (not persisted: a policy's time triggers come back with
+        the policy at start), on a five-field cron expression in ``zone``."""
+        try:
+            trigger = CronTrigger.from_crontab(cron, timezone=ZoneInfo(zone))
+        except (ValueError, ZoneInfoNotFoundError) as exc:
+            raise ScheduleError(f"bad cron expression {cron!r} or zone {zone!r}: {exc}") from None
+        self._aps.add_job(
+            lambda: self._submit(action),
+            trigger,
+            id=job_id,
+            replace_existing=True,
+            misfire_grace_time=MISFIRE_GRACE_S,
+        )
+
+    def drop(self, job_id: str) -> None:
+        """Remove an internal timer (no error when there is none)."""
+        if self._aps.get_job(job_id) is not None:
+            self._aps.remove_job(job_id)
+
     def _register(self, doc: dict[str, Any]) -> None:
         job_id = doc["job_id"]
         cron = (doc.get("when") or {}).get("cron")

@@ -33,6 +33,7 @@ from edgeward.daemon.settings import Settings
 from edgeward.daemon.store import ACCEPTED, ANSWERED, EXECUTING, RequestRecord, Store
 from edgeward.daemon.version import VERSION
 from edgeward.policies.audit import AuditLog
+from edgeward.policies.document import Trigger
 from edgeward.policies.gate import CallRequest, Decision, Gate, LocalSettings, audit_event
 from edgeward.policies.trust import PolicyStore
 from edgeward.runtime.catalog import STATE_TOOL, Area, CallError, Catalog, ValidCall
@@ -130,6 +131,7 @@ class Service:
         self.bus = Bus(settings, self.topics["status"], self._queue.put, self._connection_changed)
         self.scheduler = Scheduler(self.store, self._run_job, self._queue.put, settings.timezone)
         self._trigger_topics: set[str] = set()
+        self._timed_triggers: list[str] = []
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -752,10 +754,20 @@ class Service:
         """Put the policy in force now into the gate, its triggers and its expiry timer."""
         policy = self.policies.active if self.policies else None
         self.gate.update(policy)
-        wanted = {t.topic for t in policy.triggers} if policy else set()
+        triggers = policy.triggers if policy else []
+        wanted = {t.topic for t in triggers if t.topic}
         self.bus.subscribe(wanted - self._trigger_topics)
         self.bus.unsubscribe(self._trigger_topics - wanted - set(self._state_topics))
         self._trigger_topics = wanted
+        for job_id in self._timed_triggers:
+            self.scheduler.drop(job_id)
+        self._timed_triggers = []
+        for trigger in triggers:
+            if trigger.at is not None and policy is not None:
+                job_id = f"policy-trigger-{trigger.id}"
+                action = functools.partial(self._run_job, _trigger_job(trigger))
+                self.scheduler.every(job_id, trigger.at, policy.timezone, action)
+                self._timed_triggers.append(job_id)
         if policy is not None:
             self.scheduler.at(policy.expires_at, self._policy_expired, "policy-expiry")
 
@@ -781,16 +793,7 @@ class Service:
         for trigger in policy.triggers:
             if trigger.matches(message.topic, payload):
                 log.info("trigger %s fired on %s", trigger.id, message.topic)
-                self._run_job(
-                    {
-                        "job_id": f"trigger-{trigger.id}",
-                        "kind": "call" if trigger.calls else "ask",
-                        "calls": [c.model_dump() for c in trigger.calls or []],
-                        "text": trigger.ask,
-                        "area": trigger.area,
-                        "source": "trigger",
-                    }
-                )
+                self._run_job(_trigger_job(trigger))
 
     # -- scheduled and triggered work --------------------------------------------------------
 
@@ -885,6 +888,18 @@ class Service:
         if records:
             log.info("resuming %d request(s) accepted before the restart", len(records))
         self._run(records)
+
+
+def _trigger_job(trigger: Trigger) -> dict[str, Any]:
+    """What a policy trigger runs, as a job the gate sees with source ``trigger``."""
+    return {
+        "job_id": f"trigger-{trigger.id}",
+        "kind": "call" if trigger.calls else "ask",
+        "calls": [c.model_dump() for c in trigger.calls or []],
+        "text": trigger.ask,
+        "area": trigger.area,
+        "source": "trigger",
+    }
 
 
 def _plan(work: _Work) -> list[dict[str, Any]]:

@@ -221,7 +221,8 @@ def _policy_lines(policy: Policy) -> list[str]:
     lines.append(f"triggers ({len(policy.triggers)}):")
     for trig in policy.triggers:
         then = f"ask {trig.ask!r}" if trig.ask else ", ".join(c.tool for c in trig.calls or [])
-        lines.append(f"  {trig.id}: on {trig.topic} -> {then}")
+        when = f"on {trig.topic}" if trig.topic else f"at {trig.at!r}"
+        lines.append(f"  {trig.id}: {when} -> {then}")
     return lines
 
 

@@ -377,12 +377,13 @@ def topic_filter_matches(topic_filter: str, topic: str) -> bool:
 
 
 class Trigger(_Strict):
-    """When a message on ``topic`` (an MQTT filter) satisfies every condition, run ``calls``
-    or hand ``ask`` to the planner; either way each call passes the gate as source
-    ``trigger``."""
+    """When a message on ``topic`` (an MQTT filter) satisfies every condition, or at the times
+    of ``at`` (a five-field cron expression in the policy's time zone), run ``calls`` or hand
+    ``ask`` to the planner; either way each call passes the gate as source ``trigger``."""
 
     id: Name
-    topic: Annotated[str, StringConstraints(min_length=1, max_length=512)]
+    topic: Annotated[str, StringConstraints(min_length=1, max_length=512)] | None = None
+    at: Annotated[str, StringConstraints(min_length=1, max_length=200)] | None = None
     conditions: list[PayloadCondition] = Field(default_factory=list)
     calls: list[ToolCall] | None = Field(default=None, min_length=1)
     ask: Annotated[str, StringConstraints(min_length=1, max_length=2000)] | None = None
@@ -390,7 +391,9 @@ class Trigger(_Strict):
 
     @field_validator("topic")
     @classmethod
-    def _filter(cls, value: str) -> str:
+    def _filter(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
         parts = value.split("/")
         for index, part in enumerate(parts):
             if ("#" in part and (part != "#" or index != len(parts) - 1)) or (
@@ -399,15 +402,28 @@ class Trigger(_Strict):
                 raise ValueError(f"{value!r} is not a valid MQTT topic filter")
         return value
 
+    @field_validator("at")
+    @classmethod
+    def _cron(cls, value: str | None) -> str | None:
+        if value is not None:
+            CronWindow(value)  # raises with the field named
+        return value
+
     @model_validator(mode="after")
     def _one_action(self) -> Trigger:
         if (self.calls is None) == (self.ask is None):
             raise ValueError("give exactly one of 'calls' or 'ask'")
+        if (self.topic is None) == (self.at is None):
+            raise ValueError("give exactly one of 'topic' (a message) or 'at' (a cron time)")
+        if self.at is not None and self.conditions:
+            raise ValueError("'conditions' test a message's payload: they need 'topic'")
         return self
 
     def matches(self, topic: str, payload: Any) -> bool:
-        return topic_filter_matches(self.topic, topic) and all(
-            c.holds(payload) for c in self.conditions
+        return (
+            self.topic is not None
+            and topic_filter_matches(self.topic, topic)
+            and all(c.holds(payload) for c in self.conditions)
         )
 
 

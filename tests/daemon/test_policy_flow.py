@@ -255,3 +255,27 @@ def test_every_actuation_follows_a_recorded_gate_decision(
                 "allow" in decided.get(r, set()) or "confirm" in decided.get(r, set()) for r in ids
             )
     assert decided["p2"] == {"deny"}
+
+
+def test_timed_trigger_is_scheduled_in_the_policy_time_zone_and_gated(
+    broker: Mosquitto, tmp_path: Path, signed
+) -> None:
+    root, policy = signed
+    morning = {
+        "id": "morning",
+        "at": "30 6 * * 1-5",
+        "calls": [{"tool": "light.turn_on", "args": {"entity_id": LIGHT}}],
+    }
+    policy_file = tmp_path / "policy.json"
+    policy_file.write_bytes(policy(3, triggers=[morning], timezone="Europe/Paris"))
+    with (
+        simulated_home(broker) as home,
+        running_service(_settings(broker, tmp_path, root, policy_file)) as service,
+    ):
+        job = service.scheduler._aps.get_job("policy-trigger-morning")
+        assert job is not None
+        due = job.next_run_time
+        assert (due.hour, due.minute, due.isoweekday() <= 5) == (6, 30, True)
+        assert str(due.tzinfo) == "Europe/Paris"
+        job.func()  # what the scheduler does at 06:30: hand the trigger to the worker
+        wait_for(lambda: any("kitchen" in t.lower() for t, _ in home.received), what="trigger")

@@ -218,3 +218,18 @@ def test_trigger_conditions() -> None:
     assert not trigger.matches("zigbee2mqtt/porch/contact", {"contact": False, "battery": "80"})
     assert not trigger.matches("zigbee2mqtt/porch/contact", {"contact": False})
     assert not trigger.matches("zigbee2mqtt/porch", {"contact": False, "battery": 80})
+
+
+def test_a_trigger_has_a_topic_or_a_time_never_both() -> None:
+    base = {"id": "t", "calls": [{"tool": "light.turn_on", "args": {}}]}
+    from edgeward.policies.document import Trigger
+
+    assert Trigger.model_validate({**base, "at": "30 6 * * 1-5"}).matches("a/b", {}) is False
+    for bad, message in (
+        ({**base}, "exactly one of 'topic'"),
+        ({**base, "topic": "a/b", "at": "0 7 * * *"}, "exactly one of 'topic'"),
+        ({**base, "at": "every morning"}, "5 fields"),
+        ({**base, "at": "0 7 * * *", "conditions": [{"path": "x"}]}, "need 'topic'"),
+    ):
+        with pytest.raises(ValueError, match=message):
+            Trigger.model_validate(bad)
