@@ -5,6 +5,12 @@ an allowed destination and every data class found in the request may go there. W
 redacted first (placeholders from a per-request vault); the answer is re-identified on the box,
 and its tool calls are then gated like any other plan (source ``ask_upstream``). The HTTP call
 runs on a thread of its own; its outcome is handed back to the service's worker.
+
+A request that may wait (a policy trigger's ``ask`` with ``can_wait``) goes to the durable outbox
+when the upstream is unreachable, redacted, and is sent again by :meth:`Escalation.drain`, after
+the egress decision is checked once more against the policy then in force. Its vault stays in
+memory only: an answer that arrives after a restart cannot be re-identified, so it is dropped
+with a log line, and its calls are never run late.
 """
 
 from __future__ import annotations
@@ -19,11 +25,16 @@ from typing import Any
 
 from edgeward.adapters.upstream import (
     ChatMessage,
+    MalformedAnswer,
+    RedactedRequest,
     UpstreamAnswer,
     UpstreamClient,
     UpstreamError,
+    UpstreamRejected,
+    UpstreamUnreachable,
     load_api_key,
 )
+from edgeward.daemon.outbox import Entry, Outbox, OutboxError, Undeliverable, idempotency_key
 from edgeward.daemon.settings import UpstreamSettings
 from edgeward.policies.detectors import Detector
 from edgeward.policies.document import Policy
@@ -42,20 +53,27 @@ SYSTEM_PROMPT = (
 
 @dataclass
 class Escalated:
-    """What came back: re-identified tool calls and text, or the error that stopped it."""
+    """What came back: re-identified tool calls and text, or the error that stopped it
+    (``queued``: it waits in the outbox and a second outcome follows when it is sent)."""
 
     destination: str
     calls: list[dict[str, Any]] = field(default_factory=list)
     text: str | None = None
     error: str | None = None
+    queued: bool = False
 
 
 class Escalation:
     """Decides whether a request may go upstream, and sends it there redacted."""
 
-    def __init__(self, settings: UpstreamSettings, policy: Callable[[], Policy | None]) -> None:
+    def __init__(
+        self, settings: UpstreamSettings, policy: Callable[[], Policy | None], outbox: Outbox
+    ) -> None:
         self.settings = settings
         self._policy = policy
+        self.outbox = outbox
+        # request id -> (vault, done) of requests waiting in the outbox, this process only
+        self._waiting: dict[str, tuple[Vault, Callable[[Escalated], None]]] = {}
         self._clients: dict[tuple[str, str], UpstreamClient] = {}
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="edgeward-upstream")
         self._lock = threading.Lock()
@@ -67,6 +85,7 @@ class Escalation:
         request_id: str,
         done: Callable[[Escalated], None],
         device_ids: Iterable[str] = (),
+        can_wait: bool = False,
     ) -> str | None:
         """Send ``text`` upstream if the policy allows; ``done`` gets the outcome later.
 
@@ -108,17 +127,79 @@ class Escalation:
             extra={"event": "escalate", "destination": destination.name},
         )
 
+        request = RedactedRequest(
+            request_id,
+            destination.name,
+            "ask",
+            tuple(messages),
+            tuple(tools),
+            tuple(sorted(classes)),
+            policy.version,
+        )
+
         def ask() -> None:
             try:
-                answer = client.complete(messages, tools, idempotency_key=f"ew-{request_id}")
+                answer = client.send(request, idempotency_key(request))
                 done(self._reidentify(answer, vault, destination.name))
+            except UpstreamUnreachable as exc:
+                if not can_wait:
+                    done(Escalated(destination.name, error=str(exc)))
+                    return
+                try:
+                    self.outbox.append(request)
+                except OutboxError as full:
+                    done(Escalated(destination.name, error=f"{exc}; and {full}"))
+                    return
+                self._waiting[request_id] = (vault, done)
+                done(Escalated(destination.name, error=str(exc), queued=True))
+                return
             except UpstreamError as exc:
                 done(Escalated(destination.name, error=str(exc)))
-            finally:
-                vault.clear()
+            vault.clear()
 
         self._pool.submit(ask)
         return None
+
+    def drain(self) -> None:
+        """Send what waits in the outbox, oldest first (on the upstream thread)."""
+        if len(self.outbox):
+            self._pool.submit(self._drain)
+
+    def _drain(self) -> None:
+        result = self.outbox.drain(self._send_queued)
+        if result.delivered or result.dropped or result.expired:
+            log.info(
+                "outbox: %d delivered, %d dropped, %d expired, %d waiting",
+                result.delivered,
+                result.dropped,
+                result.expired,
+                result.remaining,
+                extra={"event": "outbox_drain"},
+            )
+
+    def _send_queued(self, entry: Entry) -> None:
+        request = entry.request
+        policy = self._policy()
+        egress = decide_egress(policy, request.data_classes, request.destination, datetime.now(UTC))
+        if not egress.allowed or policy is None:
+            raise Undeliverable(f"no longer allowed to leave: {egress.reason}")
+        upstream = next(u for u in policy.upstreams if u.name == request.destination)
+        client = self._client(upstream.name, upstream.url)
+        try:
+            answer = client.send(request, entry.idempotency_key)
+        except (UpstreamRejected, MalformedAnswer) as exc:
+            raise Undeliverable(str(exc)) from exc
+        waiting = self._waiting.pop(request.request_id, None)
+        if waiting is None:
+            log.warning(
+                "the answer to queued request %s came after a restart: its placeholders cannot "
+                "be re-identified, so it is dropped (nothing is run)",
+                request.request_id,
+            )
+            return
+        vault, done = waiting
+        done(self._reidentify(answer, vault, request.destination))
+        vault.clear()
 
     @staticmethod
     def _reidentify(answer: UpstreamAnswer, vault: Vault, destination: str) -> Escalated:
@@ -156,3 +237,4 @@ class Escalation:
         self._pool.shutdown(wait=True, cancel_futures=True)
         for client in self._clients.values():
             client.close()
+        self.outbox.close()

@@ -26,6 +26,7 @@ from edgeward.adapters.devices import ActuationError, Command, DeviceRegistry, E
 from edgeward.daemon.bus import Bus, Inbound
 from edgeward.daemon.escalation import Escalated, Escalation
 from edgeward.daemon.metrics import Metrics
+from edgeward.daemon.outbox import Outbox
 from edgeward.daemon.planning import PlannerThread, PlannerUnavailable, load_planner
 from edgeward.daemon.requests import RequestError, make_reply, parse_request
 from edgeward.daemon.scheduler import Scheduler
@@ -109,7 +110,15 @@ class Service:
             ),
         )
         self.metrics = Metrics()
-        self.escalation = Escalation(settings.upstream, lambda: self.gate.policy)
+        self.escalation = Escalation(
+            settings.upstream,
+            lambda: self.gate.policy,
+            Outbox(
+                settings.state_dir / "outbox",
+                max_bytes=settings.upstream.outbox_max_bytes,
+                max_age_s=settings.upstream.outbox_max_age_s,
+            ),
+        )
         self.planner: PlannerThread | None = None
         self.planner_problem = ""
         try:
@@ -152,6 +161,7 @@ class Service:
         self._recover()
         self.scheduler.start()
         self._policy_changed()
+        self.scheduler.every("outbox-drain", "* * * * *", "UTC", self.escalation.drain)
         self.bus.subscribe(
             [
                 self.topics["call"],
@@ -175,6 +185,7 @@ class Service:
                 if settled or time.monotonic() - connected_at > 5.0:
                     self._ready.set()
                     self._resume_after_start()
+                    self.escalation.drain()
                     on_ready()
         # Finish what was already handed to us, then go offline cleanly.
         while batch := self._take_batch(timeout=0.0):
@@ -635,6 +646,7 @@ class Service:
             lambda result: self._queue.put(
                 functools.partial(self._answer_upstream, record, result)
             ),
+            can_wait=bool(record.payload.get("can_wait")),
         )
         if refused is None:
             return
@@ -654,6 +666,16 @@ class Service:
     def _answer_upstream(self, record: RequestRecord, result: Escalated) -> None:
         """The upstream's answer, re-identified: its calls pass the gate like any other plan."""
         work = _Work(record, record.received_at)
+        if result.queued:
+            self._finish(
+                work,
+                "failed",
+                route="upstream",
+                reason=f"upstream {result.destination} unreachable ({result.error}); the "
+                "redacted request waits in the outbox, and its answer follows on this topic",
+            )
+            self._commit()
+            return
         if result.error is not None:
             self._finish(
                 work,
@@ -802,7 +824,12 @@ class Service:
         ``edgeward/<gw>/reply/<job id>@<time>``."""
         run_id = f"{doc['job_id']}@{int(self.clock() * 1000)}"
         source = doc.get("source", "schedule")
-        payload = {"calls": doc.get("calls", []), "text": doc.get("text"), "area": doc.get("area")}
+        payload = {
+            "calls": doc.get("calls", []),
+            "text": doc.get("text"),
+            "area": doc.get("area"),
+            "can_wait": doc.get("can_wait", False),
+        }
         record = RequestRecord(
             id=run_id,
             kind=doc.get("kind", "call"),
@@ -898,6 +925,7 @@ def _trigger_job(trigger: Trigger) -> dict[str, Any]:
         "calls": [c.model_dump() for c in trigger.calls or []],
         "text": trigger.ask,
         "area": trigger.area,
+        "can_wait": trigger.can_wait,
         "source": "trigger",
     }
 

@@ -388,6 +388,10 @@ class Trigger(_Strict):
     calls: list[ToolCall] | None = Field(default=None, min_length=1)
     ask: Annotated[str, StringConstraints(min_length=1, max_length=2000)] | None = None
     area: Name | None = None
+    can_wait: bool = False
+    """For an ``ask`` going upstream: when the upstream is unreachable, the redacted request
+    waits in the outbox and goes when it is back (for reports and summaries, not for actions a
+    person waits for)."""
 
     @field_validator("topic")
     @classmethod
@@ -417,6 +421,8 @@ class Trigger(_Strict):
             raise ValueError("give exactly one of 'topic' (a message) or 'at' (a cron time)")
         if self.at is not None and self.conditions:
             raise ValueError("'conditions' test a message's payload: they need 'topic'")
+        if self.can_wait and self.ask is None:
+            raise ValueError("'can_wait' is for an 'ask' (calls never wait)")
         return self
 
     def matches(self, topic: str, payload: Any) -> bool:

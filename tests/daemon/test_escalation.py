@@ -10,7 +10,15 @@ from typing import Any
 
 import pytest
 
-from tests.daemon.harness import GW, client_for, running_service, settings_for, simulated_home
+from tests.daemon.harness import (
+    GW,
+    Recorder,
+    client_for,
+    running_service,
+    settings_for,
+    simulated_home,
+    wait_for,
+)
 from tests.mosquitto import Mosquitto
 from tests.policies.policy_builders import make_keys, root_envelope, signed_policy
 from tests.upstream.fake_llm import FakeLLM, error_reply, text_reply, tool_calls_reply
@@ -141,3 +149,62 @@ def test_upstream_failure_is_a_clear_reply(broker: Mosquitto, tmp_path: Path, ll
     assert "test-llm" in reply["reason"]
     assert again["status"] == "failed"  # the script ran out: the server answers 500 again
     assert json.dumps(reply).count("Bearer") == 0
+
+
+def test_a_request_that_may_wait_is_queued_redacted_and_answered_later(
+    broker: Mosquitto, tmp_path: Path, llm: FakeLLM
+) -> None:
+    keys = make_keys(1)
+    root = tmp_path / "root.json"
+    root.write_bytes(root_envelope(keys, threshold=1))
+    now = datetime.now(UTC)
+    report = {
+        "id": "evening-report",
+        "topic": "home/report",
+        "ask": f"summarise the day for {NAME}",
+        "can_wait": True,
+    }
+    policy = tmp_path / "policy.json"
+    policy.write_bytes(
+        signed_policy(
+            keys,
+            version=1,
+            gateways=[GW],
+            issued_at=(now - timedelta(days=1)).isoformat(),
+            expires_at=(now + timedelta(days=1)).isoformat(),
+            upstreams=[{"name": "test-llm", "url": llm.base_url, "region": "local"}],
+            residency={"free_text": "allow", "device_id": "allow", "person_name": "redact"},
+            triggers=[report],
+        )
+    )
+    llm.script(error_reply(503), text_reply("All quiet today, <PERSON_1>."))
+    recorder = Recorder(broker, f"edgeward/{GW}/reply/#")
+    try:
+        with running_service(_settings(broker, tmp_path, root, policy)) as service:
+            recorder.client.publish("home/report", b"{}", qos=1)
+            queued = wait_for(
+                lambda: [json.loads(p) for t, p, _ in recorder.messages if "evening-report" in t],
+                what="the queued reply",
+            )[0]
+            assert queued["status"] == "failed" and "waits in the outbox" in queued["reason"]
+            assert len(service.escalation.outbox) == 1
+            service.escalation.drain()  # what the minute timer does
+            answered = wait_for(
+                lambda: [
+                    r
+                    for t, p, _ in recorder.messages
+                    if "evening-report" in t
+                    for r in [json.loads(p)]
+                    if r["status"] == "done"
+                ],
+                what="the answer after the drain",
+            )[0]
+            assert (
+                answered["say"] == f"All quiet today, {NAME}." and answered["route"] == "upstream"
+            )
+            assert len(service.escalation.outbox) == 0
+    finally:
+        recorder.close()
+    assert NAME not in llm.raw_bytes.decode("utf-8", "replace")
+    assert len(llm.received) == 2
+    assert llm.received[0].header("Idempotency-Key") == llm.received[1].header("Idempotency-Key")
