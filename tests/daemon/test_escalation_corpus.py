@@ -6,8 +6,10 @@ from __future__ import annotations
 import json
 import threading
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from edgeward.daemon.escalation import Escalated, Escalation
+from edgeward.daemon.outbox import Outbox
 from edgeward.daemon.settings import UpstreamSettings
 from edgeward.policies.document import policy_from_data
 from edgeward.runtime.catalog import Catalog
@@ -20,7 +22,7 @@ PROTECTED = (
 )  # fmt: skip
 
 
-def test_no_planted_value_reaches_the_upstream() -> None:
+def test_no_planted_value_reaches_the_upstream(tmp_path: Path) -> None:
     corpus = generate_corpus(size=500)
     now = datetime.now(UTC)
     with FakeLLM() as llm:
@@ -47,7 +49,8 @@ def test_no_planted_value_reaches_the_upstream() -> None:
         )
         llm.script(*[text_reply("done") for _ in corpus.items])
         settings = UpstreamSettings(known_names=list(corpus.names), max_retries=0)
-        escalation = Escalation(settings, lambda: policy)
+        outbox = Outbox(tmp_path / "outbox", max_bytes=1 << 20, max_age_s=3600)
+        escalation = Escalation(settings, lambda: policy, outbox)
         catalog = Catalog([])
         results: list[Escalated] = []
         finished = threading.Semaphore(0)
