@@ -10,6 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import paho.mqtt.client as mqtt
+from rich.markup import escape
 
 from edgeward.daemon.console import console
 from edgeward.daemon.settings import Settings
@@ -105,14 +106,25 @@ def check_policy(settings: Settings) -> Check:
     return Check("policy", True, detail)
 
 
+def check_model(settings: Settings) -> Check:
+    from edgeward.daemon.planning import PlannerUnavailable, load_planner
+
+    try:
+        planner, name = load_planner(settings.model)
+    except PlannerUnavailable as exc:
+        return Check("model", False, f"{exc} (fix [model] path/backend, or unset path)")
+    model = planner.model
+    return Check("model", True, f"{name} loads ({model.folder.format}, {model.backend.name})")
+
+
 def run_checks(settings: Settings, quick: bool = False) -> int:
     """Print one line per check; exit 0 when all pass."""
     checks: list[Callable[[Settings], Check]] = [check_state_dir, check_broker]
     if not quick:
-        checks.append(check_policy)
+        checks += [check_model, check_policy]
     results = [check(settings) for check in checks]
     console.print(f"config: gateway {settings.gateway_id}")
     for result in results:
         mark = "[green]ok[/green]  " if result.ok else "[red]FAIL[/red]"
-        console.print(f"{mark} {result.name:<7} {result.detail}")
+        console.print(f"{mark} {result.name:<7} {escape(result.detail)}")
     return 0 if all(r.ok for r in results) else 1
