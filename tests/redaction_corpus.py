@@ -22,6 +22,8 @@ from dataclasses import dataclass
 import phonenumbers
 from faker import Faker
 
+from edgeward.policies.detectors import BUILTIN_CLASSES
+
 LANGUAGES = ("en", "fr", "es", "de")
 LOCALES = {"en": ("en_US", "en_GB"), "fr": ("fr_FR",), "es": ("es_ES",), "de": ("de_DE",)}
 REGION = {"en_US": "US", "en_GB": "GB", "fr_FR": "FR", "es_ES": "ES", "de_DE": "DE"}
@@ -33,19 +35,7 @@ CUSTOM_PATTERNS: dict[str, list[str]] = {
         r"\b\d{4} [BCDFGHJKLMNPRSTVWXYZ]{3}\b",
     ]
 }
-CLASSES = (
-    "person_name",
-    "email",
-    "phone",
-    "street_address",
-    "gps_location",
-    "ip_address",
-    "mac_address",
-    "device_id",
-    "iban",
-    "card_number",
-    "licence_plate",
-)
+CLASSES = (*BUILTIN_CLASSES, *CUSTOM_PATTERNS)
 
 
 @dataclass(frozen=True)

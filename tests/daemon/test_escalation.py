@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +19,7 @@ from tests.daemon.harness import (
     wait_for,
 )
 from tests.mosquitto import Mosquitto
-from tests.policies.policy_builders import make_keys, root_envelope, signed_policy
+from tests.policies.policy_builders import make_keys, root_envelope, signed_policy, valid_now
 from tests.upstream.fake_llm import FakeLLM, error_reply, text_reply, tool_calls_reply
 
 LIGHT = "light.kitchen_ceiling_light"
@@ -38,15 +37,13 @@ def _policy_file(tmp_path: Path, llm: FakeLLM, **residency: Any) -> tuple[Path, 
     keys = make_keys(1)
     root = tmp_path / "root.json"
     root.write_bytes(root_envelope(keys, threshold=1))
-    now = datetime.now(UTC)
     policy = tmp_path / "policy.json"
     policy.write_bytes(
         signed_policy(
             keys,
             version=1,
             gateways=[GW],
-            issued_at=(now - timedelta(days=1)).isoformat(),
-            expires_at=(now + timedelta(days=1)).isoformat(),
+            **valid_now(),
             default_effect="deny",
             rules=[{"id": "lights", "domain": "light", "effect": "allow"}],
             upstreams=[{"name": "test-llm", "url": llm.base_url, "region": "local"}],
@@ -157,7 +154,6 @@ def test_a_request_that_may_wait_is_queued_redacted_and_answered_later(
     keys = make_keys(1)
     root = tmp_path / "root.json"
     root.write_bytes(root_envelope(keys, threshold=1))
-    now = datetime.now(UTC)
     report = {
         "id": "evening-report",
         "topic": "home/report",
@@ -170,8 +166,7 @@ def test_a_request_that_may_wait_is_queued_redacted_and_answered_later(
             keys,
             version=1,
             gateways=[GW],
-            issued_at=(now - timedelta(days=1)).isoformat(),
-            expires_at=(now + timedelta(days=1)).isoformat(),
+            **valid_now(),
             upstreams=[{"name": "test-llm", "url": llm.base_url, "region": "local"}],
             residency={"free_text": "allow", "device_id": "allow", "person_name": "redact"},
             triggers=[report],

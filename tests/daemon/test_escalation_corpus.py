@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import threading
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from edgeward.daemon.escalation import Escalated, Escalation
@@ -13,6 +12,7 @@ from edgeward.daemon.outbox import Outbox
 from edgeward.daemon.settings import UpstreamSettings
 from edgeward.policies.document import policy_from_data
 from edgeward.runtime.catalog import Catalog
+from tests.policies.policy_builders import valid_now
 from tests.redaction_corpus import generate_corpus
 from tests.upstream.fake_llm import FakeLLM, text_reply
 
@@ -24,13 +24,11 @@ PROTECTED = (
 
 def test_no_planted_value_reaches_the_upstream(tmp_path: Path) -> None:
     corpus = generate_corpus(size=500)
-    now = datetime.now(UTC)
     with FakeLLM() as llm:
         policy = policy_from_data(
             {
                 "version": 1,
-                "issued_at": (now - timedelta(days=1)).isoformat(),
-                "expires_at": (now + timedelta(days=1)).isoformat(),
+                **valid_now(),
                 "gateways": ["*"],
                 "upstreams": [{"name": "llm", "url": llm.base_url, "region": "local"}],
                 "residency": {

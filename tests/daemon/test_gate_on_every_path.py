@@ -7,7 +7,6 @@ import functools
 import json
 import time
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -19,7 +18,7 @@ from edgeward.daemon.client import GatewayClient
 from edgeward.daemon.service import Service
 from tests.daemon.harness import GW, Recorder, client_for, running_service, settings_for, wait_for
 from tests.mosquitto import Mosquitto
-from tests.policies.policy_builders import make_keys, root_envelope, signed_policy
+from tests.policies.policy_builders import make_keys, root_envelope, signed_policy, valid_now
 
 # (tool, entity, args): some the policy allows, some it denies, one it wants confirmed.
 CALLS = [
@@ -43,7 +42,6 @@ def world(
     keys = make_keys(1)
     root = tmp / "root.json"
     root.write_bytes(root_envelope(keys, threshold=1))
-    now = datetime.now(UTC)
     triggers = [
         {
             "id": f"t{i}",
@@ -58,8 +56,7 @@ def world(
             keys,
             version=1,
             gateways=[GW],
-            issued_at=(now - timedelta(days=1)).isoformat(),
-            expires_at=(now + timedelta(days=1)).isoformat(),
+            **valid_now(),
             default_effect="deny",
             rules=[
                 {"id": "lights", "domain": "light", "effect": "allow"},

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import time
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -23,18 +22,10 @@ from tests.daemon.harness import (
     wait_for,
 )
 from tests.mosquitto import Mosquitto
-from tests.policies.policy_builders import make_keys, root_envelope, signed_policy
+from tests.policies.policy_builders import make_keys, root_envelope, signed_policy, valid_now
 
 LIGHT = "light.kitchen_ceiling_light"
 LOCK = "lock.front_door_lock"
-
-
-def _times() -> dict[str, str]:
-    now = datetime.now(UTC)
-    return {
-        "issued_at": (now - timedelta(days=1)).isoformat(),
-        "expires_at": (now + timedelta(days=1)).isoformat(),
-    }
 
 
 def _rules(**extra: Any) -> dict[str, Any]:
@@ -52,7 +43,7 @@ def _rules(**extra: Any) -> dict[str, Any]:
             },
             {"id": "locks", "domain": "lock", "effect": "confirm"},
         ],
-        **_times(),
+        **valid_now(),
         **extra,
     }
 

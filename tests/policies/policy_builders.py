@@ -52,6 +52,15 @@ BASE_POLICY: dict[str, Any] = {
 }
 
 
+def valid_now(days: float = 1) -> dict[str, str]:
+    """``issued_at`` and ``expires_at`` around the real clock, for tests of a running gateway."""
+    now = datetime.now(UTC)
+    return {
+        "issued_at": (now - timedelta(days=days)).isoformat(),
+        "expires_at": (now + timedelta(days=days)).isoformat(),
+    }
+
+
 def policy_data(**changes: Any) -> dict[str, Any]:
     data = copy.deepcopy(BASE_POLICY)
     data.update(changes)
