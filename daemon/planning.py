@@ -17,7 +17,8 @@ from edgeward.runtime.catalog import Catalog
 from edgeward.runtime.errors import ModelError
 from edgeward.runtime.local_model import load_model
 from edgeward.runtime.plan import Plan
-from edgeward.runtime.planner import DEFAULT_MODEL, Planner
+from edgeward.runtime.planner import DEFAULT_MODEL, Planner, reference_token_ids
+from edgeward.runtime.schema_planner import SchemaPlanner
 
 log = logging.getLogger(__name__)
 
@@ -28,19 +29,25 @@ class PlannerUnavailable(Exception):
     """The configured model cannot be loaded; the message says which file and why."""
 
 
-def load_planner(settings: ModelSettings) -> tuple[Planner, str]:
-    """The planner on ``[model] path`` (bring your own), else on the embedded model."""
+def load_planner(settings: ModelSettings) -> tuple[Planner | SchemaPlanner, str]:
+    """The planner on ``[model] path`` (bring your own), else on the embedded model.
+
+    A model whose tokenizer has the embedded model's entity references speaks its compact plan
+    language; any other chat model is asked for JSON under a schema of the catalog.
+    """
     path = settings.path or DEFAULT_MODEL
     name = str(settings.path) if settings.path else "edgeward-embedded"
     try:
         model = load_model(path, settings.backend, settings.device, settings.threads)
     except (ModelError, OSError) as exc:
         raise PlannerUnavailable(str(exc)) from exc
-    return Planner(model), name
+    if reference_token_ids(model):
+        return Planner(model), name
+    return SchemaPlanner(model), name
 
 
 class PlannerThread:
-    def __init__(self, loaded: tuple[Planner, str]) -> None:
+    def __init__(self, loaded: tuple[Planner | SchemaPlanner, str]) -> None:
         self.planner, self.name = loaded
         self._jobs: queue.Queue[tuple[Catalog, Mapping[str, Any], Any, Done] | None] = queue.Queue()
         self._thread = threading.Thread(target=self._run, name="edgeward-planner", daemon=True)

@@ -15,7 +15,9 @@ The model runtime
   tests and benchmarks; ``errors``: the exception types.
 
 The embedded planner
-- ``planner``: request + area + candidates -> prompt -> constrained decoding -> ``Plan``.
+- ``planner``: request + area + candidates -> prompt -> constrained decoding -> ``Plan``, in the
+  embedded model's compact plan language; ``schema_planner``: the same for a bring-your-own chat
+  model, which answers JSON under a schema of the catalog.
 - ``retrieval``: candidate entities and tools for big homes, lexical and fuzzy, on the box.
 - ``homes``, ``plan_rules``, ``phrasing``, ``requests_data``, ``ha_sentences``: the training data
   generator (random homes, the rules for expected plans, requests in en/fr/es/de).

@@ -536,7 +536,7 @@ _IS = {"en": "{name} is {state}.", "fr": "{name} : {state}.", "es": "{name}: {st
        "de": "{name}: {state}."}  # fmt: skip
 
 
-def _lang(language: str | None) -> str:
+def language_code(language: str | None) -> str:
     return language if language in LANGUAGES else "en"
 
 
@@ -565,7 +565,7 @@ def _name(catalog: Catalog, entity_id: str) -> str:
 def say_for(plan: Plan, catalog: Catalog, language: str | None = None) -> str | None:
     """The sentence a voice satellite speaks for ``plan`` (``None`` for a query: see
     :func:`describe_state`, which needs the tracked state)."""
-    lang = _lang(language)
+    lang = language_code(language)
     if plan.kind == "unsupported":
         return _REFUSALS.get(plan.reason or "", _REFUSALS["no_such_device"])[lang]
     if plan.kind == "ambiguous":
@@ -596,7 +596,7 @@ def describe_state(
     entity: Entity, state: str, attributes: Mapping[str, Any] | None = None, language: str = "en"
 ) -> str:
     """A spoken answer to a state question: ``"Garage door is open."``, ``"Salon : 21.5 °C."``"""
-    lang = _lang(language)
+    lang = language_code(language)
     attributes = attributes or {}
     word = _STATE_WORDS[lang].get(state.lower())
     if word is None:
@@ -691,9 +691,9 @@ class Planner:
         ``state`` gives current values for relative requests ("a bit warmer"); without it such
         a request comes back ``unsupported`` with reason ``not_understood`` and confidence 0.
         """
-        lang = _lang(language)
+        lang = language_code(language)
         if not text.strip():
-            return _finish(
+            return finish_plan(
                 Plan("unsupported", reason="not_understood", confidence=0.0), catalog, lang
             )
         entities = prompt_entities(catalog, text, area, self._retriever(catalog))
@@ -719,8 +719,8 @@ class Planner:
             plan = text_to_plan(generation.text, parts.entities, catalog, state)
         except PlanTextError:
             plan = Plan("unsupported", reason="not_understood")
-            return _finish(replace(plan, confidence=0.0), catalog, lang)
-        return _finish(replace(plan, confidence=confidence(generation.logprobs)), catalog, lang)
+            return finish_plan(replace(plan, confidence=0.0), catalog, lang)
+        return finish_plan(replace(plan, confidence=confidence(generation.logprobs)), catalog, lang)
 
 
 def reference_token_ids(model: LocalModel) -> dict[str, int]:
@@ -735,6 +735,6 @@ def confidence(logprobs: Iterable[float]) -> float:
     return min(1.0, max(0.0, math.exp(lowest)))
 
 
-def _finish(plan: Plan, catalog: Catalog, language: str) -> Plan:
+def finish_plan(plan: Plan, catalog: Catalog, language: str) -> Plan:
     plan = replace(plan, language=language)
     return replace(plan, say=say_for(plan, catalog, language))
