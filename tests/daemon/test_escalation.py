@@ -33,7 +33,9 @@ def llm() -> Iterator[FakeLLM]:
         yield server
 
 
-def _policy_file(tmp_path: Path, llm: FakeLLM, **residency: Any) -> tuple[Path, Path]:
+def _policy_file(
+    tmp_path: Path, llm: FakeLLM, triggers: list[dict[str, Any]] | None = None, **residency: Any
+) -> tuple[Path, Path]:
     keys = make_keys(1)
     root = tmp_path / "root.json"
     root.write_bytes(root_envelope(keys, threshold=1))
@@ -55,6 +57,7 @@ def _policy_file(tmp_path: Path, llm: FakeLLM, **residency: Any) -> tuple[Path, 
                 "phone": "local_only",
                 **residency,
             },
+            triggers=triggers or [],
         )
     )
     return root, policy
@@ -151,27 +154,13 @@ def test_upstream_failure_is_a_clear_reply(broker: Mosquitto, tmp_path: Path, ll
 def test_a_request_that_may_wait_is_queued_redacted_and_answered_later(
     broker: Mosquitto, tmp_path: Path, llm: FakeLLM
 ) -> None:
-    keys = make_keys(1)
-    root = tmp_path / "root.json"
-    root.write_bytes(root_envelope(keys, threshold=1))
     report = {
         "id": "evening-report",
         "topic": "home/report",
         "ask": f"summarise the day for {NAME}",
         "can_wait": True,
     }
-    policy = tmp_path / "policy.json"
-    policy.write_bytes(
-        signed_policy(
-            keys,
-            version=1,
-            gateways=[GW],
-            **valid_now(),
-            upstreams=[{"name": "test-llm", "url": llm.base_url, "region": "local"}],
-            residency={"free_text": "allow", "device_id": "allow", "person_name": "redact"},
-            triggers=[report],
-        )
-    )
+    root, policy = _policy_file(tmp_path, llm, triggers=[report])
     llm.script(error_reply(503), text_reply("All quiet today, <PERSON_1>."))
     recorder = Recorder(broker, f"edgeward/{GW}/reply/#")
     try:
