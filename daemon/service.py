@@ -58,6 +58,14 @@ class _Work:
     started: float
     calls: list[ValidCall] = field(default_factory=list)
     infos: list[Any] = field(default_factory=list)
+    # How a planned request is answered (explicit calls keep the defaults): the route, the whole
+    # plan when it holds more than what runs now, the jobs scheduled for later, extra reply
+    # fields (say, confidence), and the language that state questions are answered in.
+    route: str = "local"
+    planned: list[dict[str, Any]] | None = None
+    scheduled: list[str] = field(default_factory=list)
+    fields: dict[str, Any] = field(default_factory=dict)
+    language: str | None = None
 
 
 _Prepared = tuple[_Work, list[list[Command]]]
@@ -336,7 +344,7 @@ class Service:
                 "rejected a %s request: %s", kind, exc, extra={"event": "rejected", "id": rid}
             )
             reply = make_reply(rid or "", "rejected", reason=str(exc))
-            topic = message.response_topic or f"{self.topics['reply']}/{rid or '_invalid'}"
+            topic = self._reply_topic(message, rid or "_invalid")
             if rid is not None and self.store.get(rid) is None:
                 record = self._new_record(kind, message, rid, {}, started)
                 record.status, record.reply = ANSWERED, reply
@@ -460,6 +468,10 @@ class Service:
         for work, _ in prepared:
             confirmed = all(_wait(info, deadline) for info in work.infos)
             results = [self._result(v, confirmed) for v in work.calls]
+            results += [{"status": "scheduled", "job_id": job} for job in work.scheduled]
+            fields = dict(work.fields)
+            if work.language and work.calls and all(v.tool == STATE_TOOL for v in work.calls):
+                fields["say"] = self._describe(work.calls, work.language) or fields.get("say")
             if work.infos:
                 self.audit.append(
                     {
@@ -471,7 +483,8 @@ class Service:
                     },
                     sync=False,
                 )
-            self._finish(work, "done", plan=_plan(work), results=results, route="local")
+            plan = _plan(work) if work.planned is None else work.planned
+            self._finish(work, "done", plan=plan, results=results, route=work.route, **fields)
 
     def _result(self, valid: ValidCall, confirmed: bool) -> dict[str, Any]:
         entity_id = valid.entity.entity_id
@@ -632,10 +645,9 @@ class Service:
                 )
             )
         work.calls = [self.catalog.validate(c["tool"], c["args"]) for c in now]
-        prepared = self._prepare([work])
-        self._commit()
-        self._send_plan(prepared, work, planned, jobs, extra, plan.language)
-        self._commit()
+        work.planned, work.scheduled, work.fields = planned, jobs, extra
+        work.language = plan.language
+        self._actuate([work])
 
     def _escalate(self, record: RequestRecord, why: str, plan: Plan | None = None) -> None:
         """The cascade's next rung: upstream if the policy allows it, else an honest refusal."""
@@ -693,42 +705,8 @@ class Service:
         if not self._validate_and_gate(work, result.calls, "ask_upstream"):
             self._commit()
             return
-        prepared = self._prepare([work])
-        self._commit()
-        self._send_plan(
-            prepared, work, [v.to_json() for v in work.calls], [], {"say": result.text}, "en",
-            route="upstream",
-        )  # fmt: skip
-        self._commit()
-
-    def _send_plan(
-        self,
-        prepared: list[_Prepared],
-        work: _Work,
-        planned: list[dict[str, Any]],
-        jobs: list[str],
-        extra: dict[str, Any],
-        language: str,
-        route: str = "local",
-    ) -> None:
-        """Publish a planned request's commands and answer it with its whole plan."""
-        if work.record.status == ANSWERED:
-            return  # already answered while preparing (a device went away)
-        for _, commands in prepared:
-            for per_call in commands:
-                for command in per_call:
-                    work.infos.append(
-                        self.bus.publish(
-                            command.topic, command.payload, qos=1, retain=command.retain
-                        )
-                    )
-        deadline = time.monotonic() + PUBACK_WAIT_S
-        confirmed = all(_wait(info, deadline) for info in work.infos)
-        results = [self._result(v, confirmed) for v in work.calls]
-        results += [{"status": "scheduled", "job_id": job} for job in jobs]
-        if work.calls and all(v.tool == STATE_TOOL for v in work.calls):
-            extra = {**extra, "say": self._describe(work.calls, language) or extra.get("say")}
-        self._finish(work, "done", plan=planned, results=results, route=route, **extra)
+        work.route, work.fields, work.language = "upstream", {"say": result.text}, "en"
+        self._actuate([work])
 
     def _describe(self, calls: list[ValidCall], language: str) -> str:
         """The spoken answer to a state question, from tracked state."""

@@ -120,6 +120,15 @@ def test_allowed_upstream_plan_actuates(broker: Mosquitto, tmp_path: Path, llm: 
         {"tool": "light.turn_on", "args": {"entity_id": LIGHT, "brightness_pct": 60}}
     ]
     assert any("kitchen" in topic for topic, _ in home.received)
+    # the upstream's plan went through the gate and its actuation is in the audit log, as any
+    events = [
+        json.loads(line)["event"]
+        for line in (tmp_path / "state" / "audit.jsonl").read_text().splitlines()
+    ]
+    assert [(e["kind"], e.get("source")) for e in events if e["request"] == "up-3"] == [
+        ("gate", "ask_upstream"),
+        ("actuation", None),
+    ]
 
 
 def test_local_only_data_never_leaves(broker: Mosquitto, tmp_path: Path, llm: FakeLLM) -> None:
