@@ -53,6 +53,32 @@ def no_delay(client: mqtt.Client, userdata: Any, sock: Any) -> None:
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
 
+def secure(client: mqtt.Client, settings: Settings) -> None:
+    """The broker credentials and TLS of ``settings``, for every client we make (the daemon's,
+    ``edgeward doctor``'s, the CLI's). Raises BusError naming a file that cannot be used."""
+    cfg = settings.mqtt
+    password = settings.mqtt_password()
+    if cfg.username is not None or password is not None:
+        client.username_pw_set(cfg.username, password)
+    if cfg.tls_ca is None and cfg.tls_cert is None:
+        return
+    for key, path in (("tls_ca", cfg.tls_ca), ("tls_cert", cfg.tls_cert), ("tls_key", cfg.tls_key)):
+        if path is not None and not path.is_file():
+            raise BusError(f"mqtt.{key}: {path} does not exist or is not a file")
+    if (cfg.tls_cert is None) != (cfg.tls_key is None):
+        raise BusError("mqtt.tls_cert and mqtt.tls_key go together: set both or neither")
+    try:
+        client.tls_set(
+            ca_certs=str(cfg.tls_ca) if cfg.tls_ca else None,
+            certfile=str(cfg.tls_cert) if cfg.tls_cert else None,
+            keyfile=str(cfg.tls_key) if cfg.tls_key else None,
+            cert_reqs=ssl.CERT_REQUIRED,
+            tls_version=ssl.PROTOCOL_TLS_CLIENT,
+        )
+    except (ssl.SSLError, OSError, ValueError) as exc:
+        raise BusError(f"mqtt TLS files cannot be used: {exc}") from exc
+
+
 class Bus:
     """One paho client with our session settings, last will, reconnect and subscriptions."""
 
@@ -84,11 +110,7 @@ class Bus:
         client.max_inflight_messages_set(cfg.max_inflight)
         client.max_queued_messages_set(0)
         client.reconnect_delay_set(cfg.reconnect_min_s, cfg.reconnect_max_s)  # type: ignore[arg-type]
-        password = settings.mqtt_password()
-        if cfg.username is not None or password is not None:
-            client.username_pw_set(cfg.username, password)
-        if cfg.tls_ca is not None or cfg.tls_cert is not None:
-            self._set_tls(client)
+        secure(client, settings)
         client.will_set(status_topic, json.dumps({"state": "offline"}).encode(), qos=1, retain=True)
         client.on_connect = self._handle_connect
         client.on_disconnect = self._handle_disconnect
@@ -96,28 +118,6 @@ class Bus:
         client.on_connect_fail = self._handle_connect_fail
         client.on_socket_open = no_delay
         self.client = client
-
-    def _set_tls(self, client: mqtt.Client) -> None:
-        cfg = self.settings.mqtt
-        for key, path in (
-            ("tls_ca", cfg.tls_ca),
-            ("tls_cert", cfg.tls_cert),
-            ("tls_key", cfg.tls_key),
-        ):
-            if path is not None and not path.is_file():
-                raise BusError(f"mqtt.{key}: {path} does not exist or is not a file")
-        if (cfg.tls_cert is None) != (cfg.tls_key is None):
-            raise BusError("mqtt.tls_cert and mqtt.tls_key go together: set both or neither")
-        try:
-            client.tls_set(
-                ca_certs=str(cfg.tls_ca) if cfg.tls_ca else None,
-                certfile=str(cfg.tls_cert) if cfg.tls_cert else None,
-                keyfile=str(cfg.tls_key) if cfg.tls_key else None,
-                cert_reqs=ssl.CERT_REQUIRED,
-                tls_version=ssl.PROTOCOL_TLS_CLIENT,
-            )
-        except (ssl.SSLError, OSError, ValueError) as exc:
-            raise BusError(f"mqtt TLS files cannot be used: {exc}") from exc
 
     # -- lifecycle ---------------------------------------------------------------------------
 

@@ -64,9 +64,7 @@ def _client(args: argparse.Namespace) -> Any:
             args.host or settings.mqtt.host,
             args.port or settings.mqtt.port,
             args.gateway or settings.gateway_id,
-            username=settings.mqtt.username,
-            password=settings.mqtt_password(),
-            tls_ca=str(settings.mqtt.tls_ca) if settings.mqtt.tls_ca else None,
+            settings=settings,
             client_name="edgeward-cli",
             timeout=args.timeout,
         )

@@ -16,7 +16,8 @@ from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 from paho.mqtt.reasoncodes import ReasonCode
 
-from edgeward.daemon.bus import no_delay
+from edgeward.daemon.bus import BusError, no_delay, secure
+from edgeward.daemon.settings import Settings
 
 
 class ClientError(Exception):
@@ -30,9 +31,7 @@ class GatewayClient:
         port: int,
         gateway_id: str,
         *,
-        username: str | None = None,
-        password: str | None = None,
-        tls_ca: str | None = None,
+        settings: Settings | None = None,
         client_name: str | None = None,
         timeout: float = 10.0,
     ) -> None:
@@ -51,10 +50,11 @@ class GatewayClient:
             protocol=mqtt.MQTTProtocolVersion.MQTTv5,
         )
         client.max_inflight_messages_set(1000)
-        if username is not None or password is not None:
-            client.username_pw_set(username, password)
-        if tls_ca:
-            client.tls_set(ca_certs=tls_ca)
+        if settings is not None:  # the broker's credentials and TLS, as the daemon uses them
+            try:
+                secure(client, settings)
+            except BusError as exc:
+                raise ClientError(str(exc)) from None
         client.on_socket_open = no_delay
         client.on_connect = self._on_connect
         client.on_subscribe = self._on_subscribe

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import paho.mqtt.client as mqtt
 from rich.markup import escape
 
+from edgeward.daemon.bus import BusError, secure
 from edgeward.daemon.console import console
 from edgeward.daemon.settings import Settings
 
@@ -54,18 +55,10 @@ def check_broker(settings: Settings, timeout: float = 5.0) -> Check:
         client_id=f"edgeward-doctor-{os.getpid()}",
         protocol=mqtt.MQTTProtocolVersion.MQTTv5,
     )
-    password = settings.mqtt_password()
-    if cfg.username is not None or password is not None:
-        client.username_pw_set(cfg.username, password)
-    if cfg.tls_ca is not None:
-        try:
-            client.tls_set(
-                ca_certs=str(cfg.tls_ca),
-                certfile=str(cfg.tls_cert) if cfg.tls_cert else None,
-                keyfile=str(cfg.tls_key) if cfg.tls_key else None,
-            )
-        except (OSError, ValueError) as exc:
-            return Check("broker", False, f"TLS files cannot be used: {exc}")
+    try:
+        secure(client, settings)
+    except BusError as exc:
+        return Check("broker", False, str(exc))
 
     def on_connect(c: mqtt.Client, u: object, f: object, reason: object, p: object) -> None:
         outcome["reason"] = str(reason)

@@ -107,6 +107,9 @@ def test_doctor_reports_the_broker(broker: Mosquitto, tmp_path: Path) -> None:
     down = run_cli("doctor", env={**env, "EDGEWARD_MQTT__PORT": str(free_port())})
     assert down.returncode == 1
     assert "cannot reach" in down.stdout
+    no_ca = run_cli("doctor", "--quick", env={**env, "EDGEWARD_MQTT__TLS_CA": "/nowhere/ca.pem"})
+    assert no_ca.returncode == 1
+    assert "mqtt.tls_ca: /nowhere/ca.pem does not exist" in no_ca.stdout
 
 
 def test_systemd_notifications_and_clean_stop(broker: Mosquitto, tmp_path: Path) -> None:
