@@ -44,12 +44,23 @@ def _settings(args: argparse.Namespace) -> Any:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    from edgeward.daemon.bus import BusError
     from edgeward.daemon.logs import setup_logging
+    from edgeward.daemon.outbox import OutboxError
     from edgeward.daemon.runner import run_service
+    from edgeward.daemon.scheduler import ScheduleError
+    from edgeward.daemon.store import StoreError
+    from edgeward.policies.audit import AuditLogError
+    from edgeward.policies.signing import PolicyRejected
 
     settings = _settings(args)
     setup_logging(settings.log_level, settings.log_format)
-    return run_service(settings)
+    try:
+        return run_service(settings)
+    except (BusError, ScheduleError, PolicyRejected, FileNotFoundError) as exc:
+        raise CliError(str(exc), EXIT_USAGE) from None  # the configuration: restarting won't help
+    except (StoreError, AuditLogError, OutboxError) as exc:
+        raise CliError(str(exc)) from None
 
 
 # -- requests over MQTT -----------------------------------------------------------------------

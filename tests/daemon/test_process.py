@@ -66,6 +66,18 @@ def test_bad_config_is_one_line_and_exit_2(tmp_path: Path) -> None:
     assert len(result.stderr.strip().splitlines()) == 1
 
 
+def test_unusable_files_at_start_are_one_line_and_exit_2(tmp_path: Path) -> None:
+    config = tmp_path / "edgeward.toml"
+    for setting in (
+        '[mqtt]\ntls_ca = "/nowhere/ca.pem"',
+        '[policy]\ntrust_root = "/nowhere/root.json"',
+    ):
+        config.write_text(f'state_dir = "{tmp_path / "state"}"\n{setting}\n')
+        result = run_cli("run", "--config", str(config))
+        assert result.returncode == 2, result.stderr
+        assert "/nowhere/" in result.stderr and "Traceback" not in result.stderr
+
+
 def test_call_and_ask_commands_print_the_reply(broker: Mosquitto, tmp_path: Path) -> None:
     with simulated_home(broker), running_service(settings_for(broker, tmp_path / "state")):
         common = ["--host", broker.host, "--port", str(broker.port), "--gateway", GW]
