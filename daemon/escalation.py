@@ -138,6 +138,7 @@ class Escalation:
         )
 
         def ask() -> None:
+            queued = False
             try:
                 answer = client.send(request, idempotency_key(request))
                 done(self._reidentify(answer, vault, destination.name))
@@ -150,12 +151,14 @@ class Escalation:
                 except OutboxError as full:
                     done(Escalated(destination.name, error=f"{exc}; and {full}"))
                     return
+                queued = True
                 self._waiting[request_id] = (vault, done)
                 done(Escalated(destination.name, error=str(exc), queued=True))
-                return
             except UpstreamError as exc:
                 done(Escalated(destination.name, error=str(exc)))
-            vault.clear()
+            finally:
+                if not queued:  # the vault lives only as long as the request needs it
+                    vault.clear()
 
         self._pool.submit(ask)
         return None
