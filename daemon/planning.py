@@ -17,7 +17,7 @@ from edgeward.runtime.catalog import Catalog
 from edgeward.runtime.errors import ModelError
 from edgeward.runtime.local_model import load_model
 from edgeward.runtime.plan import Plan
-from edgeward.runtime.planner import DEFAULT_MODEL, Planner, reference_token_ids
+from edgeward.runtime.planner import DEFAULT_MODEL, Planner, speaks_plan_language
 from edgeward.runtime.schema_planner import SchemaPlanner
 
 log = logging.getLogger(__name__)
@@ -41,7 +41,7 @@ def load_planner(settings: ModelSettings) -> tuple[Planner | SchemaPlanner, str]
         model = load_model(path, settings.backend, settings.device, settings.threads)
     except (ModelError, OSError) as exc:
         raise PlannerUnavailable(str(exc)) from exc
-    if reference_token_ids(model):
+    if speaks_plan_language(model):
         return Planner(model), name
     return SchemaPlanner(model), name
 

@@ -723,6 +723,11 @@ class Planner:
         return finish_plan(replace(plan, confidence=confidence(generation.logprobs)), catalog, lang)
 
 
+def speaks_plan_language(model: LocalModel) -> bool:
+    """Whether ``model`` was trained for this planner's plan language (the embedded model is)."""
+    return bool(reference_token_ids(model))
+
+
 def reference_token_ids(model: LocalModel) -> dict[str, int]:
     """The token id of each ``<eN>`` the model's tokenizer has as one token."""
     ids = {token: model.tokenizer.token_to_id(token) for token in ENTITY_TOKENS}
