@@ -60,8 +60,13 @@ _LOOKALIKE = re.compile(
 )
 
 
+_NON_ASCII_BRACKETS = tuple(b for b in _OPENING_BRACKETS if not b.isascii())
+
+
 def _may_hold_lookalike(text: str) -> bool:
-    return any(bracket in text for bracket in _OPENING_BRACKETS)
+    if "<" in text or "&lt;" in text:
+        return True
+    return not text.isascii() and any(bracket in text for bracket in _NON_ASCII_BRACKETS)
 
 
 def placeholder_label(data_class: str) -> str:
