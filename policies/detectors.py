@@ -308,10 +308,18 @@ _ES_STREET = (
     rf"(?:,?\s*(?:Apt\.?|Piso|Puerta|Planta|Esc\.?|Bajo|\d{{1,2}}[º°ª])\s*\w*){{0,3}}"
 )
 _ES_TAIL = rf"(?:,?\s+(?:\d{{5}}\s+{_CITY}|{_CITY},?\s+\d{{5}}(?!\d)))?"
+
+
+def _initials(prefixes: str) -> str:
+    """The first letters of an alternation of words, both cases: a look-ahead on them lets the
+    engine leave a position at once instead of trying every word there."""
+    return "".join(sorted({c for p in prefixes.split("|") for c in (p[0].lower(), p[0].upper())}))
+
+
 _EN_ADDRESS = re.compile(rf"(?<![\w]){_EN_STREET}{_EN_TAIL}")
-_FR_ADDRESS = re.compile(rf"(?<![\w]){_FR_STREET}{_POSTCODE_CITY}")
+_FR_ADDRESS = re.compile(rf"(?<![\w])(?=[\d{_initials(_FR_PREFIXES)}]){_FR_STREET}{_POSTCODE_CITY}")
 _DE_ADDRESS = re.compile(rf"(?<![\w]){_DE_STREET}{_POSTCODE_CITY}")
-_ES_ADDRESS = re.compile(rf"(?<![\w]){_ES_STREET}{_ES_TAIL}")
+_ES_ADDRESS = re.compile(rf"(?<![\w])(?=[{_initials(_ES_PREFIXES)}]){_ES_STREET}{_ES_TAIL}")
 # Words (lower case, folded) without which an address regex cannot match.
 _EN_TRIGGERS = frozenset(
     f"{_EN_SUFFIXES}|{_EN_ABBREVIATIONS}|flat|studio|apartment|apt|unit|suite|ste".lower().split(
@@ -319,13 +327,11 @@ _EN_TRIGGERS = frozenset(
     )
 )
 _FR_TRIGGERS = frozenset(fold(w).split("\\")[0].split("-")[0] for w in _FR_PREFIXES.split("|"))
-_DE_TRIGGER = re.compile(rf"(?:{_DE_SUFFIX})\s*\d")
-_DE_SUFFIX_TEXTS = tuple(s.replace("\\", "") for s in _DE_SUFFIX.split("|"))
-
-
-def _de_street_number(lower: str) -> bool:
-    """A German street suffix followed by a number somewhere in the (lower-cased) text."""
-    return any(s in lower for s in _DE_SUFFIX_TEXTS) and _DE_TRIGGER.search(lower) is not None
+# A German street suffix followed by a number, in the lower-cased text: as a trie, whose
+# alternatives all start with a literal, so the engine skips to their first letters.
+_DE_TRIGGER = re.compile(
+    _trie_regex(sorted(s.replace("\\", "") for s in _DE_SUFFIX.split("|"))) + r"\s*\d"
+)
 
 
 _ES_TRIGGERS = frozenset(
@@ -393,17 +399,42 @@ _PARTICLES = (
 )
 _CUE = re.compile(rf"(?<![\w])(?:{_NAME_CUES})(?![\w])")  # on the lower-cased text
 _WHOLE_NAME_WORD = rf"{_NAME_WORD}(?![\w])"
+_TITLE_FORMS = frozenset(form for c in _TITLE_CUES for form in (fold(c), c.lower()))
+# A title may be written with a full stop ("Dr. Lefèvre"); after any other cue a full stop ends
+# the sentence ("... le réseau invité. Mets la Lampe"), so the dot is skipped for titles only.
 _NAME_AFTER_CUE = re.compile(
-    rf"\.?,?\s+(?P<name>{_WHOLE_NAME_WORD}"
+    rf",?\s+(?P<name>{_WHOLE_NAME_WORD}"
     rf"(?:[ \t]+(?:{_PARTICLES}[ \t]*){{0,3}}{_WHOLE_NAME_WORD}){{0,2}}(?:[ \t]+van(?![\w]))?)"
 )
-# Words that make what follows a cue a business ("Call Hunt and Sons", "Appelle Morel SARL").
+# Words that make a name after a cue a business when they are in it or right after it ("Call
+# Hunt and Sons", "Appelle Morel SARL", "Call Brewer Ltd"): legal forms and business nouns.
 _COMPANY_WORDS = frozenset(
-    "GmbH AG KG OHG GbR SARL SAS SA SL Ltd LLC Inc PLC Group Groupe Gruppe Sons Söhne Hermanos "
-    "asociados Associates Partners Brothers Frères Fils".split()
+    "GmbH AG KG OHG GbR KGaA SARL SAS SA SL SLU Ltd LLC LLP Inc Corp PLC Co Group Groupe Gruppe "
+    "Sons Söhne Hermanos asociados Asociados Associates Partners Brothers Frères Fils Hotel Hôtel "
+    "Restaurant Restaurante Pharmacy Pharmacie Farmacia Apotheke Supermarket Supermercado "
+    "Supermercados Supermarché Services Servicios Industries Industrias Transportes Talleres "
+    "Construcciones Distribuciones Comercial Despacho Stadtwerke".split()
 )
-_COMPANY_ABBREVIATIONS = ("S.L", "S.A", "e.V", "& Co")
+# Legal forms written with dots: S.A., S.L., S.Coop., S.Com., S.C.P., e.V., & Co.
+_COMPANY_ABBREVIATIONS = ("S.L", "S.A", "S.C", "e.V", "e.K", "& Co")
 _COMPANY_LOOKAHEAD = 30
+# First words of place names ("Lake Michaelton", "Santa Cruz de Tenerife", "Las Palmas"), which
+# start a person's name only in rare cases; they reject a name of two words or more.
+_PLACE_FIRST_WORDS = frozenset(
+    fold(w)
+    for w in (
+        "North South East West New Port Lake Mount Fort Saint Sainte San Santa Sankt Bad Las Los "
+        "Nord Sud Süd Ost Nueva Nuevo Neu Neue Villa Puerto"
+    ).split()
+)
+# A lower-case particle between hyphens makes a French place name ("Vallée-sur-Mer",
+# "Marchand-les-Bains", "Saint-Martin-en-Haut"); French names join capitalised parts only.
+_PLACE_HYPHENATED = re.compile(r"-(?:sur|sous|lès|les|en|aux|au|la|le)-")
+# Words right after a name that make it a place ("Ask Springfield council").
+_PLACE_NEXT_WORDS = frozenset(
+    "council city town county municipality borough rathaus stadtverwaltung gemeinde mairie "
+    "ayuntamiento".split()
+)
 # Capitalised words that follow a cue but are not names (assistants, rooms, family words,
 # sentence starters, German nouns after "sag"/"ruf"), and calendar words, which stop a name only
 # where it would start ("Tell Monday" but "Dile a Darío Mayo").
@@ -708,7 +739,7 @@ class Detector:
         for regex, triggered in (
             (_EN_ADDRESS, has_digits and not words.isdisjoint(_EN_TRIGGERS)),
             (_FR_ADDRESS, not words.isdisjoint(_FR_TRIGGERS)),
-            (_DE_ADDRESS, has_digits and _de_street_number(lower)),
+            (_DE_ADDRESS, has_digits and _DE_TRIGGER.search(lower) is not None),
             (_ES_ADDRESS, has_digits and not words.isdisjoint(_ES_TRIGGERS)),
         ):
             if triggered:
@@ -739,7 +770,9 @@ class Detector:
                     continue
                 add(Detection("person_name", start, end, 0.95, text[start:end]))
         cue_words = words.intersection(_CUE_FIRST_WORDS) if self._context_names else ()
-        for cue_end in _cue_ends(folded, cue_words):
+        for cue_end, title in _cue_ends(folded, cue_words):
+            if title and text.startswith(".", cue_end):
+                cue_end += 1
             m = _NAME_AFTER_CUE.match(text, cue_end)
             span = _context_name_span(text, m) if m is not None else None
             if span is not None:
@@ -822,14 +855,15 @@ def _merge(regexes: list[re.Pattern[str]]) -> list[re.Pattern[str]]:
         return regexes
 
 
-def _cue_ends(folded: str, cue_words: Iterable[str]) -> Iterator[int]:
-    """Where each cue ("tell", "mon fils") ends, looked for only at its first word's places."""
+def _cue_ends(folded: str, cue_words: Iterable[str]) -> Iterator[tuple[int, bool]]:
+    """Where each cue ("tell", "mon fils") ends and whether it is a title ("Mr", "Frau"), looked
+    for only at its first word's places."""
     for word in cue_words:
         start = folded.find(word)
         while start >= 0:
             m = _CUE.match(folded, start)
             if m is not None:
-                yield m.end()
+                yield m.end(), m.group() in _TITLE_FORMS
             start = folded.find(word, start + 1)
 
 
@@ -853,11 +887,22 @@ def _context_name_span(text: str, m: re.Match[str]) -> tuple[int, int] | None:
         if fold(w.group()) in _NOT_NAMES_ANYWHERE:
             break
         end = start + w.end()
-    tail = text[end : end + _COMPANY_LOOKAHEAD]
-    if not _COMPANY_WORDS.isdisjoint(_WORD_RE.findall(tail)) or any(
-        a in tail for a in _COMPANY_ABBREVIATIONS
+    if (
+        len(words) > 1
+        and end > start + words[0].end()
+        and fold(words[0].group()) in (_PLACE_FIRST_WORDS)
     ):
+        return None  # a place: "Lake Michaelton", "Las Palmas"
+    if _PLACE_HYPHENATED.search(text, start, end):
+        return None
+    # The name and what follows it: a legal form or business word in either makes a business.
+    around = text[start : end + _COMPANY_LOOKAHEAD]
+    following = _WORD_RE.findall(around)
+    if not _COMPANY_WORDS.isdisjoint(following) or any(a in around for a in _COMPANY_ABBREVIATIONS):
         return None  # a business, not a person
+    next_word = _WORD_RE.search(text, end, end + _COMPANY_LOOKAHEAD)
+    if next_word is not None and next_word.group().lower() in _PLACE_NEXT_WORDS:
+        return None  # "Ask Springfield council"
     return start, end
 
 

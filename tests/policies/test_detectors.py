@@ -261,6 +261,38 @@ def test_offsets_stay_right_when_lower_casing_changes_length() -> None:
     assert (d.data_class, text[d.start : d.end]) == ("person_name", "Anna Schmidt")
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Call Brewer Ltd about the broken heater.",  # a legal form inside the capitalised run
+        "Llama a Hotel Gallardo S.A. por la caldera.",
+        "Llama a Regina Barrio Cobo S.Coop. por la caldera.",
+        "Llama a Desarrollo Vara & Asociados S.Com. por la caldera.",
+        "Ask Lake Michaelton council when the bins go out.",  # a place's first word
+        "Pregunta a Las Palmas cuándo pasa la basura.",
+        "Pregunta a Santa Cruz de Tenerife cuándo pasa la basura.",
+        "Ask Springfield council when the bins go out.",  # a civic word after it
+        "Demande à Vallée-sur-Mer les horaires de collecte.",  # a French place's particle
+        "Connecte le réseau invité. Mets la Lampe du Salon à 40 %.",  # a verb ending a sentence
+    ],
+)
+def test_places_and_businesses_after_a_cue_are_not_names(text: str) -> None:
+    assert found(Detector(), text) == [], text
+
+
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [
+        ("Tell Jean-Pierre the door is open", "Jean-Pierre"),
+        ("Dr. Lefèvre arrives at 5", "Lefèvre"),
+        ("Call Anna Newman about the heater", "Anna Newman"),  # "New" only as a first word
+        ("Ask Paul Town when he comes", "Paul Town"),
+    ],
+)
+def test_names_near_place_and_business_words_are_still_names(text: str, name: str) -> None:
+    assert found(Detector(), text) == [("person_name", name)]
+
+
 def test_businesses_after_a_cue_are_not_names() -> None:
     d = Detector()
     for text in ("Call Hunt and Sons about it", "Appelle Morel SARL", "Ruf Gumprich AG an"):
