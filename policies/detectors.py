@@ -209,6 +209,7 @@ _DMS = (
     r"\d{1,3}\s*°\s*\d{1,2}(?:[.,]\d+)?\s*['\u2032\u2019]\s*"
     r"(?:\d{1,2}(?:[.,]\d+)?\s*(?:\"|\u2033|''|\u201d)\s*)?"
 )
+_GPS_DECIMALS = re.compile(r"[.,]\d\d")
 _DECIMAL_RE = re.compile(r"\d+(?:[.,]\d+)?")
 _GPS_DMS = re.compile(
     rf"(?<![\w])(?P<lat>{_DMS})(?P<ns>[NS])\s*[,;/]?\s*(?P<lon>{_DMS})(?P<ew>[EWO])(?![\w])"
@@ -701,7 +702,9 @@ class Detector:
         return self._resolve(found)
 
     def _detect_gps(self, text: str, add: _Add) -> None:
-        for m in _GPS_DECIMAL.finditer(text):
+        # Latitude and longitude each have a separator and two decimals at least.
+        decimals = _GPS_DECIMALS.findall(text) if "." in text or "," in text else ()
+        for m in _GPS_DECIMAL.finditer(text) if len(decimals) >= 2 else ():
             lat_text = m.group("lat").replace(",", ".")
             lon_text = m.group("lon").replace(",", ".")
             hinted = any(m.group(g) for g in ("h1", "h2", "h3", "h4"))
