@@ -331,6 +331,30 @@ class DeviceRegistry:
             services=binding.services,
         )
 
+    def device_identifiers(self) -> set[str]:
+        """Hardware identifiers of the known devices, for the redactor: Zigbee IEEE addresses,
+        discovery ``unique_id`` values, and a discovered device's ``identifiers``,
+        ``connections`` and ``serial_number``. Only values with a digit are returned: they are
+        serials, addresses and hashes, while a value without one ("kitchen_light") reads as
+        ordinary words that a request may hold for another reason."""
+        found: set[str] = set()
+        for binding in self._bindings.values():
+            values: list[Any] = [binding.unique_id]
+            if isinstance(binding, z2m.Z2MEntity):
+                values.append(binding.ieee_address)
+            elif isinstance(binding, ha.HaEntity):
+                device = binding.device
+                ids = device.get("identifiers")
+                values.extend([ids] if isinstance(ids, str) else ids or [])
+                values.append(device.get("serial_number"))
+                for connection in device.get("connections") or []:
+                    if isinstance(connection, list | tuple) and len(connection) == 2:
+                        values.append(connection[1])
+            found.update(
+                v.strip() for v in values if isinstance(v, str) and any(c.isdigit() for c in v)
+            )
+        return found
+
     def _resolve_area(self, name: str | None) -> tuple[str | None, str | None]:
         if not name:
             return None, None

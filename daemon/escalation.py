@@ -16,6 +16,7 @@ with a log line, and its calls are never run late.
 from __future__ import annotations
 
 import logging
+import re
 import threading
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
@@ -43,6 +44,7 @@ from edgeward.policies.vault import Redactor, Vault
 from edgeward.runtime.catalog import STATE_TOOL, Catalog
 
 log = logging.getLogger(__name__)
+_WORD_START = re.compile(r"\w")
 
 SYSTEM_PROMPT = (
     "You control a smart home through the tools given. Answer the user's request by calling "
@@ -89,7 +91,8 @@ class Escalation:
     ) -> str | None:
         """Send ``text`` upstream if the policy allows; ``done`` gets the outcome later.
 
-        ``device_ids``: identifiers to redact besides the catalog's entity ids (serials).
+        ``device_ids``: identifiers to redact besides the catalog's entity ids (the serials and
+        addresses of :meth:`DeviceRegistry.device_identifiers`).
         Returns None when the request went, else the reason it may not leave the box.
         """
         policy = self._policy()
@@ -99,9 +102,12 @@ class Escalation:
         if destination is None:
             return f"policy v{policy.version} names no upstream that may be used"
         custom = {name: [rule.pattern] for name, rule in policy.residency.items() if rule.pattern}
+        # Serials the detector cannot take as a list entry (shorter than 3 characters, or
+        # starting with punctuation) are left to its patterns.
+        serials = [i for i in device_ids if len(i) >= 3 and _WORD_START.match(i)]
         detector = Detector(
             names=self.settings.known_names,
-            device_ids=[*catalog.entities, *device_ids],
+            device_ids=[*catalog.entities, *serials],
             custom=custom,
         )
         found = {d.data_class for d in detector.detect(text)}

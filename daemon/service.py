@@ -658,6 +658,7 @@ class Service:
             lambda result: self._queue.put(
                 functools.partial(self._answer_upstream, record, result)
             ),
+            device_ids=self.registry.device_identifiers(),
             can_wait=bool(record.payload.get("can_wait")),
         )
         if refused is None:

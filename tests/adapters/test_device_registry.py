@@ -440,3 +440,33 @@ def test_unmutated_z2m_exposes_actuate_at_both_ends_of_every_range() -> None:
     assert len(calls) > 30
     for tool, args in calls:
         assert reg.commands(reg.catalog().validate(tool, args)), tool
+
+
+def test_device_identifiers_are_the_hardware_ids_with_a_digit() -> None:
+    """What the redactor gets: Zigbee addresses, unique_ids, device identifiers, connections and
+    serial numbers; ids without a digit ("kitchen_light") read as words and are left out."""
+    reg = DeviceRegistry()
+    zigbee = {
+        "ieee_address": "0x00124b0001a2b3c4",
+        "friendly_name": "hall/Lamp",
+        "definition": {"exposes": [_Z2M_EXPOSES[0]]},
+    }
+    reg.handle("zigbee2mqtt/bridge/devices", json.dumps([zigbee]).encode())
+    config = {
+        "name": "Air",
+        "state_topic": "home/air",
+        "unique_id": "air_quality_sensor",
+        "device": {
+            "ids": ["AQ2231X7", "sensor_hub"],
+            "sn": "SN88412K",
+            "cns": [["mac", "02:42:ac:11:00:02"]],
+        },
+    }
+    assert reg.handle("homeassistant/sensor/air/config", json.dumps(config).encode()).problems == []
+    assert reg.device_identifiers() == {
+        "0x00124b0001a2b3c4",
+        "0x00124b0001a2b3c4_light_zigbee2mqtt",
+        "AQ2231X7",
+        "SN88412K",
+        "02:42:ac:11:00:02",
+    }

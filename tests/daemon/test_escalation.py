@@ -201,3 +201,44 @@ def test_a_request_that_may_wait_is_queued_redacted_and_answered_later(
     assert NAME not in llm.raw_bytes.decode("utf-8", "replace")
     assert len(llm.received) == 2
     assert llm.received[0].header("Idempotency-Key") == llm.received[1].header("Idempotency-Key")
+
+
+def test_serials_known_to_the_device_registry_are_redacted(
+    broker: Mosquitto, tmp_path: Path, llm: FakeLLM
+) -> None:
+    """A discovered device's identifier and serial number, which no pattern would catch, leave
+    only as placeholders and come back in the answer."""
+    serial, identifier = "SN88412K", "AQ2231X7"
+    config = {
+        "name": "Air quality",
+        "state_topic": "home/air",
+        "unique_id": "air_quality_sensor",
+        "device": {"identifiers": [identifier], "name": "Air sensor", "serial_number": serial},
+    }
+    root, policy = _policy_file(tmp_path, llm, device_id="redact")
+    llm.script(text_reply("<DEVICE_1> has a weak signal; move it nearer to <DEVICE_2>."))
+    publisher = Recorder(broker)
+    try:
+        publisher.client.publish(
+            "homeassistant/sensor/air/config", json.dumps(config), qos=1, retain=True
+        ).wait_for_publish(5)
+        with (
+            running_service(_settings(broker, tmp_path, root, policy)) as service,
+            client_for(broker) as client,
+        ):
+            wait_for(
+                lambda: any(e.startswith("sensor.air") for e in service.catalog.entities),
+                what="the discovered sensor",
+            )
+            reply = client.ask("up-serial", f"why do {identifier} and {serial} drop off at night?")
+    finally:
+        publisher.client.publish("homeassistant/sensor/air/config", b"", qos=1, retain=True)
+        publisher.close()
+    sent = llm.raw_bytes.decode("utf-8", "replace")
+    assert identifier not in sent and serial not in sent
+    assert (
+        "why do <DEVICE_1> and <DEVICE_2> drop off"
+        in llm.received[0].json()["messages"][-1]["content"]
+    )
+    assert reply["route"] == "upstream" and reply["status"] == "done", reply
+    assert reply["say"] == f"{identifier} has a weak signal; move it nearer to {serial}."
