@@ -110,11 +110,29 @@ def check_model(settings: Settings) -> Check:
     return Check("model", True, f"{name} loads ({model.folder.format}, {model.backend.name})")
 
 
+def check_backup_model(settings: Settings) -> Check:
+    from edgeward.daemon.planning import PlannerUnavailable, load_backup_planner
+
+    try:
+        loaded = load_backup_planner(settings.model)
+    except PlannerUnavailable as exc:
+        return Check(
+            "backup",
+            False,
+            f"{exc} (fix [model] backup_path, or unset it; the daemon runs without the backup)",
+        )
+    if loaded is None:
+        return Check("backup", True, "no backup model ([model] backup_path is empty)")
+    planner, name = loaded
+    model = planner.model
+    return Check("backup", True, f"{name} loads ({model.folder.format}, {model.backend.name})")
+
+
 def run_checks(settings: Settings, quick: bool = False) -> int:
     """Print one line per check; exit 0 when all pass."""
     checks: list[Callable[[Settings], Check]] = [check_state_dir, check_broker]
     if not quick:
-        checks += [check_model, check_policy]
+        checks += [check_model, check_backup_model, check_policy]
     results = [check(settings) for check in checks]
     console.print(f"config: gateway {settings.gateway_id}")
     for result in results:

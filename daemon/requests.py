@@ -15,7 +15,7 @@ RequestKind = Literal["call", "ask", "confirm"]
 Status = Literal[
     "done", "denied", "needs_confirmation", "failed", "rejected", "unsupported", "ambiguous"
 ]
-Route = Literal["local", "upstream", "none"]
+Route = Literal["local", "local_backup", "upstream", "none"]
 
 MAX_CALLS = 32
 MAX_TEXT = 2000

@@ -27,8 +27,15 @@ from edgeward.daemon.bus import Bus, Inbound
 from edgeward.daemon.escalation import Escalated, Escalation
 from edgeward.daemon.metrics import Metrics
 from edgeward.daemon.outbox import Outbox
-from edgeward.daemon.planning import PlannerThread, PlannerUnavailable, load_planner
-from edgeward.daemon.requests import RequestError, make_reply, parse_request
+from edgeward.daemon.planning import (
+    Planned,
+    PlannerThread,
+    PlannerUnavailable,
+    load_backup_planner,
+    load_planner,
+    needs_backup,
+)
+from edgeward.daemon.requests import RequestError, Route, make_reply, parse_request
 from edgeward.daemon.scheduler import Scheduler
 from edgeward.daemon.settings import Settings
 from edgeward.daemon.store import ACCEPTED, ANSWERED, EXECUTING, RequestRecord, Store
@@ -129,11 +136,22 @@ class Service:
         )
         self.planner: PlannerThread | None = None
         self.planner_problem = ""
+        self.backup_problem = ""
+        first = backup = None
         try:
-            self.planner = PlannerThread(load_planner(settings.model))
+            first = load_planner(settings.model)
         except PlannerUnavailable as exc:
             self.planner_problem = str(exc)
             log.error("no local planner: %s; ask requests get 'unsupported'", exc)
+        try:
+            backup = load_backup_planner(settings.model)
+        except PlannerUnavailable as exc:
+            self.backup_problem = str(exc)
+            log.error("no backup model ([model] backup_path): %s; running without it", exc)
+        if first is not None or backup is not None:
+            self.planner = PlannerThread(
+                first, backup, min_confidence=settings.model.min_confidence
+            )
         self._queue: queue.Queue[Inbound | Callable[[], None]] = queue.Queue()
         self._stop = threading.Event()
         self._ready = threading.Event()
@@ -159,6 +177,7 @@ class Service:
                 "state": state,
                 "version": VERSION,
                 "model": self.planner.name if self.planner else None,
+                "backup_model": self.planner.backup_name if self.planner else None,
                 "policy_version": policy_version,
             }
         ).encode()
@@ -404,11 +423,16 @@ class Service:
         """
         record = work.record
         plan = [{"tool": c.get("tool"), "args": c.get("args", {})} for c in calls]
+        # A planned request's reply says which rung planned it, also when the gate stops it.
+        route = work.route if source.startswith("ask_") else None
+        on_route = {"route": route} if route else {}
         for index, call in enumerate(calls):
             try:
                 work.calls.append(self.catalog.validate(call.get("tool"), call.get("args", {})))
             except CallError as exc:
-                self._finish(work, "rejected", plan=plan, reason=f"calls[{index}]: {exc}")
+                self._finish(
+                    work, "rejected", plan=plan, reason=f"calls[{index}]: {exc}", **on_route
+                )
                 return False
         now = datetime.fromtimestamp(self.clock(), UTC)
         for valid in work.calls:
@@ -422,12 +446,12 @@ class Service:
                 at=now,
             )
             decision = self.gate.decide(request)
-            self._audit_decision(record, request, decision)
+            self._audit_decision(record, request, decision, route)
             if decision.effect == "deny":
-                self._finish(work, "denied", plan=plan, reason=decision.reason)
+                self._finish(work, "denied", plan=plan, reason=decision.reason, **on_route)
                 return False
             if decision.effect == "confirm" and not approved:
-                self._ask_confirmation(work, plan, decision, source)
+                self._ask_confirmation(work, plan, decision, source, **on_route)
                 return False
         return True
 
@@ -521,14 +545,27 @@ class Service:
         self._replies.append((topic, reply, correlation))
 
     def _audit_decision(
-        self, record: RequestRecord, request: CallRequest, decision: Decision
+        self,
+        record: RequestRecord,
+        request: CallRequest,
+        decision: Decision,
+        route: str | None = None,
     ) -> None:
-        self.audit.append({**audit_event(request, decision), "request": record.id}, sync=False)
+        """Record a gate decision; a planned request's record also says which rung planned it."""
+        event = {**audit_event(request, decision), "request": record.id}
+        if route is not None:
+            event["route"] = route
+        self.audit.append(event, sync=False)
 
     # -- confirmations -----------------------------------------------------------------------
 
     def _ask_confirmation(
-        self, work: _Work, plan: list[dict[str, Any]], decision: Decision, source: str
+        self,
+        work: _Work,
+        plan: list[dict[str, Any]],
+        decision: Decision,
+        source: str,
+        **fields: Any,
     ) -> None:
         token = secrets.token_urlsafe(12)
         expires = self.clock() + CONFIRM_TTL_S
@@ -552,6 +589,7 @@ class Service:
                 "expires_at": datetime.fromtimestamp(expires, UTC).isoformat(),
             },
             say="This needs a confirmation. Should I go ahead?",
+            **fields,
         )
 
     def _handle_confirm(self, record: RequestRecord) -> None:
@@ -574,7 +612,7 @@ class Service:
     # -- ask (planner) -----------------------------------------------------------------------
 
     def _handle_ask(self, record: RequestRecord) -> None:
-        """Hand the request to the planner thread; the plan comes back to this worker."""
+        """Hand the request to the planner thread; the plans come back to this worker."""
         if self.planner is None:
             self._escalate(record, f"no local planner ({self.planner_problem})")
             return
@@ -584,7 +622,7 @@ class Service:
             catalog,
             body,
             states,
-            lambda plan: self._queue.put(functools.partial(self._answer_plan, record, plan)),
+            lambda planned: self._queue.put(functools.partial(self._answer_plan, record, planned)),
         )
 
     def _states(self) -> dict[str, dict[str, Any]]:
@@ -602,32 +640,68 @@ class Service:
                 out[entity_id] = values
         return out
 
-    def _answer_plan(self, record: RequestRecord, plan: Plan | BaseException) -> None:
+    def _answer_plan(self, record: RequestRecord, planned: Planned) -> None:
+        """The cascade's local rungs: the first planner's plan acts when it is sure; else the
+        backup model's (if one was asked) when it is sure at its own threshold; else upstream."""
         work = _Work(record, record.received_at)
-        if isinstance(plan, BaseException):
-            log.error("the planner failed on request %s: %r", record.id, plan)
-            self._finish(work, "failed", reason=f"the planner failed: {type(plan).__name__}")
+        model = self.settings.model
+        first, backup = planned.first, planned.backup
+        if isinstance(first, BaseException) and backup is None:
+            log.error("the planner failed on request %s: %r", record.id, first)
+            self._finish(work, "failed", reason=f"the planner failed: {type(first).__name__}")
             self._commit()
             return
+        if isinstance(first, Plan) and not needs_backup(first, model.min_confidence):
+            self._act_on_plan(work, first, "local")
+            return
+        if first is None:
+            why = f"no local planner ({self.planner_problem})"
+        else:
+            why = self._unsure(first, model.min_confidence, "the local planner")
+        plan = first if isinstance(first, Plan) else None
+        if isinstance(backup, Plan):
+            if not needs_backup(backup, model.backup_threshold):
+                self._act_on_plan(work, backup, "local_backup")
+                return
+            why += "; " + self._unsure(
+                backup, model.backup_threshold, "the backup model", "model.backup_min_confidence"
+            )
+            plan = plan or backup
+        elif isinstance(backup, BaseException):
+            log.error("the backup model failed on request %s: %r", record.id, backup)
+            why += f"; the backup model failed: {type(backup).__name__}"
+        self._escalate(record, why, plan)
+
+    @staticmethod
+    def _unsure(
+        plan: Plan | BaseException,
+        threshold: float,
+        who: str,
+        setting: str = "model.min_confidence",
+    ) -> str:
+        """Why a rung's answer did not act, in words for the reply."""
+        if isinstance(plan, BaseException):
+            return f"{who} failed: {type(plan).__name__}"
+        if plan.kind == "unsupported":
+            return f"{who} says {plan.reason or 'unsupported'}"
+        return f"{who}'s confidence {plan.confidence:.2f} is below {setting} {threshold}"
+
+    def _act_on_plan(self, work: _Work, plan: Plan, route: Route) -> None:
+        """Answer with a sure local plan (of the first planner or the backup): ask which device
+        when it is ambiguous, else gate its calls as ``ask_local``, run what is for now and
+        schedule what is for later."""
+        record = work.record
         extra: dict[str, Any] = {"confidence": round(plan.confidence, 3), "say": plan.say}
         planned = [c.to_json() for c in plan.calls]
         if plan.kind == "ambiguous":
             reason = "the request could mean several devices: " + ", ".join(plan.candidates)
-            self._finish(work, "ambiguous", plan=planned, route="local", reason=reason, **extra)
+            self._finish(work, "ambiguous", plan=planned, route=route, reason=reason, **extra)
             self._commit()
-            return
-        if plan.kind == "unsupported" or plan.confidence < self.settings.model.min_confidence:
-            why = (
-                f"the local planner says {plan.reason or 'unsupported'}"
-                if plan.kind == "unsupported"
-                else f"the local plan's confidence {plan.confidence:.2f} is below "
-                f"model.min_confidence {self.settings.model.min_confidence}"
-            )
-            self._escalate(record, why, plan)
             return
         now = [{"tool": c.tool, "args": c.args} for c in plan.calls if c.when is None]
         later = [c for c in plan.calls if c.when is not None]
-        if not self._validate_and_gate(work, [c.to_json() for c in plan.calls], "ask_local"):
+        work.route = route
+        if not self._validate_and_gate(work, planned, "ask_local"):
             self._commit()
             return
         jobs = []
@@ -703,10 +777,11 @@ class Service:
             self._finish(work, "done", route="upstream", say=result.text)
             self._commit()
             return
+        work.route = "upstream"
         if not self._validate_and_gate(work, result.calls, "ask_upstream"):
             self._commit()
             return
-        work.route, work.fields, work.language = "upstream", {"say": result.text}, "en"
+        work.fields, work.language = {"say": result.text}, "en"
         self._actuate([work])
 
     def _describe(self, calls: list[ValidCall], language: str) -> str:

@@ -13,7 +13,15 @@ import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 DEFAULT_CONFIG = Path("/etc/edgeward/edgeward.toml")
@@ -78,6 +86,34 @@ class ModelSettings(_Section):
         description="plans less certain than this (0 to 1) never act: escalated if the policy "
         "allows, else refused",
     )
+    backup_path: Path | None = Field(
+        None,
+        description="bring-your-own model folder asked only when the first planner is unsure, "
+        "answers unsupported or is missing (before the upstream); same backend, device, threads",
+    )
+    backup_min_confidence: float | None = Field(
+        None,
+        ge=0,
+        le=1,
+        description="the backup model's plans less certain than this go on to the upstream "
+        "(default: min_confidence; a general chat model's confidence runs on another scale)",
+    )
+
+    @model_validator(mode="after")
+    def _backup_is_another_model(self) -> ModelSettings:
+        if self.backup_path is not None and self.backup_path == self.path:
+            raise ValueError(
+                f"backup_path {str(self.backup_path)!r} is the model of path: a backup must be "
+                "another model (or leave backup_path empty)"
+            )
+        return self
+
+    @property
+    def backup_threshold(self) -> float:
+        """The confidence a backup model's plan needs to act."""
+        if self.backup_min_confidence is None:
+            return self.min_confidence
+        return self.backup_min_confidence
 
 
 class PolicySettings(_Section):
