@@ -663,9 +663,12 @@ class Service:
             if not needs_backup(backup, model.backup_threshold):
                 self._act_on_plan(work, backup, "local_backup")
                 return
-            why += "; " + self._unsure(
-                backup, model.backup_threshold, "the backup model", "model.backup_min_confidence"
+            setting = (
+                "model.min_confidence"
+                if model.backup_min_confidence is None
+                else "model.backup_min_confidence"
             )
+            why += "; " + self._unsure(backup, model.backup_threshold, "the backup model", setting)
             plan = plan or backup
         elif isinstance(backup, BaseException):
             log.error("the backup model failed on request %s: %r", record.id, backup)
