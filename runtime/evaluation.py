@@ -11,7 +11,10 @@ grouped overall, per language and per request kind:
 - ambiguity and refusal precision/recall (``ambiguous`` and ``unsupported`` plans);
 - must-not-act held: the share of requests whose expected plan is ``ambiguous`` or
   ``unsupported`` that the planner did not turn into an action;
-- plan latency p50/p95 in milliseconds (wall clock around ``planner.plan``).
+- plan latency p50/p95 in milliseconds (wall clock around ``planner.plan``);
+- per confidence threshold (what ``[model] min_confidence`` would do): the plans at or above it
+  and how many of those are exact, the actions taken and how many were wrong, and the actions
+  taken on requests that must not act.
 """
 
 from __future__ import annotations
@@ -149,20 +152,60 @@ class Failure:
     got: dict[str, Any]
 
 
+THRESHOLDS = (0.0, 0.5, 0.8, 0.9)
+"""Confidence thresholds the report shows the effect of."""
+
+
+@dataclass(frozen=True)
+class Scored:
+    """One plan's confidence and how it turned out."""
+
+    confidence: float
+    exact: bool
+    acted: bool
+    must_not_act: bool
+
+
+def by_threshold(
+    scored: Iterable[Scored], thresholds: Iterable[float] = THRESHOLDS
+) -> list[dict[str, Any]]:
+    """Per threshold: plans kept (confidence at or above it), exact among them, actions taken,
+    wrong actions, and actions on requests that must not act."""
+    scored = list(scored)
+    rows = []
+    for t in thresholds:
+        kept = [s for s in scored if s.confidence >= t]
+        acted = [s for s in kept if s.acted]
+        rows.append(
+            {
+                "threshold": t,
+                "kept": len(kept),
+                "kept_exact": sum(s.exact for s in kept),
+                "acted": len(acted),
+                "acted_wrongly": sum(not s.exact for s in acted),
+                "acted_on_must_not_act": sum(s.must_not_act for s in acted),
+            }
+        )
+    return rows
+
+
 @dataclass
 class EvalReport:
-    """Figures overall, per language and per request kind, and the requests that missed."""
+    """Figures overall, per language and per request kind, the effect of confidence thresholds,
+    and the requests that missed."""
 
     overall: dict[str, float | int | None]
     by_language: dict[str, dict[str, float | int | None]]
     by_kind: dict[str, dict[str, float | int | None]]
     failures: list[Failure]
+    thresholds: list[dict[str, Any]] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         return {
             "overall": self.overall,
             "by_language": self.by_language,
             "by_kind": self.by_kind,
+            "thresholds": self.thresholds,
             "failures": [f.__dict__ for f in self.failures],
         }
 
@@ -179,6 +222,7 @@ def evaluate(
     by_language: dict[str, Tally] = {}
     by_kind: dict[str, Tally] = {}
     failures: list[Failure] = []
+    scored: list[Scored] = []
     for example in examples:
         start = clock()
         got = planner.plan(
@@ -191,7 +235,16 @@ def evaluate(
             by_kind.setdefault(example.kind, Tally()),
         ):
             tally.add(example.plan, got, latency_ms)
-        if plan_key(example.plan) != plan_key(got) and len(failures) < keep_failures:
+        exact = plan_key(example.plan) == plan_key(got)
+        scored.append(
+            Scored(
+                got.confidence,
+                exact,
+                got.kind == "act",
+                example.plan.kind in ("ambiguous", "unsupported"),
+            )
+        )
+        if not exact and len(failures) < keep_failures:
             failures.append(
                 Failure(
                     example.text,
@@ -206,6 +259,7 @@ def evaluate(
         {k: t.figures() for k, t in sorted(by_language.items())},
         {k: t.figures() for k, t in sorted(by_kind.items())},
         failures,
+        by_threshold(scored),
     )
 
 
@@ -246,6 +300,14 @@ def format_report(report: EvalReport, title: str = "planner evaluation") -> str:
             else:
                 cells.append(f"{value * 100:>6.1f}%")
         lines.append(f"{name:<{width}} " + " ".join(cells))
+    if report.thresholds:
+        lines += ["", "min confidence    kept   exact  acted  wrong  acted on must-not-act"]
+        for row in report.thresholds:
+            share = row["kept_exact"] / row["kept"] * 100 if row["kept"] else 0.0
+            lines.append(
+                f"{row['threshold']:>14.2f} {row['kept']:>7} {share:>6.1f}% {row['acted']:>6} "
+                f"{row['acted_wrongly']:>6} {row['acted_on_must_not_act']:>6}"
+            )
     return "\n".join(lines)
 
 

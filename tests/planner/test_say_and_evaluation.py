@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -112,3 +113,19 @@ def test_evaluation_counts_matches_and_must_not_act() -> None:
     assert len(report.failures) == 2
     table = format_report(report)
     assert "lang de" in table and "kind multi" in table
+    # every plan has confidence 1: each threshold keeps them all; 3 acted, 2 wrongly (the
+    # reordered sweep and the unlock), 1 of them on a request that must not act
+    assert report.thresholds[-1] == {
+        "threshold": 0.9,
+        "kept": 4,
+        "kept_exact": 2,
+        "acted": 3,
+        "acted_wrongly": 2,
+        "acted_on_must_not_act": 1,
+    }
+    unsure = {text: replace(plan, confidence=0.6) for text, plan in answers.items()}
+    unsure["lock the front door"] = lock_front
+    rows = {r["threshold"]: r for r in evaluate(examples, _Answers(unsure)).thresholds}
+    assert rows[0.5]["acted"] == 3 and rows[0.8]["acted"] == 1
+    assert rows[0.8]["acted_wrongly"] == 0 and rows[0.8]["kept_exact"] == 1
+    assert "min confidence" in table
