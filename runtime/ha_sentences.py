@@ -32,6 +32,7 @@ from hassil.expression import (
 from hassil.intents import RangeSlotList, TextSlotList
 from home_assistant_intents import get_intents
 
+from edgeward.runtime import frames as fr
 from edgeward.runtime import phrasing as ph
 from edgeward.runtime import plan_rules as rules
 from edgeward.runtime.catalog import Entity
@@ -179,7 +180,9 @@ def draft(ctx: Context) -> Draft | None:
         return None
     template = ctx.rng.choice(options)
     if template.intent in OUT_OF_DOMAIN_INTENTS:
-        made: Made | None = Made(rules.unsupported("out_of_domain", ctx.language), {}, None)
+        made: Made | None = Made(
+            rules.unsupported("out_of_domain", ctx.language), fr.refuse("out_of_domain"), {}, None
+        )
         kind = "out_of_domain"
     elif template.intent in NO_DEVICE_INTENTS:
         made = _no_device(ctx, template)
@@ -194,12 +197,13 @@ def draft(ctx: Context) -> Draft | None:
     text = _walk(template.sentence.expression, template, made.slots, ctx)
     text = " ".join(text.split())
     area = made.area if made.area is not None else _speaker(ctx, template)
-    return Draft(text, made.plan, kind, template.group, area)
+    return Draft(text, made.plan, made.frame, kind, template.group, area)
 
 
 @dataclass
 class Made:
     plan: Plan | None
+    frame: fr.Frame
     slots: dict[str, str]
     area: str | None
     kind: str = ""
@@ -332,27 +336,32 @@ def _name_slots(ctx: Context, entity: Entity) -> tuple[str, str]:
 
 
 def _located(ctx: Context, template: Template, entity: Entity,
-             slots: dict[str, str]) -> list[Entity] | None:  # fmt: skip
-    """Fill {name} (and {area}/{floor} if the template has them); the entities it names."""
+             slots: dict[str, str]) -> tuple[list[Entity], fr.Target] | None:  # fmt: skip
+    """Fill {name} (and {area}/{floor} if the template has them); the entities it names, and
+    the frame's target for them."""
     said, name = _name_slots(ctx, entity)
     slots["name"] = said
     options = rules.named(ctx.home, name)
+    area = floor = None
     if "area" in template.lists:
         if entity.area is None:
             return None
         slots["area"] = area_phrase(ctx, entity.area)
         options = [e for e in options if e.area == entity.area]
+        area = entity.area
     if "floor" in template.lists:
         if entity.floor is None:
             return None
         slots["floor"] = floor_phrase(ctx, entity.floor)
         options = [e for e in options if e.floor == entity.floor]
-    return options
+        floor = entity.floor
+    return options, fr.named(name, area, floor)
 
 
 def _where(ctx: Context, template: Template, domain: str,
            slots: dict[str, str], **filters: Any) -> tuple[dict[str, Any], str | None] | None:  # fmt: skip
-    """Pick the area or floor a group template addresses; return select() filters and speaker."""
+    """Pick the area or floor a group template addresses; return select() filters and speaker
+    (a speaker area means the template said no place: the request is about "here")."""
     combo = template.combination
     action = filters.get("action")
     pool = rules.select(ctx.home, domain=domain, **filters)
@@ -388,12 +397,14 @@ def _turn(ctx: Context, template: Template) -> Made | None:
         if not pool:
             return None
         entity = ctx.rng.choice(pool)
-        options = _located(ctx, template, entity, slots)
-        if options is None:
+        located = _located(ctx, template, entity, slots)
+        if located is None:
             return None
+        options, target = located
         action = _action(template.intent, entity.domain)
         options = [e for e in options if rules.service_of(e, action)]
-        return Made(rules.one_or_ambiguous(options, action, ctx.language), slots, None)
+        plan = rules.one_or_ambiguous(options, action, ctx.language)
+        return Made(plan, fr.act(target, action), slots, None)
     domain = template.domain
     if domain is None:
         return None
@@ -410,13 +421,24 @@ def _turn(ctx: Context, template: Template) -> Made | None:
     found, speaker = where
     targets = rules.select(ctx.home, domain=domain, **filters, **found)
     plan = rules.act(targets, action, language=ctx.language, sweep=True)
+    frame = fr.act(_group_target(domain, filters, found, speaker), action)
     kind = ""
     if plan is not None and plan.kind == "ambiguous":
         kind = "security"
     elif speaker is not None:
         kind = "speaker_area"
     del combo
-    return Made(plan, slots, speaker, kind)
+    return Made(plan, frame, slots, speaker, kind)
+
+
+def _group_target(
+    domain: str, filters: Mapping[str, Any], found: Mapping[str, Any], speaker: str | None
+) -> fr.Target:
+    """The frame target of a group template: its area or floor, "here", or the whole home."""
+    dc = filters.get("device_class")
+    if speaker is not None:
+        return fr.every(domain, dc, here=True)
+    return fr.every(domain, dc, area=found.get("area"), floor=found.get("floor"))
 
 
 def _outs(value_out: Any) -> list[Any]:
@@ -448,14 +470,16 @@ def _set(ctx: Context, template: Template) -> Made | None:
         if not pool:
             return None
         entity = ctx.rng.choice(pool)
-        options = _located(ctx, template, entity, slots)
-        if options is None:
+        located = _located(ctx, template, entity, slots)
+        if located is None:
             return None
+        options, target = located
         options = [e for e in options if rules.service_of(e, action)]
         value = _value(ctx, list_name, action, options or [entity], slots)
         if value is None:
             return None
-        return Made(rules.one_or_ambiguous(options, action, ctx.language, value=value), slots, None)
+        plan = rules.one_or_ambiguous(options, action, ctx.language, value=value)
+        return Made(plan, fr.act(target, action, value), slots, None)
     filters: dict[str, Any] = {"action": action}
     if "cover_classes" in template.lists:
         dc = _cover_class(ctx, slots, action=action)
@@ -470,13 +494,16 @@ def _set(ctx: Context, template: Template) -> Made | None:
         targets = rules.climate_for(ctx.home, speaker)
         if len(targets) != 1:
             return None
+        target = fr.Target("thermostat")
     else:
         targets = rules.select(ctx.home, domain=domain, **filters, **found)
+        target = _group_target(domain, filters, found, speaker)
     value = _value(ctx, list_name, action, targets, slots)
     if value is None:
         return None
     plan = rules.act(targets, action, value=value, language=ctx.language, sweep=True)
-    return Made(plan, slots, speaker, "speaker_area" if speaker else "set_value")
+    frame = fr.act(target, action, value)
+    return Made(plan, frame, slots, speaker, "speaker_area" if speaker else "set_value")
 
 
 def _value(ctx: Context, list_name: str, action: str, targets: list[Entity],
@@ -520,12 +547,13 @@ def _get_state(ctx: Context, template: Template) -> Made | None:
         if not pool:
             return None
         entity = ctx.rng.choice(pool)
-        options = _located(ctx, template, entity, slots)
-        if options is None:
+        located = _located(ctx, template, entity, slots)
+        if located is None:
             return None
+        options, target = located
         if len(options) > 1:
-            return Made(rules.ambiguous(options, ctx.language), slots, None)
-        return Made(rules.query(options, ctx.language), slots, None)
+            return Made(rules.ambiguous(options, ctx.language), fr.query(target), slots, None)
+        return Made(rules.query(options, ctx.language), fr.query(target), slots, None)
     domain = template.domain
     if domain is None or (domain not in rules.ACTIONS["on"] and domain != "lock"):
         return None
@@ -540,7 +568,8 @@ def _get_state(ctx: Context, template: Template) -> Made | None:
         return None
     found, speaker = where
     targets = rules.select(ctx.home, domain=domain, **filters, **found)
-    return Made(rules.query(targets, ctx.language), slots, speaker, "query")
+    frame = fr.query(_group_target(domain, filters, found, speaker))
+    return Made(rules.query(targets, ctx.language), frame, slots, speaker, "query")
 
 
 def _get_temperature(ctx: Context, template: Template) -> Made | None:
@@ -549,11 +578,12 @@ def _get_temperature(ctx: Context, template: Template) -> Made | None:
         pool = rules.select(ctx.home, domain="climate")
         if not pool:
             return None
-        options = _located(ctx, template, ctx.rng.choice(pool), slots)
-        if not options:
+        located = _located(ctx, template, ctx.rng.choice(pool), slots)
+        if not located or not located[0]:
             return None
+        options, target = located
         return Made(rules.query(options, ctx.language) if len(options) == 1 else
-                    rules.ambiguous(options, ctx.language), slots, None)  # fmt: skip
+                    rules.ambiguous(options, ctx.language), fr.query(target), slots, None)  # fmt: skip
     sensors = [e for e in rules.select(ctx.home, domain="sensor", device_class="temperature")
                if e.area]  # fmt: skip
     if not sensors:
@@ -563,10 +593,12 @@ def _get_temperature(ctx: Context, template: Template) -> Made | None:
     targets = rules.select(ctx.home, domain="sensor", device_class="temperature", area=area)
     if "area" in template.lists:
         slots["area"] = area_phrase(ctx, area)
-        return Made(rules.query(targets, ctx.language), slots, None, "query")
+        frame = fr.query(fr.every("sensor", "temperature", area=area))
+        return Made(rules.query(targets, ctx.language), frame, slots, None, "query")
     if "floor" in template.lists:
         return None
-    return Made(rules.query(targets, ctx.language), slots, area, "query")
+    frame = fr.query(fr.every("sensor", "temperature", here=True))
+    return Made(rules.query(targets, ctx.language), frame, slots, area, "query")
 
 
 def _no_device(ctx: Context, template: Template) -> Made | None:
@@ -586,7 +618,8 @@ def _no_device(ctx: Context, template: Template) -> Made | None:
         if not floors:
             return None
         slots["floor"] = floor_phrase(ctx, ctx.rng.choice(floors))
-    return Made(rules.unsupported("no_such_device", ctx.language), slots, area)
+    plan = rules.unsupported("no_such_device", ctx.language)
+    return Made(plan, fr.refuse("no_such_device"), slots, area)
 
 
 RESOLVERS: dict[str, Callable[[Context, Template], Made | None]] = {

@@ -1,140 +1,117 @@
 """The planner: a request, where it was said and the home's catalog in, a checked :class:`Plan` out.
 
-The request and a compact description of the candidate entities become a chat prompt; the model
-answers in a compact plan language, decoded under a grammar built from the same candidates, so
-only real entities, services they offer and arguments in their announced ranges can come out::
+The request and a compact description of the home become a chat prompt; the model answers with a
+frame (:mod:`edgeward.runtime.frames`): what the request says, naming devices, areas and floors
+the way it did, decoded under a grammar that allows only the home's names and kinds. Code then
+resolves the frame into calls with the rules the training data was made by, so which entity a
+name means, whether a sweep is safe and whether the home has the thing at all are decided
+exactly, not guessed::
 
-    act <e3> turn_off ; <e7> set_temperature temperature 20 @in 10 min
-    query <e4>
-    ask <e1> <e2>
-    no no_such_device
+    act all light @ [ kitchen ] off ; act name [ hall heater ] temperature 20 @in 10 min
+    query name [ garage door ]
+    no out_of_domain
 
-Entities are referred to by their position in the prompt (``<e0>`` .. ``<e63>``, one token
-each). Homes small enough for the whole catalog to fit use it as a fixed prompt prefix whose KV
-cache is reused across requests; bigger homes get the entities retrieval picks for the request.
-The confidence is the lowest probability the model gave to a token it chose (tokens the grammar
-forced do not count). The ``say`` texts are deterministic templates in en/fr/es/de.
+Homes small enough to describe whole (:data:`MAX_ENTITIES`) use the description as a fixed
+prompt prefix whose KV cache is reused across requests; bigger homes get the entities retrieval
+picks for the request (the grammar still allows every name of the home). The confidence is the
+lowest probability the model gave to a token it chose (tokens the grammar forced do not count),
+capped at :data:`UNGROUNDED_CONFIDENCE` when the frame names a device the request does not say
+(:func:`is_said`): a small model that cannot copy a name (a translation, a paraphrase) guesses one,
+and a guessed device must not move.
+The ``say`` texts are deterministic templates in en/fr/es/de.
 """
 
 from __future__ import annotations
 
-import hashlib
 import math
-import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from edgeward.runtime.catalog import STATE_TOOL, Area, ArgSpec, CallError, Catalog, Entity
+from rapidfuzz import fuzz
+
+from edgeward.runtime.catalog import Area, Catalog, Entity
 from edgeward.runtime.constrained import CompiledGrammar, compile_lark
+from edgeward.runtime.frames import (
+    Frame,
+    FrameError,
+    States,
+    clean,
+    frame_grammar,
+    parse_frame,
+    resolve,
+)
+from edgeward.runtime.homes import fold
 from edgeward.runtime.local_model import LocalModel, load_model
 from edgeward.runtime.model_folder import BackendName
-from edgeward.runtime.plan import Plan, PlanKind, PlannedCall, When
-from edgeward.runtime.plan_rules import RELATIVE_STEPS
-from edgeward.runtime.retrieval import Retriever
-
-States = Mapping[str, Mapping[str, Any]]
-"""Current values by entity id and argument name, as relative requests need them."""
+from edgeward.runtime.plan import Plan, When
+from edgeward.runtime.plan_rules import named
+from edgeward.runtime.retrieval import STOPWORDS, Retriever
 
 DEFAULT_MODEL = Path(__file__).resolve().parent / "default_model"
 """The embedded planner model, trained by :mod:`edgeward.runtime.training`."""
 
 MAX_ENTITIES = 64
-"""Entity reference tokens the model knows; also the most entities one prompt describes."""
+"""The most entities one prompt describes; bigger homes go through retrieval."""
 
 RETRIEVAL_K = 32
 """Candidates retrieval picks for a home too big to describe whole."""
 
-ENTITY_TOKENS: tuple[str, ...] = tuple(f"<e{i}>" for i in range(MAX_ENTITIES))
-REASONS: tuple[str, ...] = ("no_such_device", "out_of_domain")
-KIND_WORDS: dict[str, PlanKind] = {
-    "act": "act",
-    "query": "query",
-    "ask": "ambiguous",
-    "no": "unsupported",
-}
-_WORD_OF_KIND = {kind: word for word, kind in KIND_WORDS.items()}
+UNGROUNDED_CONFIDENCE = 0.3
+"""The most confidence a plan gets when it names a device the request does not say."""
+
+_SAID_SIMILARITY = 80.0  # rapidfuzz ratio at which a request word counts as a name's word (typos)
+_SAID_SHORT = 90.0  # the same for words of 5 letters or fewer: "night" is not "light"
+_MIN_PART = 4  # shortest name word looked for inside a longer request word (compounds)
+
+PLAN_MARK = "<|edgeward_frames|>"
+"""A token in the tokenizer of every model trained to write frames (the embedded model)."""
+
 _UNIT_SECONDS = (("h", 3600), ("min", 60), ("s", 1))
-_CAPABILITY_WORDS = {
-    "brightness_pct": "dim",
-    "color_temp_kelvin": "white",
-    "color_name": "colour",
-    "effect": "effect",
-    "percentage": "speed",
-    "preset_mode": "preset",
-    "oscillating": "swing",
-    "position": "position",
-    "tilt": "tilt",
-    "temperature": "temp",
-    "hvac_mode": "mode",
-    "fan_mode": "fan",
-}
-
-
-class PlanTextError(ValueError):
-    """Model output that is not a valid plan for the entities of its prompt."""
 
 
 @dataclass(frozen=True)
 class PromptParts:
-    """The chat messages of one request, and the entities its ``<eN>`` tokens stand for."""
+    """The chat messages of one request: the home description and the request."""
 
     system: str
     user: str
-    entities: tuple[Entity, ...]
-
-    def index_of(self) -> dict[str, int]:
-        return {e.entity_id: i for i, e in enumerate(self.entities)}
 
 
-def _clean(text: str) -> str:
-    return " ".join(text.lower().replace("_", " ").split())
-
-
-def entity_line(index: int, entity: Entity) -> str:
-    """One entity of the home description: reference, domain, kind, names, area, capabilities."""
-    parts = [ENTITY_TOKENS[index], entity.domain]
-    if entity.device_class:
-        parts.append(_clean(entity.device_class))
-    parts.append("| " + _clean(entity.name))
-    parts += ["/ " + _clean(alias) for alias in entity.aliases]
+def entity_line(entity: Entity) -> str:
+    """One entity of the home description: kind, names, area (``cover:garage | garage door @
+    garage``)."""
+    kind = f"{entity.domain}:{entity.device_class}" if entity.device_class else entity.domain
+    parts = [kind, "| " + clean(entity.name)]
+    parts += ["/ " + clean(alias) for alias in entity.aliases]
     if entity.area:
-        parts.append("@ " + _clean(entity.area))
+        parts.append("@ " + clean(entity.area))
     elif entity.floor:
-        parts.append("^ " + _clean(entity.floor))
-    caps = sorted(
-        {
-            _CAPABILITY_WORDS.get(arg, _clean(arg))
-            for args in entity.services.values()
-            for arg in args
-        }
-    )
-    if caps:
-        parts.append("+ " + " ".join(caps))
+        parts.append("^ " + clean(entity.floor))
     return " ".join(parts)
 
 
 def area_line(area: Area) -> str:
     """One area of the home description: ``@ name ^ floor / alias``."""
-    parts = ["@ " + _clean(area.name)]
+    parts = ["@ " + clean(area.name)]
     if area.floor:
-        parts.append("^ " + _clean(area.floor))
-    parts += ["/ " + _clean(alias) for alias in area.aliases]
+        parts.append("^ " + clean(area.floor))
+    parts += ["/ " + clean(alias) for alias in area.aliases]
     return " ".join(parts)
 
 
 def home_text(entities: Sequence[Entity], catalog: Catalog) -> str:
-    """The system message: the areas these entities are in, then one line per entity."""
-    areas = sorted({e.area for e in entities if e.area})
+    """The system message: the home's areas, then one line per entity."""
+    areas = sorted(set(catalog.areas) | {e.area for e in entities if e.area})
     lines = [area_line(catalog.areas.get(name) or Area(name)) for name in areas]
-    lines += [entity_line(i, e) for i, e in enumerate(entities)]
+    lines += [entity_line(e) for e in entities]
     return "\n".join(lines)
 
 
 def request_text(text: str, area: str | None) -> str:
     """The user message: the speaker's area in brackets, then the request, lower-cased."""
-    return f"[{_clean(area) if area else '-'}] {' '.join(text.lower().split())}"
+    return f"[ {clean(area) if area else '-'} ] {' '.join(text.lower().split())}"
 
 
 def prompt_entities(
@@ -155,311 +132,7 @@ def prompt_entities(
 def prompt_parts(
     catalog: Catalog, text: str, area: str | None, entities: Sequence[Entity]
 ) -> PromptParts:
-    if len(entities) > MAX_ENTITIES:
-        raise ValueError(f"a prompt describes at most {MAX_ENTITIES} entities, got {len(entities)}")
-    return PromptParts(home_text(entities, catalog), request_text(text, area), tuple(entities))
-
-
-# ---------------------------------------------------------------- the compact plan language
-
-
-def _value_text(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, float):
-        return str(int(value)) if value.is_integer() else f"{value:g}"
-    return str(value)
-
-
-def _when_text(when: When) -> str:
-    if when.delay_s:
-        for unit, seconds in _UNIT_SECONDS:
-            if when.delay_s % seconds == 0:
-                return f" @in {when.delay_s // seconds} {unit}"
-    if when.at:
-        return f" @at {when.at}"
-    if when.cron:
-        return f" @cron {when.cron}"
-    return ""
-
-
-def _relative_word(
-    entity_id: str, name: str, value: Any, state: States, spec: ArgSpec | None
-) -> str:
-    """``up``/``down`` when ``state`` shows ``value`` is one step from the current value."""
-    current = state.get(entity_id, {}).get(name)
-    if current is None or isinstance(value, bool) or not isinstance(value, int | float):
-        return _value_text(value)
-    if value > current or (value == current and spec is not None and value == spec.maximum):
-        return "up"
-    return "down"
-
-
-def plan_to_text(
-    plan: Plan,
-    index_of: Mapping[str, int],
-    state: States | None = None,
-    catalog: Catalog | None = None,
-) -> str:
-    """The compact text of ``plan``; raises KeyError when it names an entity not in the prompt.
-
-    A value that ``state`` holds the current value of (a relative request: "a bit warmer") is
-    written as ``up`` or ``down``: one step of :data:`plan_rules.RELATIVE_STEPS` from it.
-    """
-    state = state or {}
-    word = _WORD_OF_KIND[plan.kind]
-    if plan.kind == "unsupported":
-        return f"no {plan.reason or REASONS[0]}"
-    if plan.kind == "ambiguous":
-        return "ask " + " ".join(ENTITY_TOKENS[index_of[c]] for c in plan.candidates)
-    if plan.kind == "query":
-        return "query " + " ".join(ENTITY_TOKENS[index_of[c.args["entity_id"]]] for c in plan.calls)
-    calls = []
-    for call in plan.calls:
-        entity_id = call.args["entity_id"]
-        service = call.tool.split(".", 1)[1]
-        items = [ENTITY_TOKENS[index_of[entity_id]], service]
-        entity = catalog.entities.get(entity_id) if catalog is not None else None
-        specs = entity.services.get(service, {}) if entity is not None else {}
-        for name, value in call.args.items():
-            if name != "entity_id":
-                items += [name, _relative_word(entity_id, name, value, state, specs.get(name))]
-        calls.append(" ".join(items) + (_when_text(call.when) if call.when else ""))
-    return f"{word} " + " ; ".join(calls)
-
-
-_REF = re.compile(r"<e(\d+)>")
-
-
-def _entity(token: str, entities: Sequence[Entity]) -> Entity:
-    match = _REF.fullmatch(token)
-    if match is None or int(match.group(1)) >= len(entities):
-        raise PlanTextError(f"{token!r} is not an entity of the prompt")
-    return entities[int(match.group(1))]
-
-
-def _parse_value(raw: str, name: str, spec: ArgSpec, current: Any) -> Any:
-    if raw in ("up", "down") and spec.type in ("integer", "number"):
-        if isinstance(current, bool) or not isinstance(current, int | float):
-            raise PlanTextError(f"a relative change of {name} needs its current value")
-        step = RELATIVE_STEPS.get(name, 1)
-        value = current + (step if raw == "up" else -step)
-        lo = spec.minimum if spec.minimum is not None else value
-        hi = spec.maximum if spec.maximum is not None else value
-        value = min(max(value, lo), hi)
-        return int(value) if spec.type == "integer" else value
-    if spec.type == "boolean":
-        return raw == "true"
-    if spec.type == "integer":
-        return int(raw)
-    if spec.type == "number":
-        value = float(raw)
-        return int(value) if value.is_integer() else value
-    return raw
-
-
-def _parse_when(words: list[str]) -> When:
-    if len(words) == 3 and words[0] == "@in" and words[1].isdigit():
-        seconds = dict(_UNIT_SECONDS).get(words[2])
-        if seconds is not None:
-            return When(delay_s=int(words[1]) * seconds)
-    if len(words) == 2 and words[0] == "@at":
-        return When(at=words[1])
-    if len(words) == 6 and words[0] == "@cron":
-        return When(cron=" ".join(words[1:]))
-    raise PlanTextError(f"bad timing {' '.join(words)!r}")
-
-
-def _parse_call(
-    text: str, entities: Sequence[Entity], catalog: Catalog, state: States
-) -> PlannedCall:
-    words = text.split()
-    if len(words) < 2:
-        raise PlanTextError(f"call {text!r} needs an entity and a service")
-    entity = _entity(words[0], entities)
-    service = words[1]
-    specs = entity.services.get(service)
-    if specs is None:
-        raise PlanTextError(f"{entity.entity_id} has no service {service!r}")
-    rest = words[2:]
-    when = None
-    for i, word in enumerate(rest):
-        if word.startswith("@"):
-            when = _parse_when(rest[i:])
-            rest = rest[:i]
-            break
-    args: dict[str, Any] = {"entity_id": entity.entity_id}
-    i = 0
-    while i < len(rest):
-        name = rest[i]
-        spec = specs.get(name)
-        if spec is None:
-            raise PlanTextError(f"{entity.entity_id} {service} has no argument {name!r}")
-        j = i + 1
-        while j < len(rest) and rest[j] not in specs:
-            j += 1
-        try:
-            current = state.get(entity.entity_id, {}).get(name)
-            args[name] = _parse_value(" ".join(rest[i + 1 : j]), name, spec, current)
-        except PlanTextError:
-            raise
-        except ValueError as exc:
-            raise PlanTextError(f"bad value for {name} in {text!r}") from exc
-        i = j
-    tool = f"{entity.domain}.{service}"
-    try:
-        valid = catalog.validate(tool, args)
-    except CallError as exc:
-        raise PlanTextError(str(exc)) from exc
-    return PlannedCall(tool, dict(valid.args), when)
-
-
-def text_to_plan(
-    text: str, entities: Sequence[Entity], catalog: Catalog, state: States | None = None
-) -> Plan:
-    """Parse model output into a plan checked against ``catalog`` (no ``say``, confidence 1).
-
-    ``state`` holds current values (``{entity_id: {arg: value}}``) for relative changes.
-    """
-    word, _, rest = text.strip().partition(" ")
-    kind = KIND_WORDS.get(word)
-    if kind is None:
-        raise PlanTextError(f"plan text starts with {word!r}, not one of {', '.join(KIND_WORDS)}")
-    if kind == "unsupported":
-        if rest not in REASONS:
-            raise PlanTextError(f"unknown refusal reason {rest!r}")
-        return Plan("unsupported", reason=rest)
-    if kind == "ambiguous":
-        return Plan(
-            "ambiguous", candidates=tuple(_entity(t, entities).entity_id for t in rest.split())
-        )
-    if kind == "query":
-        calls = tuple(
-            PlannedCall(STATE_TOOL, {"entity_id": _entity(t, entities).entity_id})
-            for t in rest.split()
-        )
-        return Plan("query", calls=calls)
-    calls = tuple(_parse_call(part, entities, catalog, state or {}) for part in rest.split(" ; "))
-    return Plan("act", calls=calls)
-
-
-# ---------------------------------------------------------------- the grammar over the candidates
-
-
-def _same_length_range(a: str, b: str) -> str:
-    """Regex for the integers from ``a`` to ``b``, two digit strings of one length, a <= b."""
-    if a == b:
-        return a
-    if len(a) == 1:
-        return f"[{a}-{b}]"
-    if a[0] == b[0]:
-        return f"{a[0]}({_same_length_range(a[1:], b[1:])})"
-    rest = len(a) - 1
-    parts = []
-    start, end = int(a[0]), int(b[0])
-    if a[1:] != "0" * rest:
-        parts.append(f"{a[0]}({_same_length_range(a[1:], '9' * rest)})")
-        start += 1
-    top = end if b[1:] == "9" * rest else end - 1
-    if start <= top:
-        parts.append(f"[{start}-{top}][0-9]{{{rest}}}")
-    if b[1:] != "9" * rest:
-        parts.append(f"{b[0]}({_same_length_range('0' * rest, b[1:])})")
-    return "|".join(parts)
-
-
-def int_range_regex(lo: int, hi: int) -> str:
-    """A regex matching exactly the decimal integers in [lo, hi] (lo >= 0), no leading zeros."""
-    if lo < 0 or hi < lo:
-        raise ValueError(f"unsupported integer range {lo}..{hi}")
-    parts = []
-    while lo <= hi:
-        top = min(hi, 10 ** len(str(lo)) - 1)
-        parts.append(f"({_same_length_range(str(lo), str(top))})")
-        lo = top + 1
-    return "|".join(parts)
-
-
-def _value_rule(spec: ArgSpec) -> str:
-    """A Lark expression for the values of one argument (numbers also ``up``/``down``)."""
-    if spec.type == "boolean":
-        return '("true" | "false")'
-    if spec.type == "string":
-        if spec.enum is None:
-            return "/[a-z0-9_]+/"
-        return "(" + " | ".join(_lark_string(v) for v in spec.enum) + ")"
-    lo = -1e9 if spec.minimum is None else spec.minimum
-    hi = 1e9 if spec.maximum is None else spec.maximum
-    if lo < 0:
-        digits = "/-?[0-9]{1,6}/" if spec.type == "integer" else r"/-?[0-9]{1,6}(\.[0-9])?/"
-        return digits
-    whole = int_range_regex(math.ceil(lo), math.floor(hi))
-    if spec.type == "integer":
-        return f"/{whole}/"
-    if math.floor(hi) - 1 < math.ceil(lo):
-        return f"/{whole}/"
-    below_top = int_range_regex(math.ceil(lo), math.floor(hi) - 1)
-    return rf"/{whole}|({below_top})\.[0-9]/"
-
-
-def _lark_string(text: str) -> str:
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
-
-
-_WHEN_RULE = (
-    'when: " @in " /[1-9][0-9]{0,3}/ " " ("s" | "min" | "h")\n'
-    '    | " @at " /([01][0-9]|2[0-3]):[0-5][0-9]/\n'
-    '    | " @cron " CRON\n'
-    r"CRON: /[0-9*,\/-]+ [0-9*,\/-]+ [0-9*,\/-]+ [0-9*,\/-]+ [0-9*,\/-]+/"
-)
-
-
-def plan_grammar(entities: Sequence[Entity], ref_ids: Mapping[str, int] | None = None) -> str:
-    """The Lark grammar (llguidance dialect) of every valid plan over ``entities``.
-
-    ``ref_ids`` maps ``<eN>`` to its token id in tokenizers that have one token per reference
-    (llguidance sees added tokens as special: they are named by id, ``<[563]>``).
-    """
-    ref_ids = ref_ids or {}
-
-    def ref(index: int) -> str:
-        token = ENTITY_TOKENS[index]
-        return f"<[{ref_ids[token]}]>" if token in ref_ids else _lark_string(token)
-
-    signatures: dict[str, list[int]] = {}
-    for index, entity in enumerate(entities):
-        if not entity.services:
-            continue
-        services = []
-        for service, specs in sorted(entity.services.items()):
-            items = [_lark_string(service)]
-            for name, spec in specs.items():
-                values = _value_rule(spec)
-                if spec.type in ("integer", "number"):
-                    values = f'({values} | "up" | "down")'
-                piece = f'" {name} " {values}'
-                items.append(piece if spec.required else f"({piece})?")
-            services.append(" ".join(items))
-        signatures.setdefault(" | ".join(f"({s})" for s in services), []).append(index)
-    refs = " | ".join(ref(i) for i in range(len(entities)))
-    lines = [
-        'start: "act " call (" ; " call)* | "query " ref (" " ref)* | "ask " ref (" " ref)+'
-        ' | "no " (' + " | ".join(_lark_string(r) for r in REASONS) + ")",
-        f"ref: {refs}",
-    ]
-    if signatures:
-        groups = []
-        for n, (body, members) in enumerate(signatures.items()):
-            who = " | ".join(ref(i) for i in members)
-            lines.append(f"s{n}: {body}")
-            groups.append(f'({who}) " " s{n}')
-        lines.append("call: (" + " | ".join(f"({g})" for g in groups) + ") when?")
-    else:  # a home with only sensors: nothing to act on
-        lines[0] = lines[0].replace('"act " call (" ; " call)* | ', "")
-    lines.append(_WHEN_RULE)
-    return "\n".join(lines) + "\n"
+    return PromptParts(home_text(entities, catalog), request_text(text, area))
 
 
 # ---------------------------------------------------------------- what the gateway says
@@ -609,7 +282,7 @@ def describe_state(
 
 
 _PREFIX_KEY = "edgeward-planner"
-_MAX_NEW_TOKENS = 200
+_MAX_NEW_TOKENS = 128
 _RETRIEVER_SLOTS = 4
 _PREPARED_SLOTS = 64
 
@@ -620,9 +293,8 @@ class Planner:
     def __init__(self, model: LocalModel, *, max_new_tokens: int = _MAX_NEW_TOKENS) -> None:
         self.model = model
         self.max_new_tokens = max_new_tokens
-        self.ref_ids = reference_token_ids(model)
         self._retrievers: dict[str, Retriever] = {}
-        self._prepared: dict[tuple[str, tuple[str, ...]], tuple[str, CompiledGrammar]] = {}
+        self._grammars: dict[str, CompiledGrammar] = {}
         self._head_ids: dict[str, list[int]] = {}
 
     @classmethod
@@ -660,23 +332,19 @@ class Planner:
             self._head_ids[head] = ids
         return ids + self.model.encode(text[cut:])
 
-    def prepared(self, catalog: Catalog, entities: Sequence[Entity]) -> tuple[str, CompiledGrammar]:
-        """The home description and compiled grammar for these candidates, made once per
-        catalog version and candidate set (a small home: once per catalog version)."""
-        key = (catalog.version, tuple(e.entity_id for e in entities))
-        cached = self._prepared.get(key)
-        if cached is None:
-            digest = hashlib.sha256(",".join(key[1]).encode()).hexdigest()[:16]
+    def grammar(self, catalog: Catalog) -> CompiledGrammar:
+        """The frame grammar of ``catalog``, compiled once per catalog version."""
+        grammar = self._grammars.get(catalog.version)
+        if grammar is None:
             grammar = compile_lark(
                 self.model.tokenizer_info,
-                plan_grammar(entities, self.ref_ids),
-                key=f"planner:{catalog.version}:{digest}",
+                frame_grammar(catalog),
+                key=f"planner:{catalog.version}",
             )
-            cached = (home_text(entities, catalog), grammar)
-            if len(self._prepared) >= _PREPARED_SLOTS:
-                self._prepared.pop(next(iter(self._prepared)))
-            self._prepared[key] = cached
-        return cached
+            if len(self._grammars) >= _PREPARED_SLOTS:
+                self._grammars.pop(next(iter(self._grammars)))
+            self._grammars[catalog.version] = grammar
+        return grammar
 
     def plan(
         self,
@@ -693,13 +361,10 @@ class Planner:
         """
         lang = language_code(language)
         if not text.strip():
-            return finish_plan(
-                Plan("unsupported", reason="not_understood", confidence=0.0), catalog, lang
-            )
+            return _not_understood(catalog, lang)
         entities = prompt_entities(catalog, text, area, self._retriever(catalog))
         while True:
-            system, grammar = self.prepared(catalog, entities)
-            parts = PromptParts(system, request_text(text, area), tuple(entities))
+            parts = prompt_parts(catalog, text, area, entities)
             ids = self.prompt_ids(parts)
             if len(ids) + self.max_new_tokens <= self.model.max_context or len(entities) <= 1:
                 break
@@ -712,26 +377,60 @@ class Planner:
         generation = self.model.generate(
             ids,
             max_new_tokens=self.max_new_tokens,
-            grammar=grammar,
+            grammar=self.grammar(catalog),
             prefix_cache_key=_PREFIX_KEY,
         )
         try:
-            plan = text_to_plan(generation.text, parts.entities, catalog, state)
-        except PlanTextError:
-            plan = Plan("unsupported", reason="not_understood")
-            return finish_plan(replace(plan, confidence=0.0), catalog, lang)
-        return finish_plan(replace(plan, confidence=confidence(generation.logprobs)), catalog, lang)
+            frame = parse_frame(generation.text)
+            plan = resolve(frame, catalog, area, state, lang)
+        except FrameError:
+            return _not_understood(catalog, lang)
+        sure = confidence(generation.logprobs)
+        if not grounded(frame, catalog, text):
+            sure = min(sure, UNGROUNDED_CONFIDENCE)
+        return finish_plan(replace(plan, confidence=sure), catalog, lang)
+
+
+def is_said(name: str, text: str) -> bool:
+    """Whether ``text`` says ``name``: more than half of the name's words (filler aside) are in
+    it, exactly, with a typo, or inside a longer word ("Küchenlicht")."""
+    wanted = [w for w in fold(name).split() if w not in STOPWORDS] or fold(name).split()
+    words = fold(text).split()
+    found = sum(
+        any(
+            w == r
+            or fuzz.ratio(w, r) >= (_SAID_SHORT if len(w) <= 5 else _SAID_SIMILARITY)
+            or (len(w) >= _MIN_PART and w in r)
+            for r in words
+        )
+        for w in wanted
+    )
+    return bool(wanted) and found * 2 > len(wanted)
+
+
+def grounded(frame: Frame, catalog: Catalog, text: str) -> bool:
+    """Whether every device the frame names is said in the request, by the name the frame
+    used or by another name or alias of the same device."""
+    for clause in frame.clauses:
+        target = clause.target
+        if target.how != "name" or target.name is None:
+            continue
+        names = {target.name} | {
+            n for e in named(catalog, target.name) for n in (e.name, *e.aliases)
+        }
+        if not any(is_said(n, text) for n in names):
+            return False
+    return True
+
+
+def _not_understood(catalog: Catalog, language: str) -> Plan:
+    plan = Plan("unsupported", reason="not_understood", confidence=0.0)
+    return finish_plan(plan, catalog, language)
 
 
 def speaks_plan_language(model: LocalModel) -> bool:
-    """Whether ``model`` was trained for this planner's plan language (the embedded model is)."""
-    return bool(reference_token_ids(model))
-
-
-def reference_token_ids(model: LocalModel) -> dict[str, int]:
-    """The token id of each ``<eN>`` the model's tokenizer has as one token."""
-    ids = {token: model.tokenizer.token_to_id(token) for token in ENTITY_TOKENS}
-    return {token: i for token, i in ids.items() if i is not None}
+    """Whether ``model`` was trained to write frames (the embedded model is)."""
+    return model.tokenizer.token_to_id(PLAN_MARK) is not None
 
 
 def confidence(logprobs: Iterable[float]) -> float:

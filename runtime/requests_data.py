@@ -21,6 +21,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import IO, Any, Literal
 
+from edgeward.runtime import frames as fr
 from edgeward.runtime import phrasing as ph
 from edgeward.runtime import plan_rules as rules
 from edgeward.runtime.catalog import STATE_TOOL, CallError, Catalog, Entity
@@ -71,8 +72,10 @@ class Example:
     group: str
     plan: Plan
     state: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    frame: fr.Frame | None = None
 
     def to_json(self) -> dict[str, Any]:
+        extra = {"frame": fr.frame_text(self.frame)} if self.frame is not None else {}
         return {
             "text": self.text,
             "language": self.language,
@@ -82,6 +85,7 @@ class Example:
             "plan": plan_to_json(self.plan),
             "state": {k: dict(v) for k, v in self.state.items()},
             "home": home_to_json(self.home),
+            **extra,
         }
 
     @classmethod
@@ -97,6 +101,14 @@ class Example:
         state = doc.get("state", {})
         if not isinstance(state, Mapping):
             raise DataError(f"{source}: state must be an object")
+        frame = doc.get("frame")
+        if frame is not None:
+            try:
+                frame = fr.parse_frame(frame) if isinstance(frame, str) else None
+            except fr.FrameError as exc:
+                raise DataError(f"{source}: frame: {exc}") from exc
+            if frame is None:
+                raise DataError(f"{source}: frame must be a string")
         return cls(
             home=home_from_json(doc.get("home"), f"{source}: home"),
             area=area,
@@ -106,6 +118,7 @@ class Example:
             group=doc["group"],
             plan=plan_from_json(doc.get("plan"), f"{source}: plan"),
             state={str(k): dict(v) for k, v in state.items()},
+            frame=frame,
         )
 
 
@@ -250,6 +263,7 @@ class Draft:
 
     text: str
     plan: Plan
+    frame: fr.Frame
     kind: str
     group: str
     area: str | None = None
@@ -521,21 +535,17 @@ def floor_place(ctx: Context, floor: str) -> str:
     return ph.in_place("de", word)
 
 
-def entity_ref(ctx: Context, entity: Entity) -> tuple[str, str]:
+def entity_ref(ctx: Context, entity: Entity, *, aliases: bool = True) -> tuple[str, str]:
     """The entity by its name (or an alias), with an article, and the name or alias used.
 
     Names stay as configured: a home named in French is spoken to with its French names."""
     name = entity.name
-    if entity.aliases and ctx.rng.random() < 0.4:
+    if aliases and entity.aliases and ctx.rng.random() < 0.4:
         name = ctx.rng.choice(entity.aliases)
     said = name.lower() if ctx.rng.random() < 0.5 else name
     if ctx.rng.random() < 0.2 or entity.domain == "scene":
         return said, name
     return ph.the(ctx.language, said), name
-
-
-def entity_phrase(ctx: Context, entity: Entity) -> str:
-    return entity_ref(ctx, entity)[0]
 
 
 def domain_word(ctx: Context, domain: str, *, plural: bool, device_class: str | None = None) -> str:
@@ -605,7 +615,8 @@ def build_single(ctx: Context) -> Draft | None:
     if plan is None:
         return None
     kind = "ambiguous" if plan.kind == "ambiguous" else "single"
-    return Draft(text, plan, kind, group, _bystander_area(ctx))
+    frame = fr.act(fr.named(name), action)
+    return Draft(text, plan, frame, kind, group, _bystander_area(ctx))
 
 
 def _bystander_area(ctx: Context) -> str | None:
@@ -646,7 +657,8 @@ def build_area(ctx: Context) -> Draft | None:
     if plan is None:
         return None
     kind = "security" if plan.kind == "ambiguous" else "area"
-    return Draft(text, plan, kind, group + ":area", _bystander_area(ctx))
+    frame = fr.act(fr.every(domain, dc, area=area), action)
+    return Draft(text, plan, frame, kind, group + ":area", _bystander_area(ctx))
 
 
 def build_floor(ctx: Context) -> Draft | None:
@@ -666,7 +678,8 @@ def build_floor(ctx: Context) -> Draft | None:
     if plan is None:
         return None
     kind = "security" if plan.kind == "ambiguous" else "floor"
-    return Draft(text, plan, kind, group + ":floor", _bystander_area(ctx))
+    frame = fr.act(fr.every(domain, dc, floor=where.get("floor")), action)
+    return Draft(text, plan, frame, kind, group + ":floor", _bystander_area(ctx))
 
 
 _SETTABLE = {"brightness": "light", "color": "light", "color_temp": "light",
@@ -709,17 +722,20 @@ def build_set_value(ctx: Context) -> Draft | None:
         x = group_phrase(ctx, "light", area_phrase(ctx, entity.area))
         targets = rules.select(ctx.home, domain="light", area=entity.area, action=action)
         plan = rules.act(targets, action, value=value, language=ctx.language, sweep=True)
+        frame = fr.act(fr.every("light", area=entity.area), action, value)
         suffix = ":area"
     else:
         x, name = entity_ref(ctx, entity)
         options = [e for e in rules.named(ctx.home, name) if rules.service_of(e, action)]
         plan = rules.one_or_ambiguous(options, action, ctx.language, value=value)
+        frame = fr.act(fr.named(name), action, value)
         suffix = ""
     template, group = ctx.pick(SETTERS[action][ctx.language], f"own:{ctx.language}:{action}")
     if plan is None:
         return None
     kind = "ambiguous" if plan.kind == "ambiguous" else "set_value"
-    return Draft(template.format(x=x, n=said), plan, kind, group + suffix, _bystander_area(ctx))
+    text = template.format(x=x, n=said)
+    return Draft(text, plan, frame, kind, group + suffix, _bystander_area(ctx))
 
 
 def build_relative(ctx: Context) -> Draft | None:
@@ -747,17 +763,20 @@ def build_relative(ctx: Context) -> Draft | None:
         value = rules.clamp(current + step, entity, "set_temperature", "temperature")
         state = {entity.entity_id: {"temperature": current}}
         action = "temperature"
+        target = fr.Target("thermostat", area=here)
     else:
         lights = rules.select(ctx.home, domain="light", action="brightness")
         if not lights:
             return None
         entity = ctx.rng.choice(lights)
-        if len(rules.named(ctx.home, entity.name)) != 1:
+        x, name = entity_ref(ctx, entity)
+        if len(rules.named(ctx.home, name)) != 1:
             return None
         template, group = ctx.pick(
             RELATIVE[direction][ctx.language], f"own:{ctx.language}:{direction}"
         )
-        text = template.format(x=entity_phrase(ctx, entity))
+        text = template.format(x=x)
+        target = fr.named(name)
         current = float(ctx.rng.choice([10, 20, 30, 40, 50, 60, 70, 80, 90, 100]))
         step = rules.RELATIVE_STEPS["brightness_pct"] * (1 if direction == "brighter" else -1)
         value = rules.clamp(current + step, entity, "turn_on", "brightness_pct")
@@ -767,7 +786,8 @@ def build_relative(ctx: Context) -> Draft | None:
     plan = rules.act([entity], action, value=value, language=ctx.language)
     if plan is None:
         return None
-    return Draft(text, plan, "relative", group, speaker, state)
+    frame = fr.act(target, action, "up" if direction in ("warmer", "brighter") else "down")
+    return Draft(text, plan, frame, "relative", group, speaker, state)
 
 
 def _timed(ctx: Context, when_kind: str) -> Draft | None:
@@ -787,7 +807,8 @@ def _timed(ctx: Context, when_kind: str) -> Draft | None:
     call = base.plan.calls[0]
     plan = Plan("act", (PlannedCall(call.tool, call.args, when),), language=ctx.language)
     kind = "delayed" if when_kind == "delay" else "scheduled"
-    return Draft(text, plan, kind, f"{base.group}:{when_kind}", base.area)
+    frame = fr.timed(base.frame, when)
+    return Draft(text, plan, frame, kind, f"{base.group}:{when_kind}", base.area)
 
 
 def build_delayed(ctx: Context) -> Draft | None:
@@ -812,6 +833,7 @@ def build_query(ctx: Context) -> Draft | None:
         x, name = entity_ref(ctx, entity)
         same = rules.named(ctx.home, name)
         plan = rules.query(same, lang) if len(same) == 1 else rules.ambiguous(same, lang)
+        frame = fr.query(fr.named(name))
         text = template.format(x=x)
         area = _bystander_area(ctx)
     elif roll < 0.75:
@@ -825,6 +847,7 @@ def build_query(ctx: Context) -> Draft | None:
         noun = DOMAIN_WORDS["light"][lang][1]
         text = " ".join(template.format(d=noun, p=place).split())
         plan = rules.query(rules.select(ctx.home, domain="light", area=area), lang)
+        frame = fr.query(fr.every("light", area=None if here else area, here=here))
         area = area if here else _bystander_area(ctx)
     else:
         sensors = [e for e in rules.select(ctx.home, domain="sensor", device_class="temperature")
@@ -840,10 +863,12 @@ def build_query(ctx: Context) -> Draft | None:
         plan = rules.query(
             rules.select(ctx.home, domain="sensor", device_class="temperature", area=area), lang
         )
+        frame = fr.query(fr.every("sensor", "temperature", area=None if here else area, here=here))
         area = area if here else _bystander_area(ctx)
     if plan is None:
         return None
-    return Draft(text, plan, plan.kind if plan.kind == "ambiguous" else "query", group, area)
+    kind = plan.kind if plan.kind == "ambiguous" else "query"
+    return Draft(text, plan, frame, kind, group, area)
 
 
 def build_speaker_area(ctx: Context) -> Draft | None:
@@ -861,6 +886,7 @@ def build_speaker_area(ctx: Context) -> Draft | None:
         x = ph.the(lang, DOMAIN_WORDS["climate"][lang][0])
         text = template.format(x=x, n=said)
         plan = rules.one_or_ambiguous(targets, "temperature", lang, value=value)
+        frame = fr.act(fr.Target("thermostat"), "temperature", value)
         group += ":here"
     else:
         picked = _sweep_targets(ctx, {"area": area})
@@ -874,11 +900,12 @@ def build_speaker_area(ctx: Context) -> Draft | None:
         if ctx.rng.random() < 0.3:
             text = f"{text} {ctx.rng.choice(HERE[lang])}"
         plan = rules.act(targets, action, language=lang, sweep=True)
+        frame = fr.act(fr.every(domain, dc, here=True), action)
         group += ":here"
     if plan is None:
         return None
     kind = {"act": "speaker_area", "ambiguous": "security"}.get(plan.kind, "ambiguous")
-    return Draft(text, plan, kind, group, area)
+    return Draft(text, plan, frame, kind, group, area)
 
 
 def build_ambiguous(ctx: Context) -> Draft | None:
@@ -888,8 +915,9 @@ def build_ambiguous(ctx: Context) -> Draft | None:
     if len(locks) >= 2 and roll < 0.5:
         action = ctx.rng.choice(["lock", "unlock"])
         text, group = _verb(ctx, action, DOOR[lang][0])
-        return Draft(text, rules.ambiguous(locks, lang) or _never(), "ambiguous", group + ":door",
-                     _bystander_area(ctx))  # fmt: skip
+        frame = fr.act(fr.Target("one", domain="lock"), action)
+        return Draft(text, rules.ambiguous(locks, lang) or _never(), frame, "ambiguous",
+                     group + ":door", _bystander_area(ctx))  # fmt: skip
     climates = rules.select(ctx.home, domain="climate")
     if len(climates) >= 2 and roll < 0.75:
         area = ctx.rng.choice(sorted({a for a in ctx.home.areas} - {c.area for c in climates})
@@ -901,7 +929,10 @@ def build_ambiguous(ctx: Context) -> Draft | None:
         x = ph.the(lang, DOMAIN_WORDS["climate"][lang][0])
         text = template.format(x=x, n=ph.say_number(ctx.rng, lang, value))
         plan = rules.ambiguous(climates, lang)
-        return None if plan is None else Draft(text, plan, "ambiguous", group + ":amb", area)
+        frame = fr.act(fr.Target("thermostat"), "temperature", value)
+        if plan is None:
+            return None
+        return Draft(text, plan, frame, "ambiguous", group + ":amb", area)
     # a name several entities share, no area given
     by_name: dict[str, list[Entity]] = {}
     for entity in _actionable(ctx):
@@ -914,9 +945,34 @@ def build_ambiguous(ctx: Context) -> Draft | None:
     if not actions:
         return None
     action = ctx.rng.choice(sorted(actions))
-    text, group = _verb(ctx, action, entity_phrase(ctx, entities[0]))
+    x, name = entity_ref(ctx, entities[0], aliases=False)
+    text, group = _verb(ctx, action, x)
     plan = rules.ambiguous(entities, lang)
-    return None if plan is None else Draft(text, plan, "ambiguous", group, None)
+    frame = fr.act(fr.named(name), action)
+    return None if plan is None else Draft(text, plan, frame, "ambiguous", group, None)
+
+
+def build_the_one(ctx: Context) -> Draft | None:
+    """ "turn on the fan" said from no particular area: the home's only one, else ask which."""
+    kinds = sorted({(e.domain, e.device_class if e.domain == "cover" else None)
+                    for e in _actionable(ctx) if e.domain in ("fan", "cover", "light", "valve")})  # fmt: skip
+    if not kinds:
+        return None
+    domain, dc = ctx.rng.choice(kinds)
+    pool = rules.select(ctx.home, domain=domain, device_class=dc)
+    actions = sorted({a for e in pool for a in _actions_for(e)})
+    if not actions:
+        return None
+    action = ctx.rng.choice(actions)
+    x = ph.the(ctx.language, domain_word(ctx, domain, plural=False, device_class=dc))
+    text, group = _verb(ctx, action, x)
+    options = rules.select(ctx.home, domain=domain, device_class=dc, action=action)
+    plan = rules.one_or_ambiguous(options, action, ctx.language)
+    if plan is None or plan.kind == "unsupported":
+        return None
+    frame = fr.act(fr.Target("one", domain=domain, device_class=dc), action)
+    kind = "ambiguous" if plan.kind == "ambiguous" else "single"
+    return Draft(text, plan, frame, kind, group + ":one", None)
 
 
 def _never() -> Plan:
@@ -933,6 +989,7 @@ def build_security(ctx: Context) -> Draft | None:
         if ctx.rng.random() < 0.3:
             text, group = _verb(ctx, "unlock", DOOR[lang][1])
         plan = rules.ambiguous(locks, lang)
+        frame = fr.act(fr.every("lock"), "unlock")
     elif len(gates) >= 2:
         dc = ctx.rng.choice(sorted({g.device_class or "" for g in gates}))
         same = [g for g in gates if g.device_class == dc]
@@ -940,11 +997,12 @@ def build_security(ctx: Context) -> Draft | None:
             return None
         text, group = _verb(ctx, "open", group_phrase(ctx, "cover", None, dc=dc))
         plan = rules.act(same, "open", language=lang, sweep=True)
+        frame = fr.act(fr.every("cover", dc), "open")
     else:
         return None
     if plan is None or plan.kind != "ambiguous":
         return None
-    return Draft(text, plan, "security", group + ":sweep", _bystander_area(ctx))
+    return Draft(text, plan, frame, "security", group + ":sweep", _bystander_area(ctx))
 
 
 def build_no_such_device(ctx: Context) -> Draft | None:
@@ -972,14 +1030,14 @@ def build_no_such_device(ctx: Context) -> Draft | None:
         group += ":noarea"
     else:
         text, group = ctx.pick(MISSING_DEVICES[lang], f"own:{lang}:nodevice")
-    return Draft(text, rules.unsupported("no_such_device", lang), "no_such_device", group,
-                 _bystander_area(ctx))  # fmt: skip
+    return Draft(text, rules.unsupported("no_such_device", lang), fr.refuse("no_such_device"),
+                 "no_such_device", group, _bystander_area(ctx))  # fmt: skip
 
 
 def build_out_of_domain(ctx: Context) -> Draft | None:
     text, group = ctx.pick(OUT_OF_DOMAIN[ctx.language], f"own:{ctx.language}:ood")
-    return Draft(text, rules.unsupported("out_of_domain", ctx.language), "out_of_domain", group,
-                 _bystander_area(ctx))  # fmt: skip
+    return Draft(text, rules.unsupported("out_of_domain", ctx.language),
+                 fr.refuse("out_of_domain"), "out_of_domain", group, _bystander_area(ctx))  # fmt: skip
 
 
 def build_multi(ctx: Context) -> Draft | None:
@@ -1001,7 +1059,8 @@ def build_multi(ctx: Context) -> Draft | None:
     joiner = ctx.rng.choice(AND[ctx.language])
     text = joiner.join(p.text for p in parts)
     group = "+".join(p.group for p in parts)
-    return Draft(text, plan, "multi", group, None)
+    frame = fr.joined(p.frame for p in parts)
+    return Draft(text, plan, frame, "multi", group, None)
 
 
 BUILDERS: dict[str, tuple[float, Callable[[Context], Draft | None]]] = {
@@ -1016,6 +1075,7 @@ BUILDERS: dict[str, tuple[float, Callable[[Context], Draft | None]]] = {
     "query": (8, build_query),
     "speaker_area": (7, build_speaker_area),
     "ambiguous": (8, build_ambiguous),
+    "the_one": (4, build_the_one),
     "security": (4, build_security),
     "no_such_device": (5, build_no_such_device),
     "out_of_domain": (4, build_out_of_domain),
@@ -1094,7 +1154,7 @@ def generate(
                 continue
             text = ph.noisy(ctx.rng, language, draft.text)
             yield Example(home, draft.area, text, language, draft.kind, draft.group, draft.plan,
-                          draft.state)  # fmt: skip
+                          draft.state, draft.frame)  # fmt: skip
             made += 1
             made_here += 1
 

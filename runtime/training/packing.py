@@ -9,21 +9,15 @@ The loss covers the assistant's plan text and its closing ``<|im_end|>``.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from tokenizers import Tokenizer
 
 from edgeward.runtime.catalog import Catalog
-from edgeward.runtime.plan import Plan
-from edgeward.runtime.planner import (
-    MAX_ENTITIES,
-    PromptParts,
-    plan_to_text,
-    prompt_entities,
-    prompt_parts,
-)
+from edgeward.runtime.frames import Frame, frame_text
+from edgeward.runtime.planner import MAX_ENTITIES, PromptParts, prompt_entities, prompt_parts
 from edgeward.runtime.training.tokenizer import IM_END, IM_START
 
 IGNORE = -100
@@ -34,8 +28,7 @@ class ExampleLike(Protocol):
     home: Catalog
     area: str | None
     text: str
-    plan: Plan
-    state: Mapping[str, Mapping[str, Any]]
+    frame: Frame | None
 
 
 def system_chunk(parts: PromptParts) -> str:
@@ -60,14 +53,15 @@ class HomeGroup:
 
 
 def render(example: ExampleLike) -> tuple[PromptParts, str]:
-    """The prompt parts and the expected plan text of one example.
+    """The prompt parts and the expected frame text of one example.
 
-    Raises KeyError when the plan names an entity the prompt does not describe (retrieval missed
-    it): such an example cannot be learnt from.
+    Raises KeyError for an example without a frame (hand-written examples have only plans).
     """
+    if example.frame is None:
+        raise KeyError("no frame")
     entities = prompt_entities(example.home, example.text, example.area)
     parts = prompt_parts(example.home, example.text, example.area, entities)
-    return parts, plan_to_text(example.plan, parts.index_of(), example.state, example.home)
+    return parts, frame_text(example.frame)
 
 
 def texts_for_tokenizer(examples: Iterable[ExampleLike]) -> Iterator[str]:

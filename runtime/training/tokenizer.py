@@ -1,22 +1,20 @@
-"""Train the planner's tokenizer: byte-level BPE with single-digit numbers and one token per entity.
+"""Train the planner's tokenizer: byte-level BPE with single-digit numbers.
 
 Byte-level, so any text (typos, accents, emoji) encodes; digits are split one per token so the model
-copies numbers digit by digit instead of memorising them; every ``<eN>`` entity reference and the
-ChatML markers are single tokens.
+copies numbers digit by digit instead of memorising them; the ChatML markers are single tokens, and
+so is the mark by which the runtime knows a model writes frames (:data:`planner.PLAN_MARK`).
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 
-from tokenizers import AddedToken, Tokenizer, decoders, models, pre_tokenizers, trainers
+from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
 
-from edgeward.runtime.planner import ENTITY_TOKENS
+from edgeward.runtime.planner import PLAN_MARK
 
 PAD, IM_START, IM_END = "<|endoftext|>", "<|im_start|>", "<|im_end|>"
-SPECIAL_TOKENS = (PAD, IM_START, IM_END)
-_REFERENCE = re.compile(r"<e\d+>")
+SPECIAL_TOKENS = (PAD, IM_START, IM_END, PLAN_MARK)
 
 
 def train_tokenizer(texts: Iterable[str], vocab_size: int) -> Tokenizer:
@@ -30,12 +28,10 @@ def train_tokenizer(texts: Iterable[str], vocab_size: int) -> Tokenizer:
     )
     tokenizer.decoder = decoders.ByteLevel()
     trainer = trainers.BpeTrainer(
-        vocab_size=vocab_size - len(ENTITY_TOKENS),
+        vocab_size=vocab_size,
         special_tokens=list(SPECIAL_TOKENS),
         initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
         show_progress=False,
     )
-    # Entity references become single added tokens below; BPE should not spend merges on them.
-    tokenizer.train_from_iterator((_REFERENCE.sub(" ", t) for t in texts), trainer=trainer)
-    tokenizer.add_tokens([AddedToken(t, normalized=False, special=False) for t in ENTITY_TOKENS])
+    tokenizer.train_from_iterator(texts, trainer=trainer)
     return tokenizer

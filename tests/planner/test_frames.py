@@ -1,0 +1,216 @@
+"""The frame language the embedded model writes: every generated request's frame resolves to its
+expected plan, reads back from its text and is accepted by the home's grammar; the grammar and
+the resolver refuse what the home cannot do."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from edgeward.runtime import frames as fr
+from edgeward.runtime.catalog import Area, Catalog, Entity
+from edgeward.runtime.constrained import compile_lark
+from edgeward.runtime.errors import GrammarError
+from edgeward.runtime.local_model import LocalModel
+from edgeward.runtime.plan import When
+from edgeward.runtime.plan_rules import plan_key
+from edgeward.runtime.planner import grounded, is_said
+from edgeward.runtime.requests_data import generate
+from edgeward.runtime.services import (
+    climate_services,
+    cover_services,
+    light_services,
+    lock_services,
+)
+
+
+@pytest.mark.parametrize("split", ["train", "test"])
+def test_every_generated_frame_resolves_to_the_expected_plan(split: str) -> None:
+    seen = 0
+    for example in generate(split, 600, seed=5):
+        assert example.frame is not None
+        text = fr.frame_text(example.frame)
+        assert fr.frame_text(fr.parse_frame(text)) == text
+        plan = fr.resolve(example.frame, example.home, example.area, example.state, "en")
+        assert plan_key(plan) == plan_key(example.plan), (example.text, text)
+        seen += 1
+    assert seen == 600
+
+
+def test_grammar_accepts_every_generated_frame(shipped_model: LocalModel) -> None:
+    info = shipped_model.tokenizer_info
+    for example in generate("test", 80, seed=3):
+        assert example.frame is not None
+        text = fr.frame_text(example.frame)
+        state = compile_lark(info, fr.frame_grammar(example.home)).state()
+        state.consume(shipped_model.encode(text))
+        assert state.accepting, text
+
+
+def _home() -> Catalog:
+    return Catalog(
+        [
+            Entity(
+                "light.desk", "Desk", "Office", "Upstairs", services=light_services(brightness=True)
+            ),
+            Entity("light.shelf", "Shelf", "Office", "Upstairs", services=light_services()),
+            Entity("light.lamp_a", "Lamp", "Hall", services=light_services()),
+            Entity("light.lamp_b", "Lamp", "Office", "Upstairs", services=light_services()),
+            Entity("lock.front", "Front door", "Hall", services=lock_services()),
+            Entity("lock.back", "Back door", "Hall", services=lock_services()),
+            Entity(
+                "cover.garage",
+                "Garage door",
+                "Hall",
+                device_class="garage",
+                services=cover_services(position=False),
+            ),
+            Entity(
+                "climate.hall",
+                "Hall heater",
+                "Hall",
+                services=climate_services(min_temp=7, max_temp=30),
+            ),
+        ],
+        areas=[Area("Office", "Upstairs"), Area("Hall", "Ground floor", ("entrance",))],
+    )
+
+
+def _plan(text: str, speaker: str | None = None, state: fr.States | None = None) -> dict:
+    return plan_key(fr.resolve(fr.parse_frame(text), _home(), speaker, state))
+
+
+def test_names_areas_and_sweeps_resolve_by_the_rules() -> None:
+    assert _plan("act name [ desk ] brightness 40")["calls"] == [
+        {"tool": "light.turn_on", "args": {"entity_id": "light.desk", "brightness_pct": 40}}
+    ]
+    # a shared name asks back, unless the area settles it
+    assert _plan("act name [ lamp ] on")["candidates"] == ["light.lamp_a", "light.lamp_b"]
+    assert _plan("act name [ lamp ] @ [ office ] on")["calls"][0]["args"] == {
+        "entity_id": "light.lamp_b"
+    }
+    office = [c["args"]["entity_id"] for c in _plan("act all light @ [ office ] off")["calls"]]
+    assert office == ["light.desk", "light.lamp_b", "light.shelf"]
+    assert (
+        _plan("act all light here off", speaker="Office")["calls"]
+        == _plan("act all light @ [ office ] off")["calls"]
+    )
+    # an alias of an area, and a floor
+    assert len(_plan("act all lock @ [ entrance ] lock")["calls"]) == 2
+    assert len(_plan("act all light ^ [ upstairs ] off")["calls"]) == 3
+    # "the lights" said from no area: ask which rather than sweep the home
+    assert _plan("act all light here off")["kind"] == "ambiguous"
+
+
+def test_what_must_not_act_does_not() -> None:
+    # opening every lock at once, the only-one rule with two locks
+    assert _plan("act all lock unlock")["kind"] == "ambiguous"
+    assert _plan("act one lock unlock")["candidates"] == ["lock.back", "lock.front"]
+    # what the home lacks
+    assert _plan("act name [ desk ] lock")["reason"] == "no_such_device"
+    assert _plan("act all light @ [ garden ] off")["reason"] == "no_such_device"
+    assert _plan("no out_of_domain")["reason"] == "out_of_domain"
+    # one clause that cannot act stops the whole request
+    assert _plan("act name [ desk ] off ; act name [ lamp ] on")["kind"] == "ambiguous"
+
+
+def test_relative_values_need_the_current_state() -> None:
+    text = "act thermostat temperature up"
+    assert (
+        _plan(text, "Hall", {"climate.hall": {"temperature": 30}})["calls"][0]["args"][
+            "temperature"
+        ]
+        == 30
+    )  # clamped at the announced maximum
+    assert (
+        _plan(text, "Hall", {"climate.hall": {"temperature": 20.0}})["calls"][0]["args"][
+            "temperature"
+        ]
+        == 21
+    )
+    with pytest.raises(fr.FrameError, match="current value"):
+        _plan(text, "Hall")
+
+
+def test_values_outside_the_entity_range_are_refused() -> None:
+    with pytest.raises(fr.FrameError):
+        _plan("act name [ hall heater ] temperature 45")
+
+
+def test_timing_is_written_in_the_largest_whole_unit() -> None:
+    frame = fr.joined(
+        [
+            fr.act(fr.named("Desk"), "off", when=When(delay_s=600)),
+            fr.act(fr.named("Front door"), "lock", when=When(cron="30 6 * * 1-5")),
+        ]
+    )
+    text = fr.frame_text(frame)
+    assert (
+        text == "act name [ desk ] off @in 10 min ; act name [ front door ] lock @cron 30 6 * * 1-5"
+    )
+    calls = _plan(text)["calls"]
+    assert calls[0]["when"] == {"delay_s": 600} and calls[1]["when"] == {"cron": "30 6 * * 1-5"}
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["act name desk off", "act name [ desk ] fly", "maybe", "no reason", "query all light off"],
+)
+def test_malformed_frames_are_refused_with_a_reason(text: str) -> None:
+    with pytest.raises(fr.FrameError):
+        fr.parse_frame(text)
+
+
+def test_grammar_allows_only_the_home(shipped_model: LocalModel) -> None:
+    grammar = compile_lark(shipped_model.tokenizer_info, fr.frame_grammar(_home()))
+    for good in (
+        "act name [ desk ] brightness 100",
+        "act all light @ [ office ] off ; act name [ front door ] lock @in 5 min",
+        "act thermostat temperature 21.5",
+        "query name [ garage door ]",
+        "no out_of_domain",
+    ):
+        state = grammar.state()
+        state.consume(shipped_model.encode(good))
+        assert state.accepting, good
+    for bad in (
+        "act name [ desk ] brightness 101",  # out of range
+        "act name [ kitchen ] on",  # no such name
+        "act all fan @ [ office ] on",  # no fans
+        "act all light @ [ garden ] off",  # no such area
+        "act name [ desk ] color red",  # no light has colours
+    ):
+        with pytest.raises(GrammarError):
+            grammar.state().consume(shipped_model.encode(bad))
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "said"),
+    [
+        ("Kitchen ceiling", "turn off the kitchn ceiling light", True),  # a typo
+        ("Lichtleiste Küche", "mach die lichtleiste kuche an", True),  # accents aside
+        ("Licht", "schalte das küchenlicht ein", True),  # inside a compound
+        ("Desk lamp", "mets la lampe de bureau à 40 %", False),  # a translation
+        ("Bedroom ceiling light", "good night, and turn off the bedroom fan too", False),
+    ],
+)
+def test_a_name_is_said_when_most_of_its_words_are(name: str, text: str, said: bool) -> None:
+    assert is_said(name, text) is said
+
+
+def test_a_plan_naming_a_device_the_request_does_not_say_is_not_grounded() -> None:
+    home = _home()
+    frame = fr.parse_frame("act name [ hall heater ] temperature 21")
+    assert grounded(frame, home, "set the hall heater to 21")
+    assert not grounded(frame, home, "chauffe le salon à 21")
+    # areas, sweeps and "the only one" name no device: nothing to ground
+    assert grounded(fr.parse_frame("act all light @ [ office ] off"), home, "éteins le bureau")
+
+
+@pytest.mark.parametrize(("lo", "hi"), [(0, 100), (7, 35), (2000, 6500), (153, 500), (5, 5)])
+def test_int_range_regex_matches_exactly_the_range(lo: int, hi: int) -> None:
+    pattern = re.compile(f"^(?:{fr.int_range_regex(lo, hi)})$")
+    wrong = [x for x in range(0, 7000) if bool(pattern.match(str(x))) != (lo <= x <= hi)]
+    assert wrong == []
+    assert not pattern.match(f"0{lo}")
