@@ -80,7 +80,7 @@ class ModelSettings(_Section):
     device: str = Field("CPU", description="OpenVINO device: CPU, GPU or NPU")
     threads: int | None = Field(None, ge=1, le=256, description="inference threads (default: all)")
     min_confidence: float = Field(
-        0.8,
+        0.9,
         ge=0,
         le=1,
         description="plans less certain than this (0 to 1) never act: escalated if the policy "
