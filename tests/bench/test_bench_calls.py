@@ -6,6 +6,9 @@ Run: .venv/bin/pytest tests/bench/test_bench_calls.py -m bench -s
   baseline echo republishes each message (QoS 1) from one topic to another.
 - latency: one call at a time, from publishing the call to the actuator's command arriving on the
   device's command topic; the baseline from publishing to the echo arriving.
+- ask latency: one request in plain words at a time ("set the living room lamp to 40%"), through
+  the embedded planner, gate and actuation, to the command arriving (issue 5's goal: p50 at most
+  25 ms); same baseline.
 
 The gateway runs as `edgeward run` in its own process, like in production; so does the echo.
 """
@@ -35,6 +38,7 @@ pytestmark = pytest.mark.bench
 ENTITY = "light.living_room_lamp"
 N_THROUGHPUT = 3000
 N_LATENCY = 400
+N_ASK = 200
 
 HOME = """
 import sys, time
@@ -131,7 +135,12 @@ def test_bench_calls(broker: Mosquitto, tmp_path: Path) -> None:
     assert home.stdout is not None and home.stdout.readline().strip() == "ready"
     try:
         daemon = DaemonProcess(
-            config_dict(broker, tmp_path / "state", log_level="WARNING"), tmp_path
+            # min_confidence 0: this measures the path's latency, whatever the plan's confidence
+            # (accuracy is what `edgeward eval` measures); a plan for another device still fails.
+            config_dict(
+                broker, tmp_path / "state", log_level="WARNING", model={"min_confidence": 0.0}
+            ),
+            tmp_path,
         )
         daemon.config_path.write_text(daemon.config_path.read_text())
         daemon.start()
@@ -158,12 +167,18 @@ def test_bench_calls(broker: Mosquitto, tmp_path: Path) -> None:
 
             return call, bare
 
+        def ask(i: int) -> None:
+            body = {"id": f"ask-{i}", "text": f"set the living room lamp to {i % 100 + 1}%"}
+            probes.client.publish(f"edgeward/{GW}/ask", json.dumps(body), qos=1, properties=props)
+
         try:
             call, bare = sender(probes)
             _latencies(probes, call, command_topic, 20, 10_000_000)  # warm up both paths
             _latencies(probes, bare, "bench/out", 20, 10_000_000)
             base_lat = _latencies(probes, bare, "bench/out", N_LATENCY, 20_000_000)
             lat = _latencies(probes, call, command_topic, N_LATENCY, 20_000_000)
+            _latencies(probes, ask, command_topic, 10, 30_000_000)  # warm: grammar, home prefix
+            ask_lat = _latencies(probes, ask, command_topic, N_ASK, 40_000_000)
             probes.close()
             call, bare = sender(flows)
             base_rate = _throughput(flows, bare, "bench/out", N_THROUGHPUT)
@@ -179,6 +194,8 @@ def test_bench_calls(broker: Mosquitto, tmp_path: Path) -> None:
         ("latency p50 ms, call -> actuator command", _pct(lat, 50), _pct(base_lat, 50)),
         ("latency p95 ms", _pct(lat, 95), _pct(base_lat, 95)),
         ("latency p99 ms", _pct(lat, 99), _pct(base_lat, 99)),
+        ("latency p50 ms, ask -> actuator command", _pct(ask_lat, 50), _pct(base_lat, 50)),
+        ("latency p95 ms, ask", _pct(ask_lat, 95), _pct(base_lat, 95)),
     ]
     print("\n| measure | edgeward | bare paho echo | ratio |\n|---|---|---|---|")
     for name, ours, theirs in rows:
