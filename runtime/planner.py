@@ -15,9 +15,9 @@ Homes small enough to describe whole (:data:`MAX_ENTITIES`) use the description 
 prompt prefix whose KV cache is reused across requests; bigger homes get the entities retrieval
 picks for the request (the grammar still allows every name of the home). The confidence is the
 lowest probability the model gave to a token it chose (tokens the grammar forced do not count),
-capped at :data:`UNGROUNDED_CONFIDENCE` when the frame names a device the request does not say
-(:func:`is_said`): a small model that cannot copy a name (a translation, a paraphrase) guesses one,
-and a guessed device must not move.
+capped at :data:`UNGROUNDED_CONFIDENCE` when the frame names a device, area or floor the request
+does not say (:func:`grounded`): a small model that cannot copy a name (a translation, a
+paraphrase) guesses one, and a guessed device must not move.
 The ``say`` texts are deterministic templates in en/fr/es/de.
 """
 
@@ -42,12 +42,12 @@ from edgeward.runtime.frames import (
     parse_frame,
     resolve,
 )
-from edgeward.runtime.homes import fold
+from edgeward.runtime.homes import area_key, floor_key, fold
 from edgeward.runtime.local_model import LocalModel, load_model
 from edgeward.runtime.model_folder import BackendName
 from edgeward.runtime.plan import Plan, When
 from edgeward.runtime.plan_rules import named
-from edgeward.runtime.retrieval import STOPWORDS, Retriever
+from edgeward.runtime.retrieval import STOPWORDS, Retriever, place_words
 
 DEFAULT_MODEL = Path(__file__).resolve().parent / "default_model"
 """The embedded planner model, trained by :mod:`edgeward.runtime.training`."""
@@ -64,6 +64,8 @@ UNGROUNDED_CONFIDENCE = 0.3
 _SAID_SIMILARITY = 80.0  # rapidfuzz ratio at which a request word counts as a name's word (typos)
 _SAID_SHORT = 90.0  # the same for words of 5 letters or fewer: "night" is not "light"
 _MIN_PART = 4  # shortest name word looked for inside a longer request word (compounds)
+_ANY_FLOOR = frozenset({"floor", "level", "etage", "planta", "piso", "stock", "geschoss"})
+"""Words every floor's name has: they do not say which floor."""
 
 PLAN_MARK = "<|edgeward_frames|>"
 """A token in the tokenizer of every model trained to write frames (the embedded model)."""
@@ -408,11 +410,27 @@ def is_said(name: str, text: str) -> bool:
     return bool(wanted) and found * 2 > len(wanted)
 
 
+def _place_said(catalog: Catalog, said: str, table: str, text: str) -> bool:
+    """Whether ``text`` names the area (``table`` "area") or floor a frame wrote as ``said``: by
+    one of its words, an alias, or the word for it in any of the four languages."""
+    key = area_key(said) if table == "area" else floor_key(said)
+    words = set(place_words(said, key, table)) - _ANY_FLOOR
+    for area in catalog.areas.values():
+        if table == "area" and fold(area.name) == fold(said):
+            words |= {w for a in area.aliases for w in fold(a).split() if w not in STOPWORDS}
+    return any(is_said(w, text) for w in words)
+
+
 def grounded(frame: Frame, catalog: Catalog, text: str) -> bool:
-    """Whether every device the frame names is said in the request, by the name the frame
-    used or by another name or alias of the same device."""
+    """Whether every device, area and floor the frame names is said in the request: a device by
+    the name the frame used or another name or alias of it, a place by its name, an alias or
+    its word in another language."""
     for clause in frame.clauses:
         target = clause.target
+        if target.area is not None and not _place_said(catalog, target.area, "area", text):
+            return False
+        if target.floor is not None and not _place_said(catalog, target.floor, "floor", text):
+            return False
         if target.how != "name" or target.name is None:
             continue
         names = {target.name} | {

@@ -227,10 +227,10 @@ def _entity_words(home: Catalog, entity: Entity) -> Iterable[tuple[str, float]]:
     if entity.area:
         known = home.areas.get(entity.area)
         aliases = _words(*known.aliases) if known else set()
-        for word in _place_words(entity.area, area_key(entity.area), "area") | aliases:
+        for word in place_words(entity.area, area_key(entity.area), "area") | aliases:
             yield word, _AREA
     if entity.floor:
-        for word in _place_words(entity.floor, floor_key(entity.floor), "floor"):
+        for word in place_words(entity.floor, floor_key(entity.floor), "floor"):
             yield word, _FLOOR
     for word in _kind_words(entity.domain, entity.device_class):
         yield word, _DOMAIN
@@ -249,7 +249,7 @@ def _kind_words(domain: str, device_class: str | None) -> frozenset[str]:
 
 
 @lru_cache(maxsize=4096)
-def _place_words(place: str, key: str | None, table: str) -> frozenset[str]:
+def place_words(place: str, key: str | None, table: str) -> frozenset[str]:
     """Words for an area or floor: its own name and the words for it in every language."""
     words = AREA_WORDS if table == "area" else FLOOR_WORDS
     texts = [place]

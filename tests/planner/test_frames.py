@@ -204,8 +204,15 @@ def test_a_plan_naming_a_device_the_request_does_not_say_is_not_grounded() -> No
     frame = fr.parse_frame("act name [ hall heater ] temperature 21")
     assert grounded(frame, home, "set the hall heater to 21")
     assert not grounded(frame, home, "chauffe le salon à 21")
-    # areas, sweeps and "the only one" name no device: nothing to ground
-    assert grounded(fr.parse_frame("act all light @ [ office ] off"), home, "éteins le bureau")
+    # an area or floor must be said too, in any of the four languages
+    office = fr.parse_frame("act all light @ [ office ] off")
+    assert grounded(office, home, "éteins les lumières du bureau")
+    assert not grounded(office, home, "turn off the lights in the attic")
+    upstairs = fr.parse_frame("act all light ^ [ upstairs ] off")
+    assert grounded(upstairs, home, "mach oben das licht aus")
+    assert not grounded(upstairs, home, "turn off the lights on the ground floor")
+    # sweeps of "here" and "the only one" name no place and no device: nothing to ground
+    assert grounded(fr.parse_frame("act all light here off"), home, "lights off")
 
 
 @pytest.mark.parametrize(("lo", "hi"), [(0, 100), (7, 35), (2000, 6500), (153, 500), (5, 5)])
