@@ -15,9 +15,11 @@ The model runtime
   tests and benchmarks; ``errors``: the exception types.
 
 The embedded planner
-- ``planner``: request + area + candidates -> prompt -> constrained decoding -> ``Plan``, in the
-  embedded model's compact plan language; ``schema_planner``: the same for a bring-your-own chat
-  model, which answers JSON under a schema of the catalog.
+- ``planner``: request + area + the home's description -> prompt -> constrained decoding of a
+  frame -> ``Plan``, with the grounding cap on confidence; ``frames``: the frame language the
+  embedded model writes (what the request says), its grammar over a home, and its resolution
+  into calls by the data's rules; ``schema_planner``: the same for a bring-your-own chat model,
+  which answers JSON under a schema of the catalog.
 - ``retrieval``: candidate entities and tools for big homes, lexical and fuzzy, on the box.
 - ``homes``, ``plan_rules``, ``phrasing``, ``requests_data``, ``ha_sentences``: the training data
   generator (random homes, the rules for expected plans, requests in en/fr/es/de).
