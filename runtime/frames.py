@@ -40,7 +40,8 @@ States = Mapping[str, Mapping[str, Any]]
 REASONS: tuple[str, ...] = ("no_such_device", "out_of_domain")
 """Why a frame refuses: the home lacks it, or it is not about the home."""
 
-_UNIT_SECONDS = (("h", 3600), ("min", 60), ("s", 1))
+UNIT_SECONDS = (("h", 3600), ("min", 60), ("s", 1))
+"""The units a delay is written in, largest first."""
 _PERCENT_ACTIONS = ("brightness", "position", "tilt", "fan_speed")
 
 
@@ -155,11 +156,16 @@ def _value_text(value: Any) -> str:
     return str(value)
 
 
+def in_units(delay_s: int) -> tuple[int, str]:
+    """A delay in its largest whole unit: 600 -> (10, "min")."""
+    unit, seconds = next((u, s) for u, s in UNIT_SECONDS if delay_s % s == 0)
+    return delay_s // seconds, unit
+
+
 def when_text(when: When) -> str:
     if when.delay_s:
-        for unit, seconds in _UNIT_SECONDS:
-            if when.delay_s % seconds == 0:
-                return f"@in {when.delay_s // seconds} {unit}"
+        n, unit = in_units(when.delay_s)
+        return f"@in {n} {unit}"
     if when.at:
         return f"@at {when.at}"
     if when.cron:
@@ -257,7 +263,7 @@ def parse_frame(text: str) -> Frame:
         found = _WHEN.search(part)
         if found is not None:
             if found["n"]:
-                seconds = dict(_UNIT_SECONDS)[found["unit"]]
+                seconds = dict(UNIT_SECONDS)[found["unit"]]
                 when = When(delay_s=int(found["n"]) * seconds)
             else:
                 when = When(at=found["at"]) if found["at"] else When(cron=found["cron"])
@@ -354,11 +360,7 @@ def _resolve_clause(
             )
         assert action is not None
         options = [e for e in options if rules.service_of(e, action)]
-        if len(options) != 1:
-            return rules.one_or_ambiguous(options, action, language)
-        value = _relative(clause.value, options, action, state)
-        return rules.act(options, action, value=value, when=clause.when, language=language)
-    if target.how == "thermostat":
+    elif target.how == "thermostat":
         options = rules.climate_for(home, where.get("area", speaker))
     else:
         options = rules.select(
@@ -405,10 +407,8 @@ def resolve(
         plan = _resolve_clause(home, clause, speaker, state or {}, language)
         if plan is None:
             raise FrameError(f"more than {rules.MAX_CALLS} targets, or an action they lack")
-        if plan.kind != "act" or len(frame.clauses) == 1:
-            if len(frame.clauses) == 1:
-                return _checked(plan, home)
-            return plan  # one clause asks back or is refused: nothing of the request moves
+        if plan.kind != "act":  # one clause asks back or is refused: nothing of the request moves
+            return _checked(plan, home)
         plans.append(plan)
     merged = rules.merge(plans, language)
     if merged is None:

@@ -16,8 +16,9 @@ prompt prefix whose KV cache is reused across requests; bigger homes get the ent
 picks for the request (the grammar still allows every name of the home). The confidence is the
 lowest probability the model gave to a token it chose (tokens the grammar forced do not count),
 capped at :data:`UNGROUNDED_CONFIDENCE` when the frame names a device, area or floor the request
-does not say (:func:`grounded`): a small model that cannot copy a name (a translation, a
-paraphrase) guesses one, and a guessed device must not move.
+does not say (:func:`grounded`, with the matching of :mod:`edgeward.runtime.retrieval`): a small
+model that cannot copy a name (a translation, a paraphrase) guesses one, and a guessed device
+must not move.
 The ``say`` texts are deterministic templates in en/fr/es/de.
 """
 
@@ -29,8 +30,6 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from rapidfuzz import fuzz
-
 from edgeward.runtime.catalog import Area, Catalog, Entity
 from edgeward.runtime.constrained import CompiledGrammar, compile_lark
 from edgeward.runtime.frames import (
@@ -39,15 +38,15 @@ from edgeward.runtime.frames import (
     States,
     clean,
     frame_grammar,
+    in_units,
     parse_frame,
     resolve,
 )
-from edgeward.runtime.homes import area_key, floor_key, fold
 from edgeward.runtime.local_model import LocalModel, load_model
 from edgeward.runtime.model_folder import BackendName
 from edgeward.runtime.plan import Plan, When
 from edgeward.runtime.plan_rules import named
-from edgeward.runtime.retrieval import STOPWORDS, Retriever, place_words
+from edgeward.runtime.retrieval import Retriever, is_said, place_said
 
 DEFAULT_MODEL = Path(__file__).resolve().parent / "default_model"
 """The embedded planner model, trained by :mod:`edgeward.runtime.training`."""
@@ -61,16 +60,9 @@ RETRIEVAL_K = 32
 UNGROUNDED_CONFIDENCE = 0.3
 """The most confidence a plan gets when it names a device the request does not say."""
 
-_SAID_SIMILARITY = 80.0  # rapidfuzz ratio at which a request word counts as a name's word (typos)
-_SAID_SHORT = 90.0  # the same for words of 5 letters or fewer: "night" is not "light"
-_MIN_PART = 4  # shortest name word looked for inside a longer request word (compounds)
-_ANY_FLOOR = frozenset({"floor", "level", "etage", "planta", "piso", "stock", "geschoss"})
-"""Words every floor's name has: they do not say which floor."""
 
 PLAN_MARK = "<|edgeward_frames|>"
 """A token in the tokenizer of every model trained to write frames (the embedded model)."""
-
-_UNIT_SECONDS = (("h", 3600), ("min", 60), ("s", 1))
 
 
 @dataclass(frozen=True)
@@ -224,9 +216,8 @@ def _later(when: When | None, language: str) -> str:
         return ""
     delay, at, cron, units = _LATER[language]
     if when.delay_s:
-        for unit, seconds in _UNIT_SECONDS:
-            if when.delay_s % seconds == 0:
-                return " " + delay.format(n=when.delay_s // seconds, unit=units[unit])
+        n, unit = in_units(when.delay_s)
+        return " " + delay.format(n=n, unit=units[unit])
     if when.at:
         return " " + at.format(at=when.at)
     return " " + cron if when.cron else ""
@@ -393,43 +384,15 @@ class Planner:
         return finish_plan(replace(plan, confidence=sure), catalog, lang)
 
 
-def is_said(name: str, text: str) -> bool:
-    """Whether ``text`` says ``name``: more than half of the name's words (filler aside) are in
-    it, exactly, with a typo, or inside a longer word ("Küchenlicht")."""
-    wanted = [w for w in fold(name).split() if w not in STOPWORDS] or fold(name).split()
-    words = fold(text).split()
-    found = sum(
-        any(
-            w == r
-            or fuzz.ratio(w, r) >= (_SAID_SHORT if len(w) <= 5 else _SAID_SIMILARITY)
-            or (len(w) >= _MIN_PART and w in r)
-            for r in words
-        )
-        for w in wanted
-    )
-    return bool(wanted) and found * 2 > len(wanted)
-
-
-def _place_said(catalog: Catalog, said: str, table: str, text: str) -> bool:
-    """Whether ``text`` names the area (``table`` "area") or floor a frame wrote as ``said``: by
-    one of its words, an alias, or the word for it in any of the four languages."""
-    key = area_key(said) if table == "area" else floor_key(said)
-    words = set(place_words(said, key, table)) - _ANY_FLOOR
-    for area in catalog.areas.values():
-        if table == "area" and fold(area.name) == fold(said):
-            words |= {w for a in area.aliases for w in fold(a).split() if w not in STOPWORDS}
-    return any(is_said(w, text) for w in words)
-
-
 def grounded(frame: Frame, catalog: Catalog, text: str) -> bool:
     """Whether every device, area and floor the frame names is said in the request: a device by
     the name the frame used or another name or alias of it, a place by its name, an alias or
     its word in another language."""
     for clause in frame.clauses:
         target = clause.target
-        if target.area is not None and not _place_said(catalog, target.area, "area", text):
+        if target.area is not None and not place_said(catalog, target.area, "area", text):
             return False
-        if target.floor is not None and not _place_said(catalog, target.floor, "floor", text):
+        if target.floor is not None and not place_said(catalog, target.floor, "floor", text):
             return False
         if target.how != "name" or target.name is None:
             continue

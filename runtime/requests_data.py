@@ -101,14 +101,13 @@ class Example:
         state = doc.get("state", {})
         if not isinstance(state, Mapping):
             raise DataError(f"{source}: state must be an object")
-        frame = doc.get("frame")
-        if frame is not None:
-            try:
-                frame = fr.parse_frame(frame) if isinstance(frame, str) else None
-            except fr.FrameError as exc:
-                raise DataError(f"{source}: frame: {exc}") from exc
-            if frame is None:
-                raise DataError(f"{source}: frame must be a string")
+        frame_text = doc.get("frame")
+        if frame_text is not None and not isinstance(frame_text, str):
+            raise DataError(f"{source}: frame must be a string, got {frame_text!r}")
+        try:
+            frame = fr.parse_frame(frame_text) if frame_text is not None else None
+        except fr.FrameError as exc:
+            raise DataError(f"{source}: frame: {exc}") from exc
         return cls(
             home=home_from_json(doc.get("home"), f"{source}: home"),
             area=area,

@@ -8,6 +8,9 @@ device class (light/lumière/luz/Licht, ...). Request words are folded (case, ac
 filler, and matched exactly, by typo-tolerant similarity (rapidfuzz), or as parts of German
 compounds ("Küchenlicht"). Words are weighted by rarity in the home; the speaker's area lifts
 its own devices. The grammar still allows only real entities: retrieval only narrows the prompt.
+
+The same matching tells the planner whether a request says a name, an area or a floor
+(:func:`is_said`, :func:`place_said`), so a plan that names what was not said is not trusted.
 """
 
 from __future__ import annotations
@@ -40,8 +43,11 @@ _NAME, _TRANSLATED, _AREA, _FLOOR, _DOMAIN = 3.0, 2.0, 2.0, 1.2, 1.5
 _TIE_SPAN = 2  # at most k * _TIE_SPAN candidates when scores tie at the cut
 _HINT = 0.75
 _PERCENT = frozenset({"%", "percent", "pour", "por", "prozent", "pct"})
-_FUZZY_CUTOFF = 80.0
+_FUZZY_CUTOFF = 80.0  # rapidfuzz ratio at which two words are one with a typo
+_FUZZY_SHORT = 90.0  # the same when a name's word has 5 letters or fewer: "night" is not "light"
 _MIN_PART = 4  # shortest indexed word looked for inside a longer request word
+_ANY_FLOOR = frozenset({"floor", "level", "etage", "planta", "piso", "stock", "geschoss"})
+"""Words every floor's name has: they do not say which floor."""
 
 STOPWORDS = frozenset(
     fold(w)
@@ -183,6 +189,37 @@ class Retriever:
                     yield part, 0.8
 
 
+# --- is a name said? (the planner's check that a plan names what the request said) ----------
+
+
+def is_said(name: str, text: str) -> bool:
+    """Whether ``text`` says ``name``: more than half of the name's words (filler aside) are in
+    it, exactly, with a typo, or inside a longer word ("Küchenlicht")."""
+    wanted = [w for w in fold(name).split() if w not in STOPWORDS] or fold(name).split()
+    words = fold(text).split()
+    found = sum(
+        any(
+            w == r
+            or fuzz.ratio(w, r) >= (_FUZZY_SHORT if len(w) <= 5 else _FUZZY_CUTOFF)
+            or (len(w) >= _MIN_PART and w in r)
+            for r in words
+        )
+        for w in wanted
+    )
+    return bool(wanted) and found * 2 > len(wanted)
+
+
+def place_said(catalog: Catalog, said: str, table: str, text: str) -> bool:
+    """Whether ``text`` names the area (``table`` "area") or floor a frame wrote as ``said``: by
+    one of its words, an alias, or the word for it in any of the four languages."""
+    key = area_key(said) if table == "area" else floor_key(said)
+    words = set(_place_words(said, key, table)) - _ANY_FLOOR
+    for area in catalog.areas.values():
+        if table == "area" and fold(area.name) == fold(said):
+            words |= {w for a in area.aliases for w in fold(a).split() if w not in STOPWORDS}
+    return any(is_said(w, text) for w in words)
+
+
 def tools_of(home: Catalog, entity_ids: Iterable[str]) -> tuple[str, ...]:
     """The tools the entities offer, in the order of the entities, then ``state.get``."""
     seen: dict[str, None] = {}
@@ -227,10 +264,10 @@ def _entity_words(home: Catalog, entity: Entity) -> Iterable[tuple[str, float]]:
     if entity.area:
         known = home.areas.get(entity.area)
         aliases = _words(*known.aliases) if known else set()
-        for word in place_words(entity.area, area_key(entity.area), "area") | aliases:
+        for word in _place_words(entity.area, area_key(entity.area), "area") | aliases:
             yield word, _AREA
     if entity.floor:
-        for word in place_words(entity.floor, floor_key(entity.floor), "floor"):
+        for word in _place_words(entity.floor, floor_key(entity.floor), "floor"):
             yield word, _FLOOR
     for word in _kind_words(entity.domain, entity.device_class):
         yield word, _DOMAIN
@@ -249,7 +286,7 @@ def _kind_words(domain: str, device_class: str | None) -> frozenset[str]:
 
 
 @lru_cache(maxsize=4096)
-def place_words(place: str, key: str | None, table: str) -> frozenset[str]:
+def _place_words(place: str, key: str | None, table: str) -> frozenset[str]:
     """Words for an area or floor: its own name and the words for it in every language."""
     words = AREA_WORDS if table == "area" else FLOOR_WORDS
     texts = [place]

@@ -15,8 +15,9 @@ from edgeward.runtime.errors import GrammarError
 from edgeward.runtime.local_model import LocalModel
 from edgeward.runtime.plan import When
 from edgeward.runtime.plan_rules import plan_key
-from edgeward.runtime.planner import grounded, is_said
+from edgeward.runtime.planner import grounded
 from edgeward.runtime.requests_data import generate
+from edgeward.runtime.retrieval import is_said
 from edgeward.runtime.services import (
     climate_services,
     cover_services,
