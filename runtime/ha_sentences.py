@@ -44,6 +44,7 @@ from edgeward.runtime.requests_data import (
     area_phrase,
     floor_phrase,
     is_test_group,
+    pick_name,
 )
 
 OUT_OF_DOMAIN_INTENTS = frozenset({
@@ -328,18 +329,11 @@ def _action(intent: str, domain: str) -> str:
     return _ON_OFF[intent].get(domain, default)
 
 
-def _name_slots(ctx: Context, entity: Entity) -> tuple[str, str]:
-    name = entity.name
-    if entity.aliases and ctx.rng.random() < 0.4:
-        name = ctx.rng.choice(entity.aliases)
-    return (name.lower() if ctx.rng.random() < 0.5 else name), name
-
-
 def _located(ctx: Context, template: Template, entity: Entity,
              slots: dict[str, str]) -> tuple[list[Entity], fr.Target] | None:  # fmt: skip
     """Fill {name} (and {area}/{floor} if the template has them); the entities it names, and
     the frame's target for them."""
-    said, name = _name_slots(ctx, entity)
+    said, name = pick_name(ctx, entity)
     slots["name"] = said
     options = rules.named(ctx.home, name)
     area = floor = None

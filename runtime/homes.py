@@ -23,7 +23,7 @@ import random
 import re
 import unicodedata
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import Any
 
@@ -194,18 +194,18 @@ DEVICE_KINDS: tuple[DeviceKind, ...] = (
     _kind("led_strip", "light", None, 3, {"en": ("LED strip", "Light strip"), "fr": ("Ruban LED", "Bande LED"), "es": ("Tira LED",), "de": ("LED-Streifen", "Lichtleiste")}, _light_features),  # noqa: E501
     _kind("bedside_lamp", "light", None, 3, {"en": ("Bedside lamp", "Reading lamp"), "fr": ("Lampe de chevet", "Liseuse"), "es": ("Lámpara de noche", "Lámpara de lectura"), "de": ("Nachttischlampe", "Leselampe")}, _light_features, ("bedroom", "kids_room", "guest_room", "nursery")),  # noqa: E501
     _kind("desk_lamp", "light", None, 2, {"en": ("Desk lamp",), "fr": ("Lampe de bureau",), "es": ("Flexo", "Lámpara de escritorio"), "de": ("Schreibtischlampe",)}, _light_features, ("office", "kids_room", "library")),  # noqa: E501
-    _kind("outdoor_light", "light", None, 3, {"en": ("Outdoor light", "Path lights", "Wall light"), "fr": ("Éclairage extérieur", "Applique", "Lumière extérieure"), "es": ("Luz exterior", "Aplique", "Farolas"), "de": ("Außenlicht", "Wandleuchte", "Wegbeleuchtung")}, _light_features, ("garden", "terrace", "porch", "driveway", "balcony", "pool")),  # noqa: E501
+    _kind("outdoor_light", "light", None, 3, {"en": ("Outdoor light", "Wall light", "Path lights"), "fr": ("Éclairage extérieur", "Applique", "Lumières de l'allée"), "es": ("Luz exterior", "Aplique", "Luces del camino"), "de": ("Außenlicht", "Wandleuchte", "Wegbeleuchtung")}, _light_features, ("garden", "terrace", "porch", "driveway", "balcony", "pool")),  # noqa: E501
     _kind("plug", "switch", "outlet", 4, {"en": ("Plug", "Smart plug", "Socket"), "fr": ("Prise", "Prise connectée"), "es": ("Enchufe", "Enchufe inteligente"), "de": ("Steckdose", "Zwischenstecker")}),  # noqa: E501
     _kind("appliance", "switch", "switch", 4, {"en": ("Coffee machine", "Kettle", "TV", "Dehumidifier", "Christmas tree", "Heater", "Pump", "Printer"), "fr": ("Machine à café", "Bouilloire", "Télé", "Déshumidificateur", "Sapin de Noël", "Radiateur", "Pompe", "Imprimante"), "es": ("Cafetera", "Hervidor", "Tele", "Deshumidificador", "Árbol de Navidad", "Estufa", "Bomba", "Impresora"), "de": ("Kaffeemaschine", "Wasserkocher", "Fernseher", "Luftentfeuchter", "Weihnachtsbaum", "Heizlüfter", "Pumpe", "Drucker")}),  # noqa: E501
     _kind("fan", "fan", None, 3, {"en": ("Fan", "Ceiling fan", "Extractor fan"), "fr": ("Ventilateur", "Ventilateur de plafond", "VMC"), "es": ("Ventilador", "Ventilador de techo", "Extractor"), "de": ("Ventilator", "Deckenventilator", "Lüfter")}, _fan_features),  # noqa: E501
     _kind("blind", "cover", "blind", 5, {"en": ("Blinds", "Blind", "Roller blind"), "fr": ("Store", "Stores"), "es": ("Persiana", "Estor"), "de": ("Jalousie", "Rollo")}, _blind_features),  # noqa: E501
-    _kind("shutter", "cover", "shutter", 4, {"en": ("Shutters", "Shutter"), "fr": ("Volet", "Volet roulant", "Volets"), "es": ("Persiana", "Contraventana"), "de": ("Rollladen", "Rollläden")}, _blind_features),  # noqa: E501
-    _kind("curtain", "cover", "curtain", 2, {"en": ("Curtains", "Curtain"), "fr": ("Rideaux", "Rideau"), "es": ("Cortinas", "Cortina"), "de": ("Vorhang", "Vorhänge")}, _blind_features, ("living_room", "bedroom", "kids_room", "guest_room", "dining_room")),  # noqa: E501
+    _kind("shutter", "cover", "shutter", 4, {"en": ("Shutter", "Shutters"), "fr": ("Volet", "Volets", "Volet roulant"), "es": ("Persiana", "Contraventana"), "de": ("Rollladen", "Rollläden")}, _blind_features),  # noqa: E501
+    _kind("curtain", "cover", "curtain", 2, {"en": ("Curtains", "Curtain"), "fr": ("Rideaux", "Rideau"), "es": ("Cortinas", "Cortina"), "de": ("Vorhänge", "Vorhang")}, _blind_features, ("living_room", "bedroom", "kids_room", "guest_room", "dining_room")),  # noqa: E501
     _kind("awning", "cover", "awning", 1, {"en": ("Awning",), "fr": ("Store banne",), "es": ("Toldo",), "de": ("Markise",)}, _blind_features, ("terrace", "balcony", "garden")),  # noqa: E501
     _kind("garage_door", "cover", "garage", 1, {"en": ("Garage door",), "fr": ("Porte de garage",), "es": ("Puerta del garaje",), "de": ("Garagentor",)}, lambda rng: {"position": False, "stop": True}, ("garage",)),  # noqa: E501
     _kind("gate", "cover", "gate", 1, {"en": ("Gate", "Front gate"), "fr": ("Portail",), "es": ("Portón", "Cancela"), "de": ("Tor", "Hoftor")}, lambda rng: {"position": False}, ("driveway", "garden")),  # noqa: E501
-    _kind("water_valve", "valve", "water", 1, {"en": ("Water valve", "Main water"), "fr": ("Vanne d'eau", "Arrivée d'eau"), "es": ("Llave de paso", "Válvula de agua"), "de": ("Wasserventil", "Hauptwasserhahn")}, lambda rng: {"position": rng.random() < 0.3}, ("laundry", "cellar", "garage", "kitchen")),  # noqa: E501
-    _kind("irrigation", "valve", "water", 1, {"en": ("Sprinkler", "Irrigation"), "fr": ("Arrosage", "Arroseur"), "es": ("Riego", "Aspersor"), "de": ("Bewässerung", "Rasensprenger")}, lambda rng: {"position": rng.random() < 0.3}, ("garden",)),  # noqa: E501
+    _kind("water_valve", "valve", "water", 1, {"en": ("Water valve", "Main water"), "fr": ("Vanne d'eau", "Arrivée d'eau"), "es": ("Válvula de agua", "Llave de paso"), "de": ("Wasserventil", "Hauptwasserhahn")}, lambda rng: {"position": rng.random() < 0.3}, ("laundry", "cellar", "garage", "kitchen")),  # noqa: E501
+    _kind("irrigation", "valve", "water", 1, {"en": ("Irrigation", "Sprinkler"), "fr": ("Arrosage", "Arroseur"), "es": ("Riego", "Aspersor"), "de": ("Bewässerung", "Rasensprenger")}, lambda rng: {"position": rng.random() < 0.3}, ("garden",)),  # noqa: E501
     _kind("gas_valve", "valve", "gas", 0.4, {"en": ("Gas valve",), "fr": ("Vanne de gaz",), "es": ("Válvula de gas",), "de": ("Gasventil",)}, lambda rng: {}, ("kitchen", "cellar", "garage")),  # noqa: E501
     _kind("door_lock", "lock", None, 1.5, {"en": ("Front door", "Back door", "Side door", "Door lock"), "fr": ("Porte d'entrée", "Porte arrière", "Porte de service", "Serrure"), "es": ("Puerta principal", "Puerta trasera", "Puerta lateral", "Cerradura"), "de": ("Haustür", "Hintertür", "Seitentür", "Türschloss")}, lambda rng: {"can_open": rng.random() < 0.3}, ("hallway", "kitchen", "garage", "porch", "terrace")),  # noqa: E501
     _kind("thermostat", "climate", None, 2, {"en": ("Thermostat", "Heating", "Radiator"), "fr": ("Thermostat", "Chauffage", "Radiateur"), "es": ("Termostato", "Calefacción", "Radiador"), "de": ("Thermostat", "Heizung", "Heizkörper")}, _climate_features),  # noqa: E501
@@ -292,6 +292,58 @@ def translations(name: str) -> tuple[str, ...]:
         if any(f" {fold(p)} " in folded for p in group):
             out.extend(group)
     return tuple(out)
+
+
+GENERIC_NAMES = frozenset({"light", "main light", "lumiere", "eclairage", "luz", "licht"})
+"""Folded device names too plain to stand for one kind of device in another language."""
+
+_KIND_PHRASES: tuple[tuple[str, DeviceKind, int], ...] = tuple(
+    sorted(
+        (
+            (fold(name), kind, i)
+            for kind in DEVICE_KINDS
+            for lang in LANGUAGES
+            for i, name in enumerate(kind.names[lang])
+            if fold(name) not in GENERIC_NAMES
+        ),
+        key=lambda item: -len(item[0]),
+    )
+)
+"""Every device word (folded), its kind and its place in the kind's names, longest first: the
+names of a kind are listed in the same order in every language."""
+
+
+@lru_cache(maxsize=4096)
+def spoken_name(name: str, domain: str, language: str) -> str | None:
+    """How a speaker of ``language`` calls a device named ``name`` when the name is in another
+    language: the device word of the name said in ``language`` ("Floor lamp" -> "lampadaire"),
+    or None when the name has no device word of its domain or already is in ``language``."""
+    folded = f" {fold(name)} "
+    for phrase, kind, index in _KIND_PHRASES:
+        if kind.domain != domain or f" {phrase} " not in folded:
+            continue
+        words = kind.names[language]
+        said = words[index] if index < len(words) else words[0]
+        if fold(said) in GENERIC_NAMES or f" {fold(said)} " in folded:
+            return None
+        return said if language == "de" else said.lower()
+    return None
+
+
+def with_spoken_names(home: Catalog, language: str) -> Catalog:
+    """``home`` with each device's name in ``language`` (:func:`spoken_name`) as one more
+    alias, so that a request in another language than the home's names its devices; the same
+    catalog when no name needs one. Applying it twice adds nothing."""
+    entities = []
+    changed = False
+    for entity in home.entities.values():
+        said = spoken_name(entity.name, entity.domain, language)
+        if said is None or fold(said) in {fold(a) for a in entity.aliases}:
+            entities.append(entity)
+            continue
+        entities.append(replace(entity, aliases=(*entity.aliases, said)))
+        changed = True
+    return Catalog(entities, list(home.areas.values())) if changed else home
 
 
 _DOMAIN_ORDER = tuple(sorted({k.domain for k in DEVICE_KINDS}))

@@ -42,6 +42,7 @@ from edgeward.runtime.frames import (
     parse_frame,
     resolve,
 )
+from edgeward.runtime.homes import LANGUAGES, with_spoken_names
 from edgeward.runtime.local_model import LocalModel, load_model
 from edgeward.runtime.model_folder import BackendName
 from edgeward.runtime.plan import Plan, When
@@ -131,7 +132,6 @@ def prompt_parts(
 
 # ---------------------------------------------------------------- what the gateway says
 
-LANGUAGES: tuple[str, ...] = ("en", "fr", "es", "de")
 
 _VERBS: dict[str, dict[str, str]] = {
     "en": {"turn_on": "Turning on", "turn_off": "Turning off", "toggle": "Toggling",
@@ -289,11 +289,23 @@ class Planner:
         self._retrievers: dict[str, Retriever] = {}
         self._grammars: dict[str, CompiledGrammar] = {}
         self._head_ids: dict[str, list[int]] = {}
+        self._spoken: dict[tuple[str, str], Catalog] = {}
 
     @classmethod
     def default(cls, backend: BackendName = "auto", threads: int | None = None) -> Planner:
         """The planner on the model shipped in the package (``runtime/default_model``)."""
         return cls(load_model(DEFAULT_MODEL, backend=backend, threads=threads))
+
+    def spoken_catalog(self, catalog: Catalog, language: str) -> Catalog:
+        """``catalog`` with its devices' names in ``language`` as aliases
+        (:func:`~edgeward.runtime.homes.with_spoken_names`), made once per catalog version."""
+        key = (catalog.version, language)
+        spoken = self._spoken.get(key)
+        if spoken is None:
+            if len(self._spoken) >= _PREPARED_SLOTS:
+                self._spoken.pop(next(iter(self._spoken)))
+            spoken = self._spoken[key] = with_spoken_names(catalog, language)
+        return spoken
 
     def _retriever(self, catalog: Catalog) -> Retriever | None:
         """The retrieval index of a big home, built once per catalog version."""
@@ -355,6 +367,8 @@ class Planner:
         lang = language_code(language)
         if not text.strip():
             return _not_understood(catalog, lang)
+        # A request in another language than the home's may name a device in its own words.
+        catalog = self.spoken_catalog(catalog, lang)
         entities = prompt_entities(catalog, text, area, self._retriever(catalog))
         while True:
             parts = prompt_parts(catalog, text, area, entities)

@@ -37,6 +37,8 @@ from edgeward.runtime.homes import (
     home_from_json,
     home_to_json,
     random_home,
+    spoken_name,
+    with_spoken_names,
 )
 from edgeward.runtime.plan import Plan, PlannedCall, When
 
@@ -534,17 +536,44 @@ def floor_place(ctx: Context, floor: str) -> str:
     return ph.in_place("de", word)
 
 
-def entity_ref(ctx: Context, entity: Entity, *, aliases: bool = True) -> tuple[str, str]:
-    """The entity by its name (or an alias), with an article, and the name or alias used.
+def pick_name(ctx: Context, entity: Entity, *, aliases: bool = True) -> tuple[str, str]:
+    """How the speaker names ``entity`` (lower-cased or not), and the name or alias that is.
 
-    Names stay as configured: a home named in French is spoken to with its French names."""
+    Names stay as configured, except that a speaker of another language than the home's often
+    says the device in their own words, the alias the planner adds for that language
+    (:func:`~edgeward.runtime.homes.with_spoken_names`): "le lampadaire" for "Floor lamp"."""
     name = entity.name
-    if aliases and entity.aliases and ctx.rng.random() < 0.4:
+    spoken = spoken_name(entity.name, entity.domain, ctx.language)
+    if (aliases and ctx.language != ctx.home_language and spoken in entity.aliases
+            and ctx.rng.random() < SPOKEN_NAME_SHARE):  # fmt: skip
+        name = spoken
+    elif aliases and entity.aliases and ctx.rng.random() < 0.4:
         name = ctx.rng.choice(entity.aliases)
-    said = name.lower() if ctx.rng.random() < 0.5 else name
-    if ctx.rng.random() < 0.2 or entity.domain == "scene":
-        return said, name
-    return ph.the(ctx.language, said), name
+    return (name.lower() if ctx.rng.random() < 0.5 else name), name
+
+
+@dataclass(frozen=True)
+class Ref:
+    """How a request names one device: the words, the frame's target, the devices it names."""
+
+    said: str
+    target: fr.Target
+    options: list[Entity]
+
+
+def entity_ref(ctx: Context, entity: Entity, *, exact: bool = False) -> Ref:
+    """The entity as :func:`pick_name` names it, with an article. A name several devices share
+    often comes with the entity's area when that singles it out ("le plafonnier de la
+    cuisine"), and the target then carries the area. ``exact``: by its configured name alone."""
+    said, name = pick_name(ctx, entity, aliases=not exact)
+    if ctx.rng.random() >= 0.2 and entity.domain != "scene":
+        said = ph.the(ctx.language, said)
+    options = rules.named(ctx.home, name)
+    here = [e for e in options if e.area == entity.area]
+    if not exact and len(options) > 1 and entity.area and len(here) == 1 and ctx.rng.random() < 0.7:
+        place = ph.of_place(ctx.language, area_phrase(ctx, entity.area))
+        return Ref(f"{said} {place}", fr.named(name, area=entity.area), here)
+    return Ref(said, fr.named(name), options)
 
 
 def domain_word(ctx: Context, domain: str, *, plural: bool, device_class: str | None = None) -> str:
@@ -607,14 +636,14 @@ def build_single(ctx: Context) -> Draft | None:
     if not actions:
         return None
     action = ctx.rng.choice(actions)
-    x, name = entity_ref(ctx, entity)
-    text, group = _verb(ctx, action, x)
-    options = [e for e in rules.named(ctx.home, name) if rules.service_of(e, action)]
+    ref = entity_ref(ctx, entity)
+    text, group = _verb(ctx, action, ref.said)
+    options = [e for e in ref.options if rules.service_of(e, action)]
     plan = rules.one_or_ambiguous(options, action, ctx.language)
     if plan is None:
         return None
     kind = "ambiguous" if plan.kind == "ambiguous" else "single"
-    frame = fr.act(fr.named(name), action)
+    frame = fr.act(ref.target, action)
     return Draft(text, plan, frame, kind, group, _bystander_area(ctx))
 
 
@@ -724,10 +753,11 @@ def build_set_value(ctx: Context) -> Draft | None:
         frame = fr.act(fr.every("light", area=entity.area), action, value)
         suffix = ":area"
     else:
-        x, name = entity_ref(ctx, entity)
-        options = [e for e in rules.named(ctx.home, name) if rules.service_of(e, action)]
+        ref = entity_ref(ctx, entity)
+        x = ref.said
+        options = [e for e in ref.options if rules.service_of(e, action)]
         plan = rules.one_or_ambiguous(options, action, ctx.language, value=value)
-        frame = fr.act(fr.named(name), action, value)
+        frame = fr.act(ref.target, action, value)
         suffix = ""
     template, group = ctx.pick(SETTERS[action][ctx.language], f"own:{ctx.language}:{action}")
     if plan is None:
@@ -768,14 +798,14 @@ def build_relative(ctx: Context) -> Draft | None:
         if not lights:
             return None
         entity = ctx.rng.choice(lights)
-        x, name = entity_ref(ctx, entity)
-        if len(rules.named(ctx.home, name)) != 1:
+        ref = entity_ref(ctx, entity)
+        if len(ref.options) != 1:
             return None
         template, group = ctx.pick(
             RELATIVE[direction][ctx.language], f"own:{ctx.language}:{direction}"
         )
-        text = template.format(x=x)
-        target = fr.named(name)
+        text = template.format(x=ref.said)
+        target = ref.target
         current = float(ctx.rng.choice([10, 20, 30, 40, 50, 60, 70, 80, 90, 100]))
         step = rules.RELATIVE_STEPS["brightness_pct"] * (1 if direction == "brighter" else -1)
         value = rules.clamp(current + step, entity, "turn_on", "brightness_pct")
@@ -829,11 +859,11 @@ def build_query(ctx: Context) -> Draft | None:
         family = {"lock": "lock_state", "cover": "open_state", "valve": "open_state",
                   "binary_sensor": "open_state", "sensor": "reading"}.get(entity.domain, "state")  # fmt: skip
         template, group = ctx.pick(QUERIES[family][lang], f"own:{lang}:q{family}")
-        x, name = entity_ref(ctx, entity)
-        same = rules.named(ctx.home, name)
+        ref = entity_ref(ctx, entity)
+        same = ref.options
         plan = rules.query(same, lang) if len(same) == 1 else rules.ambiguous(same, lang)
-        frame = fr.query(fr.named(name))
-        text = template.format(x=x)
+        frame = fr.query(ref.target)
+        text = template.format(x=ref.said)
         area = _bystander_area(ctx)
     elif roll < 0.75:
         areas = sorted({e.area for e in rules.select(ctx.home, domain="light") if e.area})
@@ -944,10 +974,10 @@ def build_ambiguous(ctx: Context) -> Draft | None:
     if not actions:
         return None
     action = ctx.rng.choice(sorted(actions))
-    x, name = entity_ref(ctx, entities[0], aliases=False)
-    text, group = _verb(ctx, action, x)
+    ref = entity_ref(ctx, entities[0], exact=True)
+    text, group = _verb(ctx, action, ref.said)
     plan = rules.ambiguous(entities, lang)
-    frame = fr.act(fr.named(name), action)
+    frame = fr.act(ref.target, action)
     return None if plan is None else Draft(text, plan, frame, "ambiguous", group, None)
 
 
@@ -963,8 +993,11 @@ def build_the_one(ctx: Context) -> Draft | None:
     if not actions:
         return None
     action = ctx.rng.choice(actions)
-    x = ph.the(ctx.language, domain_word(ctx, domain, plural=False, device_class=dc))
-    text, group = _verb(ctx, action, x)
+    word = domain_word(ctx, domain, plural=False, device_class=dc)
+    if dc == "garage" and ctx.rng.random() < 0.5:  # "open the garage": its door
+        word = AREA_WORDS["garage"][1][ctx.language][0]
+        word = word if ctx.language == "de" else word.lower()
+    text, group = _verb(ctx, action, ph.the(ctx.language, word))
     options = rules.select(ctx.home, domain=domain, device_class=dc, action=action)
     plan = rules.one_or_ambiguous(options, action, ctx.language)
     if plan is None or plan.kind == "unsupported":
@@ -1084,6 +1117,10 @@ BUILDERS: dict[str, tuple[float, Callable[[Context], Draft | None]]] = {
 HA_SHARE = 0.3
 """Share of requests phrased from the home-assistant-intents templates."""
 
+SPOKEN_NAME_SHARE = 0.6
+"""How often a speaker of another language than the home's names a device in their own words,
+where the vocabulary has them."""
+
 EXAMPLES_PER_HOME = 8
 
 
@@ -1135,13 +1172,18 @@ def generate(
         except HomeError as exc:
             raise DataError(f"sizes: {exc}") from exc
         home_index += 1
+        # Spoken to in another language, the home lists its devices' names in that language too.
+        spoken = {lang: with_spoken_names(home, lang) for lang in LANGUAGES}
+        spoken[home_language] = home
         tries = 0
-        made_here = 0
+        made_here: list[Example] = []
         wanted = per_home or EXAMPLES_PER_HOME
-        while made_here < wanted and made < n and tries < 6 * wanted:
+        while len(made_here) < wanted and made < n and tries < 6 * wanted:
             tries += 1
             language = home_language if rng.random() < 0.75 else rng.choice(LANGUAGES)
-            ctx = Context(home, language, home_language, random.Random(rng.random()), split)
+            ctx = Context(
+                spoken[language], language, home_language, random.Random(rng.random()), split
+            )
             try:
                 if rng.random() < HA_SHARE:
                     draft = ha_sentences.draft(ctx)
@@ -1152,10 +1194,11 @@ def generate(
             if draft is None:
                 continue
             text = ph.noisy(ctx.rng, language, draft.text)
-            yield Example(home, draft.area, text, language, draft.kind, draft.group, draft.plan,
-                          draft.state, draft.frame)  # fmt: skip
+            made_here.append(Example(ctx.home, draft.area, text, language, draft.kind,
+                                     draft.group, draft.plan, draft.state, draft.frame))  # fmt: skip
             made += 1
-            made_here += 1
+        # Requests with the same home description next to each other: one training group each.
+        yield from sorted(made_here, key=lambda e: (e.language != home_language, e.language))
 
 
 def _home_seed(split: str, seed: int, index: int) -> int:
