@@ -181,6 +181,12 @@ _ONE_HOUR = {
     "es": "en una hora",
     "de": "in einer Stunde",
 }
+_QUARTER_HOUR = {
+    "en": "in a quarter of an hour",
+    "fr": "dans un quart d'heure",
+    "es": "en un cuarto de hora",
+    "de": "in einer Viertelstunde",
+}
 
 
 def say_delay(rng: random.Random, language: str) -> tuple[str, int]:
@@ -190,8 +196,10 @@ def say_delay(rng: random.Random, language: str) -> tuple[str, int]:
         return _HALF_HOUR[language], 1800
     if roll < 0.18:
         return _ONE_HOUR[language], 3600
+    if roll < 0.23:
+        return _QUARTER_HOUR[language], 900
     units = _DELAY_UNITS[language]
-    if roll < 0.28:
+    if roll < 0.3:
         n = rng.choice([10, 20, 30, 45, 90])
         unit, mult = units[1], 1
     elif roll < 0.9:
@@ -259,11 +267,26 @@ _DAYS: dict[str, list[tuple[str, str]]] = {
 }  # fmt: skip
 
 
+_DAILY_AT: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "en": (("every morning",), ("every evening", "every night")),
+    "fr": (("tous les matins", "chaque matin"), ("tous les soirs", "chaque soir")),
+    "es": (("todas las mañanas", "cada mañana"), ("todas las noches", "cada tarde")),
+    "de": (("jeden Morgen", "morgens"), ("jeden Abend", "abends")),
+}  # fmt: skip
+"""Every day, said by the part of the day: (before noon, from 17:00)."""
+_WEEKDAYS = {"en": "from monday to friday", "fr": "du lundi au vendredi",
+             "es": "de lunes a viernes", "de": "von Montag bis Freitag"}  # fmt: skip
+
+
 def say_schedule(rng: random.Random, language: str) -> tuple[str, str]:
     """A spoken repeating schedule and its five-field cron expression."""
-    days, dow = rng.choice(_DAYS[language])
     at, hhmm = say_at(rng, language)
     hour, minute = (int(x) for x in hhmm.split(":"))
+    options = [*_DAYS[language], (_WEEKDAYS[language], "1-5")]
+    morning, evening = _DAILY_AT[language]
+    if hour < 12 or hour >= 17:
+        options += [(d, "*") for d in (morning if hour < 12 else evening)]
+    days, dow = rng.choice(options)
     text = f"{days} {at}" if rng.random() < 0.7 else f"{at} {days}"
     return text, f"{minute} {hour} * * {dow}"
 

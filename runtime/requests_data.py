@@ -446,7 +446,34 @@ QUERIES: dict[str, dict[str, tuple[str, ...]]] = {
         "es": ("qué temperatura hace {p}", "cuántos grados hay {p}", "cuál es la temperatura {p}", "temperatura {p}", "hace frío {p}"),  # noqa: E501
         "de": ("wie warm ist es {p}", "welche Temperatur ist {p}", "wie kalt ist es {p}", "Temperatur {p}", "wie viel Grad hat es {p}"),  # noqa: E501
     },
+    "humidity": {
+        "en": ("how humid is it {p}", "what's the humidity {p}", "humidity {p}", "is it damp {p}", "how much humidity is there {p}"),  # noqa: E501
+        "fr": ("quelle est l'humidité {p}", "il fait humide {p}", "humidité {p}", "quel est le taux d'humidité {p}", "c'est humide {p}"),  # noqa: E501
+        "es": ("qué humedad hay {p}", "cuál es la humedad {p}", "humedad {p}", "hay mucha humedad {p}", "está húmedo {p}"),  # noqa: E501
+        "de": ("wie feucht ist es {p}", "wie hoch ist die Luftfeuchtigkeit {p}", "Luftfeuchtigkeit {p}", "ist es feucht {p}", "welche Luftfeuchtigkeit ist {p}"),  # noqa: E501
+    },
+    "presence": {
+        "en": ("is anyone {p}", "is there anybody {p}", "is someone {p}", "any movement {p}", "is there motion {p}"),  # noqa: E501
+        "fr": ("il y a quelqu'un {p}", "est-ce que quelqu'un est {p}", "ça bouge {p}", "y a du monde {p}", "du mouvement {p}"),  # noqa: E501
+        "es": ("hay alguien {p}", "hay movimiento {p}", "está alguien {p}", "se mueve algo {p}", "queda alguien {p}"),  # noqa: E501
+        "de": ("ist jemand {p}", "ist da wer {p}", "gibt es Bewegung {p}", "bewegt sich was {p}", "ist noch jemand {p}"),  # noqa: E501
+    },
+    "windows": {
+        "en": ("is a window open {p}", "are the windows closed {p}", "are any windows open {p}", "did i leave a window open {p}", "windows {p}"),  # noqa: E501
+        "fr": ("une fenêtre est ouverte {p}", "les fenêtres sont fermées {p}", "il y a une fenêtre ouverte {p}", "j'ai laissé une fenêtre ouverte {p}", "fenêtres {p}"),  # noqa: E501
+        "es": ("hay alguna ventana abierta {p}", "están cerradas las ventanas {p}", "queda una ventana abierta {p}", "dejé una ventana abierta {p}", "ventanas {p}"),  # noqa: E501
+        "de": ("ist ein Fenster offen {p}", "sind die Fenster zu {p}", "steht ein Fenster offen {p}", "hab ich ein Fenster offen gelassen {p}", "Fenster {p}"),  # noqa: E501
+    },
 }  # fmt: skip
+
+AREA_READINGS: dict[str, tuple[str, str, str]] = {
+    "temperature": ("sensor", "temperature", "qtemp"),
+    "humidity": ("sensor", "humidity", "qhumidity"),
+    "presence": ("binary_sensor", "motion", "qpresence"),
+    "windows": ("binary_sensor", "window", "qwindows"),
+}
+"""Questions about an area answered by its sensors of one class: the QUERIES family, the
+domain and device class, and the template group's name."""
 
 WHOLE_HOME = {
     "en": ("everywhere", "in the whole house", "in the house", "all over the house"),
@@ -879,20 +906,19 @@ def build_query(ctx: Context) -> Draft | None:
         frame = fr.query(fr.every("light", area=None if here else area, here=here))
         area = area if here else _bystander_area(ctx)
     else:
-        sensors = [e for e in rules.select(ctx.home, domain="sensor", device_class="temperature")
-                   if e.area]  # fmt: skip
+        family = "temperature" if ctx.rng.random() < 0.5 else ctx.rng.choice(list(AREA_READINGS))
+        domain, dc, name = AREA_READINGS[family]
+        sensors = [e for e in rules.select(ctx.home, domain=domain, device_class=dc) if e.area]
         if not sensors:
             return None
         area = ctx.rng.choice(sensors).area
         assert area is not None
-        template, group = ctx.pick(QUERIES["temperature"][lang], f"own:{lang}:qtemp")
+        template, group = ctx.pick(QUERIES[family][lang], f"own:{lang}:{name}")
         here = ctx.rng.random() < 0.3
         place = ctx.rng.choice(HERE[lang]) if here else ph.in_place(lang, area_phrase(ctx, area))
         text = template.format(p=place)
-        plan = rules.query(
-            rules.select(ctx.home, domain="sensor", device_class="temperature", area=area), lang
-        )
-        frame = fr.query(fr.every("sensor", "temperature", area=None if here else area, here=here))
+        plan = rules.query(rules.select(ctx.home, domain=domain, device_class=dc, area=area), lang)
+        frame = fr.query(fr.every(domain, dc, area=None if here else area, here=here))
         area = area if here else _bystander_area(ctx)
     if plan is None:
         return None
