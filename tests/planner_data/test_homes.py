@@ -17,7 +17,9 @@ from edgeward.runtime.homes import (
     home_from_json,
     home_to_json,
     random_home,
+    spoken_name,
     translations,
+    with_spoken_names,
 )
 
 
@@ -90,6 +92,28 @@ def test_folding_and_cross_language_words() -> None:
     assert floor_key("en bas") == floor_key("downstairs") == "ground"
     assert "Filmabend" in translations("Movie night")
     assert "Christmas tree" in translations("Sapin de Noël")
+
+
+def test_a_device_named_in_another_language_gets_its_word_in_the_speakers() -> None:
+    assert spoken_name("Floor lamp", "light", "fr") == "lampadaire"
+    assert spoken_name("Kitchen ceiling light", "light", "de") == "Deckenlampe"
+    assert spoken_name("Movie night", "scene", "es") == "noche de cine"
+    assert spoken_name("Lampadaire salon", "light", "fr") is None  # already in French
+    assert spoken_name("Hallway light", "light", "fr") is None  # too plain to translate
+    assert spoken_name("TV backlight", "light", "fr") is None  # "TV" is a switch's word
+    assert spoken_name("Zork", "light", "fr") is None
+
+
+def test_spoken_names_become_aliases_once() -> None:
+    home = load_eval_home()
+    french = with_spoken_names(home, "fr")
+    assert french.entities["light.floor_lamp"].aliases == ("lampadaire",)
+    assert french.entities["light.living_room_ceiling"].aliases[-1] == "plafonnier"
+    assert with_spoken_names(french, "fr") is french
+    assert (
+        with_spoken_names(random_home(3, 20, "de"), "de").version
+        == random_home(3, 20, "de").version
+    )
 
 
 def test_eval_home_is_what_the_set_needs() -> None:

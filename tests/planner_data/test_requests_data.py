@@ -83,6 +83,27 @@ def test_cross_language_homes_and_big_homes(train_examples: list[Example]) -> No
     assert min(len(e.home) for e in train_examples) <= 8
 
 
+def test_foreign_speakers_name_devices_in_their_own_words(train_examples: list[Example]) -> None:
+    """A speaker of another language often names a device by the word the planner lists for
+    it in that language, and a word several devices share together with the device's area."""
+    from edgeward.runtime.homes import spoken_name
+
+    own_words = []
+    for example in train_examples:
+        for clause in example.frame.clauses if example.frame else ():
+            name = clause.target.name
+            if name is None:
+                continue
+            for entity in example.home.entities.values():
+                if name == spoken_name(entity.name, entity.domain, example.language):
+                    assert name in entity.aliases
+                    assert example.language != _home_language(example)
+                    own_words.append(clause.target)
+                    break
+    assert len(own_words) >= 20
+    assert any(t.area is not None for t in own_words)
+
+
 def _home_language(example: Example) -> str | None:
     from edgeward.runtime.homes import AREA_WORDS, area_key
 
