@@ -21,6 +21,7 @@ The embedded planner
   into calls by the data's rules; ``schema_planner``: the same for a bring-your-own chat model,
   which answers JSON under a schema of the catalog.
 - ``retrieval``: candidate entities and tools for big homes, lexical and fuzzy, on the box.
+- ``language``: which of en/fr/es/de a request is in, when the caller does not say.
 - ``homes``, ``plan_rules``, ``phrasing``, ``requests_data``, ``ha_sentences``: the training data
   generator (random homes, the rules for expected plans, requests in en/fr/es/de).
 - ``eval_set``, ``evaluation``: the hand-written set and ``edgeward eval``.

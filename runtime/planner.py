@@ -43,6 +43,7 @@ from edgeward.runtime.frames import (
     resolve,
 )
 from edgeward.runtime.homes import LANGUAGES, with_spoken_names
+from edgeward.runtime.language import detect_language
 from edgeward.runtime.local_model import LocalModel, load_model
 from edgeward.runtime.model_folder import BackendName
 from edgeward.runtime.plan import Plan, When
@@ -203,8 +204,12 @@ _IS = {"en": "{name} is {state}.", "fr": "{name} : {state}.", "es": "{name}: {st
        "de": "{name}: {state}."}  # fmt: skip
 
 
-def language_code(language: str | None) -> str:
-    return language if language in LANGUAGES else "en"
+def language_code(language: str | None, text: str = "") -> str:
+    """``language`` when it is one of en/fr/es/de, else the language ``text`` is in
+    (:func:`~edgeward.runtime.language.detect_language`), else English."""
+    if language in LANGUAGES:
+        return language
+    return detect_language(text) or "en"
 
 
 def _join(items: Sequence[str], word: str) -> str:
@@ -364,7 +369,7 @@ class Planner:
         ``state`` gives current values for relative requests ("a bit warmer"); without it such
         a request comes back ``unsupported`` with reason ``not_understood`` and confidence 0.
         """
-        lang = language_code(language)
+        lang = language_code(language, text)
         if not text.strip():
             return _not_understood(catalog, lang)
         # A request in another language than the home's may name a device in its own words.

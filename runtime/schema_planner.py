@@ -88,7 +88,7 @@ class SchemaPlanner:
     ) -> Plan:
         """The plan for one request; never actuates anything itself. ``state`` is not needed:
         the model states absolute values."""
-        lang = language_code(language)
+        lang = language_code(language, text)
         if not text.strip():
             return finish_plan(
                 Plan("unsupported", reason="not_understood", confidence=0.0), catalog, lang

@@ -103,6 +103,12 @@ def test_handwritten_set_accuracy_and_must_not_act(planner: Planner) -> None:
     assert report.overall["must_not_act_held"] >= MUST_NOT_ACT_HELD_MIN
 
 
+def test_the_language_is_detected_when_the_request_does_not_give_it(planner: Planner) -> None:
+    home = load_handwritten()[0].home
+    assert planner.plan(home, "éteins toutes les lumières de la cuisine").language == "fr"
+    assert planner.plan(home, "mach das Licht in der Küche aus").language == "de"
+
+
 def test_prompt_ids_equal_encoding_the_whole_prompt(planner: Planner) -> None:
     for example in load_handwritten()[:40]:
         entities = prompt_entities(example.home, example.text, example.area)
