@@ -9,6 +9,7 @@ people's requests arrive with (lower case, no punctuation, typos, fillers, dropp
 from __future__ import annotations
 
 import random
+import re
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
@@ -102,6 +103,21 @@ def in_place(language: str, place: str) -> str:
         return f"en {the('es', place)}"
     g = gender("de", place)
     return f"in der {place}" if g == "f" else f"im {place}"
+
+
+_ES_PARTICIPLES = ("encendido", "apagado", "quieto", "abierto", "cerrado")
+
+
+def agree_es(template: str, x: str) -> str:
+    """A Spanish template's participles made to agree with ``x`` by its article ("quiero {x}
+    encendido" with "la luz": "encendida")."""
+    article = x.split(" ", 1)[0].lower()
+    ending = {"la": "a", "una": "a", "las": "as", "los": "os"}.get(article)
+    if ending is None:
+        return template
+    for word in _ES_PARTICIPLES:
+        template = re.sub(rf"\b{word}\b", word[:-1] + ending, template)
+    return template
 
 
 def of_place(language: str, place: str) -> str:

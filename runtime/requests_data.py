@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import json
 import random
+from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import IO, Any, Literal
@@ -34,6 +35,7 @@ from edgeward.runtime.homes import (
     HomeError,
     area_key,
     floor_key,
+    fold,
     home_from_json,
     home_to_json,
     random_home,
@@ -639,6 +641,8 @@ def group_phrase(ctx: Context, domain: str, place: str | None, *, dc: str | None
 
 def _verb(ctx: Context, action: str, x: str) -> tuple[str, str]:
     template, group = ctx.pick(VERBS[action][ctx.language], f"own:{ctx.language}:{action}")
+    if ctx.language == "es":
+        template = ph.agree_es(template, x)
     return template.format(x=x), group
 
 
@@ -681,6 +685,15 @@ def _bystander_area(ctx: Context) -> str | None:
     return None
 
 
+def _told_apart(ctx: Context, classes: set[str | None]) -> list[str]:
+    """The cover classes among ``classes`` whose word in the spoken language no other of them
+    shares (Spanish says "persiana" for a blind and a shutter: where both are, it names neither)."""
+    words = {dc: fold(domain_word(ctx, "cover", plural=False, device_class=dc))
+             for dc in classes if dc}  # fmt: skip
+    counts = Counter(words.values())
+    return sorted(dc for dc, word in words.items() if counts[word] == 1)
+
+
 def _sweep_targets(ctx: Context, where: Mapping[str, Any]) -> tuple[str, str | None, str] | None:
     """A (domain, device_class, action) with at least one target ``where``."""
     options: list[tuple[str, str | None, str]] = []
@@ -688,7 +701,7 @@ def _sweep_targets(ctx: Context, where: Mapping[str, Any]) -> tuple[str, str | N
         for action in ("open", "close") if domain == "cover" else ("on", "off"):
             if domain == "cover":
                 classes = {e.device_class for e in rules.select(ctx.home, domain=domain, **where)}
-                options += [(domain, dc, action) for dc in sorted(c for c in classes if c)]
+                options += [(domain, dc, action) for dc in _told_apart(ctx, classes)]
             elif domain == "switch":
                 if rules.select(ctx.home, domain=domain, device_class="outlet", **where):
                     options.append((domain, "outlet", action))
@@ -1014,6 +1027,8 @@ def build_the_one(ctx: Context) -> Draft | None:
     if not kinds:
         return None
     domain, dc = ctx.rng.choice(kinds)
+    if domain == "cover" and dc not in _told_apart(ctx, {k[1] for k in kinds}):
+        return None
     pool = rules.select(ctx.home, domain=domain, device_class=dc)
     actions = sorted({a for e in pool for a in _actions_for(e)})
     if not actions:
