@@ -1027,6 +1027,8 @@ def build_the_one(ctx: Context) -> Draft | None:
     if not kinds:
         return None
     domain, dc = ctx.rng.choice(kinds)
+    if ("cover", "garage") in kinds and ctx.rng.random() < 0.3:  # "open the garage" is common
+        domain, dc = "cover", "garage"
     if domain == "cover" and dc not in _told_apart(ctx, {k[1] for k in kinds}):
         return None
     pool = rules.select(ctx.home, domain=domain, device_class=dc)
@@ -1050,6 +1052,19 @@ def build_the_one(ctx: Context) -> Draft | None:
 
 def _never() -> Plan:
     raise AssertionError("two or more locks always make an ambiguous plan")
+
+
+def build_lock_all(ctx: Context) -> Draft | None:
+    """ "lock all the doors": locking every lock opens nothing, so it is done."""
+    locks = rules.select(ctx.home, domain="lock")
+    if not locks:
+        return None
+    text, group = _verb(ctx, "lock", ctx.rng.choice(LOCKS_ALL[ctx.language]))
+    plan = rules.act(locks, "lock", language=ctx.language, sweep=True)
+    if plan is None:
+        return None
+    return Draft(text, plan, fr.act(fr.every("lock"), "lock"), "floor", group + ":all",
+                 _bystander_area(ctx))  # fmt: skip
 
 
 def build_security(ctx: Context) -> Draft | None:
@@ -1150,6 +1165,7 @@ BUILDERS: dict[str, tuple[float, Callable[[Context], Draft | None]]] = {
     "ambiguous": (8, build_ambiguous),
     "the_one": (4, build_the_one),
     "security": (4, build_security),
+    "lock_all": (1, build_lock_all),
     "no_such_device": (5, build_no_such_device),
     "out_of_domain": (4, build_out_of_domain),
 }
