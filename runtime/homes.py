@@ -7,8 +7,9 @@ entity names built from area and device words, nicknames as aliases, and device 
 through the same :mod:`edgeward.runtime.services` builders the device adapters use.
 
 The multilingual vocabulary here (area, floor and device words in en/fr/es/de) is shared by the
-request generator and the local tool retrieval, so a home named in one language can be spoken to
-in another.
+request generator, the local tool retrieval and the planner (which lists each device's word in
+the request's language, :func:`with_spoken_names`), so a home named in one language can be
+spoken to in another.
 
 A home document (``home_to_json`` / ``home_from_json``, and ``tests/data/eval_home.json``) is
 JSON: ``{"areas": [{"name", "floor", "aliases"}], "entities": [{"entity_id", "name", "area",

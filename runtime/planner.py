@@ -11,6 +11,11 @@ exactly, not guessed::
     query name [ garage door ]
     no out_of_domain
 
+A request in another language than the home's names its devices in its own words, so the
+description also lists each device's word in the request's language as an alias
+(:func:`~edgeward.runtime.homes.with_spoken_names`); a request that does not give its language
+gets the one its words show (:mod:`edgeward.runtime.language`).
+
 Homes small enough to describe whole (:data:`MAX_ENTITIES`) use the description as a fixed
 prompt prefix whose KV cache is reused across requests; bigger homes get the entities retrieval
 picks for the request (the grammar still allows every name of the home). The confidence is the
