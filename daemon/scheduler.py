@@ -22,10 +22,37 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.date import DateTrigger
 
 from edgeward.daemon.store import Store
+from edgeward.policies.document import parse_cron_field
 
 log = logging.getLogger(__name__)
 
 MISFIRE_GRACE_S = 300
+
+
+_DAY_NAMES = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")
+
+
+def crontab_trigger(cron: str, zone: Any) -> CronTrigger:
+    """The APScheduler trigger of a standard five-field cron expression.
+
+    APScheduler 3 numbers the days of the week from Monday (0) where cron numbers them from
+    Sunday (0 or 7), and its ``from_crontab`` passes the field through: "1-5" would run Tuesday
+    to Saturday. The day field is given to it as day names instead. Raises ValueError for an
+    expression that is not five fields or a day field that is not cron's.
+    """
+    fields = cron.split()
+    if len(fields) != 5:
+        raise ValueError(f"a cron expression has 5 fields, got {len(fields)}")
+    minute, hour, day, month, dow = fields
+    return CronTrigger(minute=minute, hour=hour, day=day, month=month,
+                       day_of_week=_day_names(dow), timezone=zone)  # fmt: skip
+
+
+def _day_names(field: str) -> str:
+    if field in ("*", "?"):
+        return "*"
+    days = parse_cron_field(field, "day of week", 0, 7)
+    return ",".join(_DAY_NAMES[d] for d in sorted({d % 7 for d in days}))
 
 
 class ScheduleError(ValueError):
@@ -105,7 +132,7 @@ class Scheduler:
         """A recurring internal timer (not persisted: a policy's time triggers come back with
         the policy at start), on a five-field cron expression in ``zone``."""
         try:
-            trigger = CronTrigger.from_crontab(cron, timezone=ZoneInfo(zone))
+            trigger = crontab_trigger(cron, ZoneInfo(zone))
         except (ValueError, ZoneInfoNotFoundError) as exc:
             raise ScheduleError(f"bad cron expression {cron!r} or zone {zone!r}: {exc}") from None
         self._aps.add_job(
@@ -126,7 +153,7 @@ class Scheduler:
         cron = (doc.get("when") or {}).get("cron")
         if cron:
             try:
-                trigger: Any = CronTrigger.from_crontab(cron, timezone=self.zone)
+                trigger: Any = crontab_trigger(cron, self.zone)
             except ValueError as exc:
                 raise ScheduleError(f"bad cron expression {cron!r}: {exc}") from None
             grace: int | None = MISFIRE_GRACE_S

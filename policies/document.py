@@ -101,7 +101,9 @@ _CRON_FIELDS: tuple[tuple[str, int, int], ...] = (
 )
 
 
-def _parse_cron_field(text: str, name: str, low: int, high: int) -> frozenset[int]:
+def parse_cron_field(text: str, name: str, low: int, high: int) -> frozenset[int]:
+    """The values one field of a cron expression names, within ``low``..``high``; ValueError
+    naming the field for anything else."""
     values: set[int] = set()
     for part in text.split(","):
         step = 1
@@ -144,7 +146,7 @@ class CronWindow:
                 f"cron window {expression!r} needs 5 fields (minute hour day month weekday)"
             )
         parsed = [
-            _parse_cron_field(text, name, low, high)
+            parse_cron_field(text, name, low, high)
             for text, (name, low, high) in zip(fields, _CRON_FIELDS, strict=True)
         ]
         self.expression = expression

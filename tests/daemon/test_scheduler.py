@@ -5,12 +5,14 @@ from __future__ import annotations
 import queue
 import time
 from collections.abc import Callable
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 
-from edgeward.daemon.scheduler import MISFIRE_GRACE_S, ScheduleError, Scheduler
+from edgeward.daemon.scheduler import MISFIRE_GRACE_S, ScheduleError, Scheduler, crontab_trigger
 from edgeward.daemon.store import Store
 
 
@@ -103,3 +105,32 @@ def test_time_of_day_and_bad_schedules(tmp_path: Path) -> None:
     with pytest.raises(ScheduleError, match="unknown time zone"):
         Scheduler(store, worker.fired.append, worker.queue.put, "Mars/Olympus")
     scheduler.stop()
+
+
+@pytest.mark.parametrize(
+    ("cron", "weekdays"),
+    [
+        ("30 6 * * 1-5", {"Mon", "Tue", "Wed", "Thu", "Fri"}),
+        ("0 7 * * 0,6", {"Sat", "Sun"}),
+        ("0 7 * * 7", {"Sun"}),
+        ("0 7 * * */2", {"Sun", "Tue", "Thu", "Sat"}),
+        ("0 7 * * *", {"Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"}),
+    ],
+)
+def test_cron_days_of_week_count_from_sunday(cron: str, weekdays: set[str]) -> None:
+    """Standard cron: 0 and 7 are Sunday, 1-5 Monday to Friday (APScheduler 3 alone would
+    read "1-5" as Tuesday to Saturday)."""
+    zone = ZoneInfo("Europe/Paris")
+    trigger = crontab_trigger(cron, zone)
+    fire = datetime(2026, 11, 27, 7, 2, tzinfo=zone)  # a Friday, after 06:30
+    seen = set()
+    for _ in range(14):
+        fire = trigger.get_next_fire_time(None, fire + timedelta(minutes=1))
+        seen.add(fire.strftime("%a"))
+    assert seen == weekdays
+
+
+def test_cron_expressions_that_are_not_cron_are_refused() -> None:
+    for bad in ("1 2 3", "0 7 * * 8", "0 7 * * mon", "0 7 * * 1-5/0"):
+        with pytest.raises(ValueError):
+            crontab_trigger(bad, ZoneInfo("UTC"))
