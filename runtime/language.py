@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Mapping, Sequence
 from functools import lru_cache
 
 from edgeward.runtime.homes import (
@@ -53,14 +54,12 @@ def _vocabulary() -> dict[str, frozenset[str]]:
     words: dict[str, set[str]] = {
         lang: set(fold(text).split()) for lang, text in _FUNCTION_WORDS.items()
     }
-    for table in (AREA_WORDS, FLOOR_WORDS):
-        for _, by_language in table.values():
-            for lang, names in by_language.items():
-                words[lang].update(w for n in names for w in fold(n).split())
-    for kind in DEVICE_KINDS:
-        for lang, names in kind.names.items():
-            words[lang].update(w for n in names for w in fold(n).split())
-    for by_language in DOMAIN_WORDS.values():
+    tables: list[Mapping[str, Sequence[str]]] = [
+        *(by_language for table in (AREA_WORDS, FLOOR_WORDS) for _, by_language in table.values()),
+        *(kind.names for kind in DEVICE_KINDS),
+        *DOMAIN_WORDS.values(),
+    ]
+    for by_language in tables:
         for lang, names in by_language.items():
             words[lang].update(w for n in names for w in fold(n).split())
     return {lang: frozenset(w for w in words[lang] if not w.isdigit()) for lang in LANGUAGES}
