@@ -295,6 +295,11 @@ def translations(name: str) -> tuple[str, ...]:
     return tuple(out)
 
 
+def as_spoken(word: str, language: str) -> str:
+    """A vocabulary word the way a request writes it: lower case, except German nouns."""
+    return word if language == "de" else word.lower()
+
+
 GENERIC_NAMES = frozenset({"light", "main light", "lumiere", "eclairage", "luz", "licht"})
 """Folded device names too plain to stand for one kind of device in another language."""
 
@@ -327,7 +332,7 @@ def spoken_name(name: str, domain: str, language: str) -> str | None:
         said = words[index] if index < len(words) else words[0]
         if fold(said) in GENERIC_NAMES or f" {fold(said)} " in folded:
             return None
-        return said if language == "de" else said.lower()
+        return as_spoken(said, language)
     return None
 
 

@@ -27,21 +27,21 @@ from edgeward.runtime.homes import (
 _FUNCTION_WORDS: dict[str, str] = {
     "en": "the a an to in on off of and or then please turn switch set put make open close shut "
     "lock unlock start stop is are was what whats how it its my all every everything lights "
-    "light at minutes minute hours hour seconds in into up down warmer colder brighter dimmer "
+    "light at minutes minute hours hour seconds into up down warmer colder brighter dimmer "
     "bit little too here there this room house anyone anybody someone did i me you can could "
-    "would want need leave left still when is it check tell kill run activate press toggle",
+    "would want need leave left still when check tell kill run activate press toggle",
     "fr": "le la les l un une du des dans et ou puis s il te plait stp allume allumer eteins "
     "eteindre mets mettre ferme fermer ouvre ouvrir monte baisse lance active arrete est sont "
     "quel quelle quelles tous toutes tout lumiere lumieres a au aux minutes heures secondes "
-    "peu plus moins ici cette piece maison quelqu un j ai je tu peux veux encore merci bien "
+    "peu plus moins ici cette piece maison quelqu j ai je tu peux veux encore merci bien "
     "chaque soir matin semaine verrouille deverrouille regle passe fait chaud froid combien",
     "es": "el la las los un una del de en y o luego por favor enciende encender apaga apagar "
     "pon poner cierra cerrar abre abrir sube baja activa para esta estan cual que todos todas "
-    "todo luz luces a al minutos horas segundos poco mas menos aqui esta habitacion casa "
+    "todo luz luces a al minutos horas segundos poco mas menos aqui habitacion casa "
     "alguien hay yo tu puedes quiero sigue gracias cada noche manana semana dentro hace frio "
     "calor cuanto llave bloquea desbloquea alto hasta",
     "de": "der die das den dem des ein eine einen im in und oder dann bitte schalte schalt mach "
-    "mache an aus auf zu ab ein offen ist sind welche welcher alle alles licht lichter um "
+    "mache an aus auf zu ab offen ist sind welche welcher alle alles licht lichter um "
     "minuten stunden sekunden etwas mehr weniger hier diesem zimmer haus jemand wer ich du "
     "kannst will noch danke jeden abend morgen werktags wie warm kalt viel hoch runter stell "
     "stelle schliess schliesse offne fahr starte",

@@ -34,6 +34,7 @@ from edgeward.runtime.homes import (
     LANGUAGES,
     HomeError,
     area_key,
+    as_spoken,
     floor_key,
     fold,
     home_from_json,
@@ -536,7 +537,7 @@ def area_phrase(ctx: Context, area: str) -> str:
     words = AREA_WORDS[key][1][ctx.language]
     suffix = area.rsplit(" ", 1)[1] if area.rsplit(" ", 1)[-1].isdigit() else ""
     word = words[0] if ctx.rng.random() < 0.7 else ctx.rng.choice(words)
-    return f"{word.lower() if ctx.language != 'de' else word} {suffix}".strip()
+    return f"{as_spoken(word, ctx.language)} {suffix}".strip()
 
 
 def floor_phrase(ctx: Context, floor: str) -> str:
@@ -546,7 +547,7 @@ def floor_phrase(ctx: Context, floor: str) -> str:
         return floor
     words = FLOOR_WORDS[key][1][ctx.language]
     if ctx.language == ctx.home_language and ctx.rng.random() < 0.4:
-        return floor.lower() if ctx.language != "de" else floor
+        return as_spoken(floor, ctx.language)
     return ctx.rng.choice(words)
 
 
@@ -609,8 +610,7 @@ def domain_word(ctx: Context, domain: str, *, plural: bool, device_class: str | 
     if device_class is not None:
         for kind in DEVICE_KINDS:
             if kind.domain == domain and kind.device_class == device_class:
-                word = kind.names[ctx.language][0]
-                return word if ctx.language == "de" else word.lower()
+                return as_spoken(kind.names[ctx.language][0], ctx.language)
     singular, many = DOMAIN_WORDS[domain][ctx.language]
     return many if plural else singular
 
@@ -1038,8 +1038,7 @@ def build_the_one(ctx: Context) -> Draft | None:
     action = ctx.rng.choice(actions)
     word = domain_word(ctx, domain, plural=False, device_class=dc)
     if dc == "garage" and ctx.rng.random() < 0.5:  # "open the garage": its door
-        word = AREA_WORDS["garage"][1][ctx.language][0]
-        word = word if ctx.language == "de" else word.lower()
+        word = as_spoken(AREA_WORDS["garage"][1][ctx.language][0], ctx.language)
     text, group = _verb(ctx, action, ph.the(ctx.language, word))
     options = rules.select(ctx.home, domain=domain, device_class=dc, action=action)
     plan = rules.one_or_ambiguous(options, action, ctx.language)
@@ -1110,8 +1109,7 @@ def build_no_such_device(ctx: Context) -> Draft | None:
         if not absent:
             return None
         key = ctx.rng.choice(absent)
-        word = AREA_WORDS[key][1][lang][0]
-        word = word if lang == "de" else word.lower()
+        word = as_spoken(AREA_WORDS[key][1][lang][0], lang)
         action = ctx.rng.choice(["on", "off"])
         lights = ph.the(lang, DOMAIN_WORDS["light"][lang][1], plural=True)
         text, group = _verb(ctx, action, f"{lights} {ph.of_place(lang, word)}")
@@ -1230,8 +1228,8 @@ def generate(
             raise DataError(f"sizes: {exc}") from exc
         home_index += 1
         # Spoken to in another language, the home lists its devices' names in that language too.
-        spoken = {lang: with_spoken_names(home, lang) for lang in LANGUAGES}
-        spoken[home_language] = home
+        spoken = {lang: home if lang == home_language else with_spoken_names(home, lang)
+                  for lang in LANGUAGES}  # fmt: skip
         tries = 0
         made_here: list[Example] = []
         wanted = per_home or EXAMPLES_PER_HOME
