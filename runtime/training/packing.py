@@ -9,6 +9,7 @@ The loss covers the assistant's plan text and its closing ``<|im_end|>``.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -107,25 +108,64 @@ def group(
         yield current
 
 
+SUB_BATCH_COST = 48
+"""What one more sub-batch of requests costs, in padded tokens (the fixed cost of its kernels)."""
+
+
+def sub_batches(lengths: list[int], cost: int = SUB_BATCH_COST) -> list[list[int]]:
+    """The requests (indices into ``lengths``) split into batches of similar length.
+
+    Padding every request of a group to the longest one wasted a third of the request tokens;
+    sorted by length, the groups are cut where the padded tokens saved outweigh ``cost`` per
+    extra batch (an exact partition by dynamic programming; a group has at most a few dozen).
+    """
+    order = sorted(range(len(lengths)), key=lambda i: lengths[i])
+    n = len(order)
+    best = [0.0] + [math.inf] * n  # best[j]: cheapest split of the j shortest requests
+    cut = [0] * (n + 1)
+    for j in range(1, n + 1):
+        width = lengths[order[j - 1]]
+        for i in range(j):
+            total = best[i] + (j - i) * width + cost
+            if total < best[j]:
+                best[j], cut[j] = total, i
+    batches: list[list[int]] = []
+    j = n
+    while j > 0:
+        batches.append(order[cut[j] : j])
+        j = cut[j]
+    return batches[::-1]
+
+
 def collate(home: HomeGroup, pad_id: int) -> dict[str, Any]:
-    """Torch tensors for one group: the prefix, and the padded batch of its requests."""
+    """Torch tensors for one group: the prefix, and its requests as padded batches of similar
+    length (``batches``), each with ``rows``, the indices of its requests in the group."""
     import torch
 
-    width = max(len(r) for r in home.requests)
     p = len(home.prefix)
-    ids = [r + [pad_id] * (width - len(r)) for r in home.requests]
-    labels = [lab + [IGNORE] * (width - len(lab)) for lab in home.labels]
-    real = torch.tensor([[1] * len(r) + [0] * (width - len(r)) for r in home.requests])
-    causal = torch.ones(width, width, dtype=torch.bool).tril()
-    # Requests see the whole home, and the earlier (non-padding) tokens of their own.
-    own = causal.unsqueeze(0) & real.bool().unsqueeze(1)
-    own |= torch.eye(width, dtype=torch.bool).unsqueeze(0)  # padding rows see themselves
-    mask = torch.cat((torch.ones(len(ids), width, p, dtype=torch.bool), own), dim=2)
+    batches = []
+    for rows in sub_batches([len(r) for r in home.requests]):
+        requests = [home.requests[i] for i in rows]
+        width = max(len(r) for r in requests)
+        ids = [r + [pad_id] * (width - len(r)) for r in requests]
+        labels = [home.labels[i] + [IGNORE] * (width - len(home.labels[i])) for i in rows]
+        real = torch.tensor([[1] * len(r) + [0] * (width - len(r)) for r in requests])
+        causal = torch.ones(width, width, dtype=torch.bool).tril()
+        # Requests see the whole home, and the earlier (non-padding) tokens of their own.
+        own = causal.unsqueeze(0) & real.bool().unsqueeze(1)
+        own |= torch.eye(width, dtype=torch.bool).unsqueeze(0)  # padding rows see themselves
+        mask = torch.cat((torch.ones(len(ids), width, p, dtype=torch.bool), own), dim=2)
+        batches.append(
+            {
+                "rows": rows,
+                "ids": torch.tensor(ids),
+                "positions": torch.arange(p, p + width).unsqueeze(0).expand(len(ids), -1),
+                "mask": mask.unsqueeze(1),
+                "labels": torch.tensor(labels),
+            }
+        )
     return {
         "prefix": torch.tensor([home.prefix]),
         "prefix_positions": torch.arange(p).unsqueeze(0),
-        "ids": torch.tensor(ids),
-        "positions": torch.arange(p, p + width).unsqueeze(0).expand(len(ids), -1),
-        "mask": mask.unsqueeze(1),
-        "labels": torch.tensor(labels),
+        "batches": batches,
     }

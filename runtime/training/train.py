@@ -77,16 +77,16 @@ def _batches(groups: Iterator[HomeGroup], token_budget: int) -> Iterator[list[Ho
             batch, tokens = [], 0
 
 
-def _forward(
-    model: Decoder, batch: dict[str, Any]
-) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """Logits and labels at the labelled positions of one group, and where those are."""
-    _, past = model(batch["prefix"], batch["prefix_positions"], None)
-    rows = batch["ids"].shape[0]
-    past = [(k.expand(rows, -1, -1, -1), v.expand(rows, -1, -1, -1)) for k, v in past]
-    hidden, _ = model(batch["ids"], batch["positions"], batch["mask"], past)
-    where = batch["labels"] != IGNORE
-    return model.logits(hidden[where]), batch["labels"][where], where
+def _forward(model: Decoder, group: dict[str, Any]) -> Iterator[tuple[torch.Tensor, ...]]:
+    """Per batch of one group's requests: the logits and labels at the labelled positions, and
+    where those are. The home runs once; every batch attends to its KV cache."""
+    _, past = model(group["prefix"], group["prefix_positions"], None)
+    for batch in group["batches"]:
+        rows = batch["ids"].shape[0]
+        cache = [(k.expand(rows, -1, -1, -1), v.expand(rows, -1, -1, -1)) for k, v in past]
+        hidden, _ = model(batch["ids"], batch["positions"], batch["mask"], cache)
+        where = batch["labels"] != IGNORE
+        yield model.logits(hidden[where]), batch["labels"][where], where
 
 
 @torch.no_grad()
@@ -97,13 +97,13 @@ def held_out_accuracy(
     model.eval()
     tokens_ok = tokens = plans_ok = plans = 0
     for home in groups:
-        logits, labels, where = _forward(model, collate(home, pad_id))
-        correct = torch.zeros_like(where)
-        correct[where] = logits.argmax(-1) == labels
-        plans_ok += int((correct | ~where).all(dim=1).sum())
-        plans += where.shape[0]
-        tokens_ok += int(correct.sum())
-        tokens += int(where.sum())
+        for logits, labels, where in _forward(model, collate(home, pad_id)):
+            correct = torch.zeros_like(where)
+            correct[where] = logits.argmax(-1) == labels
+            plans_ok += int((correct | ~where).all(dim=1).sum())
+            plans += where.shape[0]
+            tokens_ok += int(correct.sum())
+            tokens += int(where.sum())
     model.train()
     return tokens_ok / max(tokens, 1), plans_ok / max(plans, 1)
 
@@ -190,8 +190,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         total = 0.0
         for home in homes:
-            logits, labels, _ = _forward(model, collate(home, pad_id))
-            loss = F.cross_entropy(logits, labels, reduction="sum") / targets
+            losses = [
+                F.cross_entropy(logits, labels, reduction="sum")
+                for logits, labels, _ in _forward(model, collate(home, pad_id))
+            ]
+            loss = torch.stack(losses).sum() / targets
             loss.backward()
             total += float(loss.detach())
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
