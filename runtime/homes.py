@@ -234,6 +234,25 @@ ALIASES: Mapping[str, tuple[str, ...]] = {
     "de": ("großes Licht", "die Große", "Stimmungslicht", "Nachtlicht", "das Ding", "meine Ecke"),
 }  # fmt: skip
 
+NAME_MODIFIERS: dict[str, tuple[str, ...]] = {
+    "en": ("Left", "Right", "Sofa", "Corner", "Wall", "Shelf", "Mirror", "Sink"),
+    "fr": ("gauche", "droite", "du canapé", "d'angle", "du mur", "de l'étagère", "du miroir",
+           "de l'évier"),
+    "es": ("de la izquierda", "de la derecha", "del sofá", "de la esquina", "de la pared",
+           "de la estantería", "del espejo", "del fregadero"),
+    "de": ("links", "rechts", "Sofa", "Ecke", "Wand", "Regal", "Spiegel", "Spüle"),
+}  # fmt: skip
+"""Words that tell two devices of a kind in a room apart ("Left bedside lamp", "Lampadaire du
+canapé", "Stehlampe links"), in the same order in every language: English puts them before the
+noun, the others after it."""
+
+MODIFIED_SHARE = 0.2
+"""How often the name of a device of a :data:`MODIFIABLE` kind has a modifier."""
+
+MODIFIABLE = frozenset({"ceiling_light", "lamp", "spots", "led_strip", "bedside_lamp", "desk_lamp",
+                        "plug", "appliance", "fan", "blind", "shutter", "curtain", "thermostat"})  # fmt: skip
+"""Kinds of which a home often has two in a room."""
+
 COMMON_WORDS: tuple[tuple[str, ...], ...] = (
     ("night light", "veilleuse", "luz de noche", "Nachtlicht"),
     ("porch", "porche", "entrada", "Veranda"),
@@ -323,7 +342,8 @@ names of a kind are listed in the same order in every language."""
 def spoken_name(name: str, domain: str, language: str) -> str | None:
     """How a speaker of ``language`` calls a device named ``name`` when the name is in another
     language: the device word of the name said in ``language`` ("Floor lamp" -> "lampadaire"),
-    or None when the name has no device word of its domain or already is in ``language``."""
+    with its modifier ("Left bedside lamp" -> "lampe de chevet gauche"), or None when the name
+    has no device word of its domain or already is in ``language``."""
     folded = f" {fold(name)} "
     for phrase, kind, index in _KIND_PHRASES:
         if kind.domain != domain or f" {phrase} " not in folded:
@@ -332,23 +352,47 @@ def spoken_name(name: str, domain: str, language: str) -> str | None:
         said = words[index] if index < len(words) else words[0]
         if fold(said) in GENERIC_NAMES or f" {fold(said)} " in folded:
             return None
+        rest = folded.replace(f" {phrase} ", " ")
+        for modifier, i in _MODIFIER_PHRASES:
+            if f" {modifier} " in rest:
+                said = _modified(said, NAME_MODIFIERS[language][i], language)
+                break
         return as_spoken(said, language)
     return None
 
 
+def _modified(noun: str, modifier: str, language: str) -> str:
+    return f"{modifier} {noun.lower()}" if language == "en" else f"{noun} {modifier}"
+
+
+_MODIFIER_PHRASES: tuple[tuple[str, int], ...] = tuple(
+    sorted(
+        ((fold(m), i) for lang in LANGUAGES for i, m in enumerate(NAME_MODIFIERS[lang])),
+        key=lambda item: -len(item[0]),
+    )
+)
+"""Every modifier (folded) and its place in the lists, longest first."""
+
+
 def with_spoken_names(home: Catalog, language: str) -> Catalog:
-    """``home`` with each device's name in ``language`` (:func:`spoken_name`) as one more
-    alias, so that a request in another language than the home's names its devices; the same
-    catalog when no name needs one. Applying it twice adds nothing."""
+    """``home`` with each device's name and aliases in ``language`` (:func:`spoken_name`) as
+    more aliases, so that a request in another language than the home's names its devices
+    ("Thermostat" with the alias "heating": "chauffage"); the same catalog when no name needs
+    one. Applying it twice adds nothing."""
     entities = []
     changed = False
     for entity in home.entities.values():
-        said = spoken_name(entity.name, entity.domain, language)
-        if said is None or fold(said) in {fold(a) for a in entity.aliases}:
-            entities.append(entity)
-            continue
-        entities.append(replace(entity, aliases=(*entity.aliases, said)))
-        changed = True
+        known = {fold(n) for n in (entity.name, *entity.aliases)}
+        added: list[str] = []
+        for name in (entity.name, *entity.aliases):
+            said = spoken_name(name, entity.domain, language)
+            if said is not None and fold(said) not in known:
+                known.add(fold(said))
+                added.append(said)
+        if added:
+            entity = replace(entity, aliases=(*entity.aliases, *added))
+            changed = True
+        entities.append(entity)
     return Catalog(entities, list(home.areas.values())) if changed else home
 
 
@@ -537,6 +581,8 @@ def _entity_name(
     used: dict[str, int],
 ) -> str:
     noun = rng.choice(kind.names[language])
+    if kind.key in MODIFIABLE and rng.random() < MODIFIED_SHARE:
+        noun = _modified(noun, rng.choice(NAME_MODIFIERS[language]), language)
     if area is None or kind.domain in ("scene", "button"):
         name = noun
     elif kind.domain == "lock" and rng.random() < 0.8:

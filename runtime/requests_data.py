@@ -325,10 +325,10 @@ VERBS: dict[str, dict[str, tuple[str, ...]]] = {
         "de": ("schließ {x} auf", "entriegle {x}", "{x} aufschließen", "sperr {x} auf", "kannst du {x} aufschließen", "{x} entriegeln"),  # noqa: E501
     },
     "activate": {
-        "en": ("activate {x}", "turn on {x}", "start {x}", "run {x}", "set {x}", "{x} mode please", "switch to {x}"),  # noqa: E501
-        "fr": ("active {x}", "lance {x}", "mets {x}", "démarre {x}", "passe en mode {x}", "ambiance {x}", "scène {x}"),  # noqa: E501
-        "es": ("activa {x}", "pon {x}", "lanza {x}", "inicia {x}", "modo {x}", "escena {x}", "cambia a {x}"),
-        "de": ("aktiviere {x}", "starte {x}", "{x} aktivieren", "szene {x}", "mach {x}", "wechsle zu {x}", "stimmung {x}"),  # noqa: E501
+        "en": ("activate {x}", "turn on {x}", "start {x}", "run {x}", "set {x}", "{x} mode please", "switch to {x}", "{x}"),  # noqa: E501
+        "fr": ("active {x}", "lance {x}", "mets {x}", "démarre {x}", "passe en mode {x}", "ambiance {x}", "scène {x}", "{x}"),  # noqa: E501
+        "es": ("activa {x}", "pon {x}", "lanza {x}", "inicia {x}", "modo {x}", "escena {x}", "cambia a {x}", "{x}"),  # noqa: E501
+        "de": ("aktiviere {x}", "starte {x}", "{x} aktivieren", "szene {x}", "mach {x}", "wechsle zu {x}", "stimmung {x}", "{x}"),  # noqa: E501
     },
     "press": {
         "en": ("press {x}", "push {x}", "hit {x}", "trigger {x}", "press the {x} button"),
@@ -639,10 +639,12 @@ def group_phrase(ctx: Context, domain: str, place: str | None, *, dc: str | None
 # --- request builders, one per kind -------------------------------------------------------------
 
 
-def _verb(ctx: Context, action: str, x: str) -> tuple[str, str]:
+def _verb(ctx: Context, action: str, x: str, *, agree: str | None = None) -> tuple[str, str]:
+    """The request ``action`` on ``x``; Spanish participles agree with ``agree`` (default
+    ``x``: its article)."""
     template, group = ctx.pick(VERBS[action][ctx.language], f"own:{ctx.language}:{action}")
     if ctx.language == "es":
-        template = ph.agree_es(template, x)
+        template = ph.agree_es(template, agree or x)
     return template.format(x=x), group
 
 
@@ -1126,11 +1128,45 @@ def build_out_of_domain(ctx: Context) -> Draft | None:
                  fr.refuse("out_of_domain"), "out_of_domain", group, _bystander_area(ctx))  # fmt: skip
 
 
+def build_several(ctx: Context) -> Draft | None:
+    """One verb for two or three devices: "turn off the tv backlight and the floor lamp"."""
+    entities = _actionable(ctx)
+    actions = _actions_for(ctx.rng.choice(entities)) if entities else []
+    if not actions:
+        return None
+    action = ctx.rng.choice(actions)
+    others = [e for e in entities if action in _actions_for(e)]
+    ctx.rng.shuffle(others)
+    refs: list[Ref] = []
+    for entity in others[: ctx.rng.choice([2, 2, 3])]:
+        ref = entity_ref(ctx, entity)
+        if [e.entity_id for e in ref.options] != [entity.entity_id]:
+            return None  # a name that needs asking back: not in a list
+        refs.append(ref)
+    ids = [r.options[0].entity_id for r in refs]
+    if len(set(ids)) != len(ids) or len(refs) < 2:
+        return None
+    lang = ctx.language
+    listed = ", ".join(r.said for r in refs[:-1]) + AND[lang][0] + refs[-1].said
+    feminine = all(r.said.split(" ", 1)[0].lower() in ("la", "las") for r in refs)
+    text, group = _verb(ctx, action, listed, agree="las" if feminine else "los")
+    plan = rules.merge([rules.act(r.options, action, language=lang) for r in refs], lang)
+    if plan is None:
+        return None
+    frame = fr.joined(fr.act(r.target, action) for r in refs)
+    return Draft(text, plan, frame, "multi", f"{group}:several", _bystander_area(ctx))
+
+
 def build_multi(ctx: Context) -> Draft | None:
+    """Two or three clauses in one breath, one of them now and then later."""
+    if ctx.rng.random() < 0.3:
+        return build_several(ctx)
     parts: list[Draft] = []
     used: set[str] = set()
     for _ in range(ctx.rng.choice([2, 2, 2, 3])):
-        builder = ctx.rng.choice([build_single, build_single, build_set_value, build_area])
+        builder = ctx.rng.choice(
+            [build_single, build_single, build_set_value, build_area, build_delayed]
+        )
         draft = builder(ctx)
         if draft is None or draft.plan.kind != "act":
             return None
@@ -1151,11 +1187,11 @@ def build_multi(ctx: Context) -> Draft | None:
 
 BUILDERS: dict[str, tuple[float, Callable[[Context], Draft | None]]] = {
     "single": (14, build_single),
-    "multi": (9, build_multi),
+    "multi": (13, build_multi),
     "area": (9, build_area),
     "floor": (5, build_floor),
     "set_value": (12, build_set_value),
-    "relative": (4, build_relative),
+    "relative": (6, build_relative),
     "delayed": (5, build_delayed),
     "scheduled": (5, build_scheduled),
     "query": (8, build_query),

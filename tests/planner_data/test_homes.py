@@ -9,6 +9,7 @@ import pytest
 from edgeward.runtime.eval_set import load_eval_home
 from edgeward.runtime.homes import (
     LANGUAGES,
+    NAME_MODIFIERS,
     HomeError,
     area_key,
     domains,
@@ -102,6 +103,17 @@ def test_a_device_named_in_another_language_gets_its_word_in_the_speakers() -> N
     assert spoken_name("Hallway light", "light", "fr") is None  # too plain to translate
     assert spoken_name("TV backlight", "light", "fr") is None  # "TV" is a switch's word
     assert spoken_name("Zork", "light", "fr") is None
+    # a modifier goes along, where each language puts it
+    assert spoken_name("Left bedside lamp", "light", "fr") == "lampe de chevet gauche"
+    assert spoken_name("Stehlampe links", "light", "en") == "left floor lamp"
+    assert spoken_name("Lampadaire du canapé", "light", "de") == "Stehlampe Sofa"
+    assert spoken_name("Wall light", "light", "fr") == "applique"  # a kind's word, not a modifier
+
+
+def test_some_names_tell_two_devices_of_a_kind_apart() -> None:
+    names = [e.name for s in range(12) for e in random_home(s, 60, "en").entities.values()]
+    modified = [n for n in names if any(f"{m} " in n for m in NAME_MODIFIERS["en"])]
+    assert 0.03 < len(modified) / len(names) < 0.3
 
 
 def test_spoken_names_become_aliases_once() -> None:
@@ -109,6 +121,8 @@ def test_spoken_names_become_aliases_once() -> None:
     french = with_spoken_names(home, "fr")
     assert french.entities["light.floor_lamp"].aliases == ("lampadaire",)
     assert french.entities["light.living_room_ceiling"].aliases[-1] == "plafonnier"
+    # an alias is said in the speaker's words too ("heating": "chauffage"), once
+    assert french.entities["climate.thermostat"].aliases == ("heating", "chauffage")
     assert with_spoken_names(french, "fr") is french
     assert (
         with_spoken_names(random_home(3, 20, "de"), "de").version

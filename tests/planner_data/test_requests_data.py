@@ -137,6 +137,25 @@ def test_relative_and_timed_requests_follow_the_rules(train_examples: list[Examp
             assert (when.at and len(when.at) == 5) or (when.cron and len(when.cron.split()) == 5)
 
 
+def test_several_clauses_and_several_devices_in_one_request(
+    train_examples: list[Example],
+) -> None:
+    """Many-clause requests: one verb for a list of devices ("turn off the tv backlight and the
+    floor lamp"), and clauses of which one waits ("... and in ten minutes set ...")."""
+    multi = [e for e in train_examples if e.kind == "multi"]
+    several = [e for e in multi if e.group.endswith(":several")]
+    assert several
+    for example in several:
+        assert example.frame is not None
+        actions = {c.action for c in example.frame.clauses}
+        assert len(actions) == 1 and len(example.frame.clauses) in (2, 3)
+        assert all(c.target.how == "name" for c in example.frame.clauses)
+        ids = [c.args["entity_id"] for c in example.plan.calls]
+        assert len(ids) == len(set(ids)) == len(example.frame.clauses)
+    timed = [e for e in multi if any(c.when for c in e.plan.calls)]
+    assert any(any(c.when is None for c in e.plan.calls) for e in timed)
+
+
 def test_speaker_area_decides_the_target(train_examples: list[Example]) -> None:
     here = [e for e in train_examples if e.kind == "speaker_area"]
     assert here
