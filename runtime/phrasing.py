@@ -10,13 +10,9 @@ from __future__ import annotations
 
 import random
 import re
-from functools import lru_cache
-from typing import TYPE_CHECKING
 
 from edgeward.runtime.homes import fold
-
-if TYPE_CHECKING:
-    from unicode_rbnf import RbnfEngine
+from edgeward.runtime.spoken_numbers import spoken
 
 _FR_FEM = set(
     "lumiere lampe prise porte serrure vanne cuisine chambre salle entree terrasse cave piscine "
@@ -138,29 +134,6 @@ def of_place(language: str, place: str) -> str:
 
 
 # --- numbers ------------------------------------------------------------------------------------
-
-_RULESETS = {
-    "en": "spellout-cardinal",
-    "fr": "spellout-cardinal-masculine",
-    "es": "spellout-cardinal-masculine",
-    "de": "spellout-cardinal",
-}
-
-
-@lru_cache(maxsize=8)
-def _engine(language: str) -> RbnfEngine:
-    # imported here: only generating data needs it, not loading the hand-written set
-    from unicode_rbnf import RbnfEngine
-
-    return RbnfEngine.for_language(language)
-
-
-def spoken(language: str, number: int) -> str:
-    """A whole number in words: twenty-one, vingt et un, veintiuno, einundzwanzig."""
-    result = _engine(language).format_number(number)
-    text = result.text_by_ruleset.get(_RULESETS[language], result.text)
-    return text.replace("-", " ") if language == "fr" else text
-
 
 _HALF = {"en": "and a half", "fr": "et demi", "es": "y medio", "de": "komma fünf"}
 _POINT = {"en": ".", "fr": ",", "es": ",", "de": ","}

@@ -54,6 +54,7 @@ from edgeward.runtime.model_folder import BackendName
 from edgeward.runtime.plan import Plan, When
 from edgeward.runtime.plan_rules import named
 from edgeward.runtime.retrieval import Retriever, is_said, place_said
+from edgeward.runtime.spoken_numbers import with_digits
 
 DEFAULT_MODEL = Path(__file__).resolve().parent / "default_model"
 """The embedded planner model, trained by :mod:`edgeward.runtime.training`."""
@@ -131,9 +132,12 @@ def prompt_entities(
 
 
 def prompt_parts(
-    catalog: Catalog, text: str, area: str | None, entities: Sequence[Entity]
+    catalog: Catalog, text: str, area: str | None, entities: Sequence[Entity], language: str
 ) -> PromptParts:
-    return PromptParts(home_text(entities, catalog), request_text(text, area))
+    """The home described by ``entities``, and the request with its numbers in digits."""
+    return PromptParts(
+        home_text(entities, catalog), request_text(with_digits(text, language), area)
+    )
 
 
 # ---------------------------------------------------------------- what the gateway says
@@ -381,7 +385,7 @@ class Planner:
         catalog = self.spoken_catalog(catalog, lang)
         entities = prompt_entities(catalog, text, area, self._retriever(catalog))
         while True:
-            parts = prompt_parts(catalog, text, area, entities)
+            parts = prompt_parts(catalog, text, area, entities, lang)
             ids = self.prompt_ids(parts)
             if len(ids) + self.max_new_tokens <= self.model.max_context or len(entities) <= 1:
                 break

@@ -29,6 +29,7 @@ class ExampleLike(Protocol):
     home: Catalog
     area: str | None
     text: str
+    language: str
     frame: Frame | None
 
 
@@ -61,7 +62,7 @@ def render(example: ExampleLike) -> tuple[PromptParts, str]:
     if example.frame is None:
         raise KeyError("no frame")
     entities = prompt_entities(example.home, example.text, example.area)
-    parts = prompt_parts(example.home, example.text, example.area, entities)
+    parts = prompt_parts(example.home, example.text, example.area, entities, example.language)
     return parts, frame_text(example.frame)
 
 

@@ -60,7 +60,9 @@ def _plan_times(planner: Planner, examples: Sequence[Example]) -> tuple[list[flo
 def _bare_step_ms(planner: Planner, example: Example, repeats: int = 200) -> float:
     """Median time of one bare decode step with the example's home in the cache."""
     entities = prompt_entities(example.home, example.text, example.area)
-    ids = planner.prompt_ids(prompt_parts(example.home, example.text, example.area, entities))
+    ids = planner.prompt_ids(
+        prompt_parts(example.home, example.text, example.area, entities, example.language)
+    )
     backend = planner.model.backend
     backend.reset()
     backend.prefill(ids, 0)

@@ -112,7 +112,7 @@ def test_the_language_is_detected_when_the_request_does_not_give_it(planner: Pla
 def test_prompt_ids_equal_encoding_the_whole_prompt(planner: Planner) -> None:
     for example in load_handwritten()[:40]:
         entities = prompt_entities(example.home, example.text, example.area)
-        parts = prompt_parts(example.home, example.text, example.area, entities)
+        parts = prompt_parts(example.home, example.text, example.area, entities, example.language)
         whole = planner.model.encode(
             planner.model.render_chat(
                 [

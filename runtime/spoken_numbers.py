@@ -1,0 +1,70 @@
+"""Whole numbers in words, both ways: for the training data's requests, and as digits for the
+planner's model.
+
+"set the thermostat to twenty two degrees" reaches the model as "set the thermostat to 22
+degrees". Digits are one token each and the plan copies them; number words in four languages
+are one more thing for a model of two million parameters to learn, and it got them wrong
+("twenty two" became 20 and a two-minute delay). The words are CLDR's spell-out rules
+(unicode-rbnf), the same that say the training data's numbers, from 0 to 100 in every gender
+the language has. One is left in words: "un", "una", "ein" are articles too.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+from unicode_rbnf import RbnfEngine
+
+_RULESETS = {
+    "en": "spellout-cardinal",
+    "fr": "spellout-cardinal-masculine",
+    "es": "spellout-cardinal-masculine",
+    "de": "spellout-cardinal",
+}
+_LARGEST = 100
+_NOT_AFTER = re.compile(r"(?:pour|por)\s+$", re.IGNORECASE)
+""""pour cent", "por ciento": a hundred there means percent."""
+
+
+@lru_cache(maxsize=8)
+def _engine(language: str) -> RbnfEngine:
+    return RbnfEngine.for_language(language)
+
+
+def spoken(language: str, number: int) -> str:
+    """A whole number in words: twenty-one, vingt et un, veintiuno, einundzwanzig."""
+    result = _engine(language).format_number(number)
+    text = result.text_by_ruleset.get(_RULESETS[language], result.text)
+    return text.replace("-", " ") if language == "fr" else text
+
+
+@lru_cache(maxsize=8)
+def _numbers(language: str) -> tuple[re.Pattern[str], dict[str, int]]:
+    """A pattern for every number word of ``language`` (longest first, spaces and hyphens
+    alike), and the number each stands for."""
+    values: dict[str, int] = {}
+    for number in (0, *range(2, _LARGEST + 1)):
+        for text in _engine(language).format_number(number).text_by_ruleset.values():
+            values.setdefault(_key(text), number)
+    words = sorted(values, key=len, reverse=True)
+    alternatives = "|".join(r"[\s-]+".join(map(re.escape, w.split())) for w in words)
+    return re.compile(rf"(?<![\w-])(?:{alternatives})(?![\w-])", re.IGNORECASE), values
+
+
+def _key(text: str) -> str:
+    return " ".join(text.lower().replace("-", " ").split())
+
+
+def with_digits(text: str, language: str) -> str:
+    """``text`` with the numbers said in words written in digits ("vingt-deux" -> "22")."""
+    if language not in _RULESETS:
+        return text
+    pattern, values = _numbers(language)
+
+    def digits(match: re.Match[str]) -> str:
+        if _NOT_AFTER.search(text, 0, match.start()):
+            return match.group(0)
+        return str(values[_key(match.group(0))])
+
+    return pattern.sub(digits, text)

@@ -1,0 +1,46 @@
+"""Numbers said in words reach the planner's model as digits."""
+
+from __future__ import annotations
+
+import pytest
+
+from edgeward.runtime.eval_set import load_eval_home
+from edgeward.runtime.planner import prompt_parts
+from edgeward.runtime.spoken_numbers import spoken, with_digits
+
+
+@pytest.mark.parametrize(
+    ("language", "text", "expected"),
+    [
+        ("en", "set the thermostat to twenty two degrees", "set the thermostat to 22 degrees"),
+        ("en", "Twenty-Two", "22"),
+        ("fr", "règle le thermostat sur vingt-deux degrés", "règle le thermostat sur 22 degrés"),
+        ("fr", "soixante dix pour cent", "70 pour cent"),
+        ("fr", "à cent pour cent", "à 100 pour cent"),  # "pour cent" stays percent
+        (
+            "es",
+            "al veinticinco por ciento en treinta y cinco minutos",
+            "al 25 por ciento en 35 minutos",
+        ),
+        ("de", "auf Zweiundzwanzig Grad in zehn Minuten", "auf 22 Grad in 10 Minuten"),
+        # one is also an article; ordinals are not counts; words inside words stay
+        ("fr", "allume une lampe au premier étage", "allume une lampe au premier étage"),
+        ("en", "turn on the big one", "turn on the big one"),
+        ("en", "the network printer", "the network printer"),
+        ("de", "die Achterbahn", "die Achterbahn"),
+        ("xx", "twenty", "twenty"),
+    ],
+)
+def test_number_words_become_digits(language: str, text: str, expected: str) -> None:
+    assert with_digits(text, language) == expected
+
+
+@pytest.mark.parametrize("language", ["en", "fr", "es", "de"])
+def test_every_number_the_training_data_says_comes_back(language: str) -> None:
+    for number in (0, *range(2, 101)):
+        assert with_digits(f"x {spoken(language, number)} y", language) == f"x {number} y"
+
+
+def test_the_model_reads_digits() -> None:
+    parts = prompt_parts(load_eval_home(), "mets le chauffage à vingt et un", None, [], "fr")
+    assert parts.user == "[ - ] mets le chauffage à 21"
