@@ -387,28 +387,28 @@ COLOR_WORDS: dict[str, dict[str, str]] = {
 
 RELATIVE: dict[str, dict[str, tuple[str, ...]]] = {
     "warmer": {
-        "en": ("make it a bit warmer {p}", "it's cold {p}", "warmer {p} please", "turn up the heat {p}", "bump the temperature up {p}", "i'm freezing {p}"),  # noqa: E501
-        "fr": ("un peu plus chaud {p}", "il fait froid {p}", "monte un peu le chauffage {p}", "augmente la température {p}", "plus chaud {p} stp", "je gèle {p}"),  # noqa: E501
-        "es": ("un poco más de calor {p}", "hace frío {p}", "sube la calefacción {p}", "sube un poco la temperatura {p}", "más caliente {p} por favor", "me estoy helando {p}"),  # noqa: E501
-        "de": ("mach es {p} etwas wärmer", "mir ist kalt {p}", "dreh die Heizung {p} hoch", "Temperatur {p} etwas höher", "wärmer {p} bitte", "es ist zu kalt {p}"),  # noqa: E501
+        "en": ("make it a bit warmer {p}", "it's cold {p}", "warmer {p} please", "turn up the heat {p}", "bump the temperature up {p}", "i'm freezing {p}", "it's chilly {p}", "heat it up {p}", "raise the temperature {p}", "a little warmer {p}", "nudge the heating up {p}", "it's getting cold {p}"),  # noqa: E501
+        "fr": ("un peu plus chaud {p}", "il fait froid {p}", "monte un peu le chauffage {p}", "augmente la température {p}", "plus chaud {p} stp", "je gèle {p}", "il fait frisquet {p}", "réchauffe un peu {p}", "monte la température {p}", "un poil plus chaud {p}", "pousse le chauffage {p}", "on caille {p}"),  # noqa: E501
+        "es": ("un poco más de calor {p}", "hace frío {p}", "sube la calefacción {p}", "sube un poco la temperatura {p}", "más caliente {p} por favor", "me estoy helando {p}", "hace fresco {p}", "calienta un poco {p}", "aumenta la temperatura {p}", "un pelín más de calor {p}", "sube un grado {p}", "tengo frío {p}"),  # noqa: E501
+        "de": ("mach es {p} etwas wärmer", "mir ist kalt {p}", "dreh die Heizung {p} hoch", "Temperatur {p} etwas höher", "wärmer {p} bitte", "es ist zu kalt {p}", "es ist frisch {p}", "heiz {p} etwas mehr", "Temperatur {p} rauf", "ein bisschen wärmer {p}", "Heizung {p} höher drehen", "ich friere {p}"),  # noqa: E501
     },
     "colder": {
-        "en": ("make it a bit cooler {p}", "it's too hot {p}", "cooler {p} please", "turn down the heat {p}", "bring the temperature down {p}", "i'm boiling {p}"),  # noqa: E501
-        "fr": ("un peu plus frais {p}", "il fait trop chaud {p}", "baisse un peu le chauffage {p}", "diminue la température {p}", "moins chaud {p} stp", "on étouffe {p}"),  # noqa: E501
-        "es": ("un poco más fresco {p}", "hace demasiado calor {p}", "baja la calefacción {p}", "baja un poco la temperatura {p}", "menos calor {p} por favor", "me estoy asando {p}"),  # noqa: E501
-        "de": ("mach es {p} etwas kühler", "mir ist zu warm {p}", "dreh die Heizung {p} runter", "Temperatur {p} etwas niedriger", "kühler {p} bitte", "es ist zu heiß {p}"),  # noqa: E501
+        "en": ("make it a bit cooler {p}", "it's too hot {p}", "cooler {p} please", "turn down the heat {p}", "bring the temperature down {p}", "i'm boiling {p}", "it's stuffy {p}", "cool it down {p}", "lower the temperature {p}", "a little cooler {p}", "nudge the heating down {p}", "it's getting hot {p}"),  # noqa: E501
+        "fr": ("un peu plus frais {p}", "il fait trop chaud {p}", "baisse un peu le chauffage {p}", "diminue la température {p}", "moins chaud {p} stp", "on étouffe {p}", "il fait lourd {p}", "rafraîchis un peu {p}", "descends la température {p}", "un poil plus frais {p}", "réduis le chauffage {p}", "on crève de chaud {p}"),  # noqa: E501
+        "es": ("un poco más fresco {p}", "hace demasiado calor {p}", "baja la calefacción {p}", "baja un poco la temperatura {p}", "menos calor {p} por favor", "me estoy asando {p}", "hace bochorno {p}", "refresca un poco {p}", "reduce la temperatura {p}", "un pelín más fresco {p}", "baja un grado {p}", "tengo calor {p}"),  # noqa: E501
+        "de": ("mach es {p} etwas kühler", "mir ist zu warm {p}", "dreh die Heizung {p} runter", "Temperatur {p} etwas niedriger", "kühler {p} bitte", "es ist zu heiß {p}", "es ist stickig {p}", "kühl es {p} etwas ab", "Temperatur {p} runter", "ein bisschen kühler {p}", "Heizung {p} niedriger drehen", "mir ist heiß {p}"),  # noqa: E501
     },
     "brighter": {
-        "en": ("make {x} brighter", "brighten {x}", "{x} a bit brighter", "turn {x} up a bit", "more light from {x}"),  # noqa: E501
-        "fr": ("augmente {x}", "{x} plus fort", "monte un peu {x}", "rends {x} plus lumineux", "plus de lumière avec {x}"),  # noqa: E501
-        "es": ("sube {x}", "{x} más fuerte", "sube un poco {x}", "más brillo en {x}", "aumenta el brillo de {x}"),  # noqa: E501
-        "de": ("mach {x} heller", "{x} etwas heller", "dreh {x} etwas hoch", "mehr Licht von {x}", "erhöhe die Helligkeit von {x}"),  # noqa: E501
+        "en": ("make {x} brighter", "brighten {x}", "{x} a bit brighter", "turn {x} up a bit", "more light from {x}", "a bit more light on {x}", "raise {x} a little", "{x} up a notch", "boost {x}"),  # noqa: E501
+        "fr": ("augmente {x}", "{x} plus fort", "monte un peu {x}", "rends {x} plus lumineux", "plus de lumière avec {x}", "éclaire plus avec {x}", "{x} un peu plus fort", "pousse {x}", "intensifie {x}"),  # noqa: E501
+        "es": ("sube {x}", "{x} más fuerte", "sube un poco {x}", "más brillo en {x}", "aumenta el brillo de {x}", "un poco más de luz en {x}", "{x} un poco más alto", "aviva {x}", "intensifica {x}"),  # noqa: E501
+        "de": ("mach {x} heller", "{x} etwas heller", "dreh {x} etwas hoch", "mehr Licht von {x}", "erhöhe die Helligkeit von {x}", "{x} ein bisschen heller", "{x} hochdimmen", "etwas mehr Licht bei {x}", "{x} eine Stufe heller"),  # noqa: E501
     },
     "dimmer": {
-        "en": ("dim {x} a bit", "make {x} dimmer", "{x} a little lower", "turn {x} down a bit", "less light from {x}"),  # noqa: E501
-        "fr": ("baisse un peu {x}", "{x} moins fort", "tamise {x}", "rends {x} moins lumineux", "diminue {x}"),  # noqa: E501
-        "es": ("baja un poco {x}", "{x} menos fuerte", "atenúa {x}", "menos brillo en {x}", "reduce el brillo de {x}"),  # noqa: E501
-        "de": ("dimm {x} etwas", "mach {x} dunkler", "{x} etwas dunkler", "dreh {x} etwas runter", "weniger Licht von {x}"),  # noqa: E501
+        "en": ("dim {x} a bit", "make {x} dimmer", "{x} a little lower", "turn {x} down a bit", "less light from {x}", "{x} down a notch", "lower {x} a little", "soften {x}", "a bit less light on {x}"),  # noqa: E501
+        "fr": ("baisse un peu {x}", "{x} moins fort", "tamise {x}", "rends {x} moins lumineux", "diminue {x}", "{x} un peu moins fort", "adoucis {x}", "réduis {x}", "baisse {x} d'un cran"),  # noqa: E501
+        "es": ("baja un poco {x}", "{x} menos fuerte", "atenúa {x}", "menos brillo en {x}", "reduce el brillo de {x}", "{x} un poco más bajo", "suaviza {x}", "baja {x} un punto", "un poco menos de luz en {x}"),  # noqa: E501
+        "de": ("dimm {x} etwas", "mach {x} dunkler", "{x} etwas dunkler", "dreh {x} etwas runter", "weniger Licht von {x}", "{x} ein bisschen dunkler", "{x} runterdimmen", "etwas weniger Licht bei {x}", "{x} eine Stufe dunkler"),  # noqa: E501
     },
 }  # fmt: skip
 
