@@ -412,6 +412,14 @@ RELATIVE: dict[str, dict[str, tuple[str, ...]]] = {
     },
 }  # fmt: skip
 
+HALFWAY: dict[str, tuple[str, ...]] = {
+    "en": ("open {x} halfway", "{x} half open", "put {x} halfway", "raise {x} half way"),
+    "fr": ("ouvre {x} à moitié", "{x} à mi-hauteur", "mets {x} à moitié", "remonte {x} à mi-course"),
+    "es": ("abre {x} a la mitad", "{x} a media altura", "deja {x} a medias", "sube {x} hasta la mitad"),
+    "de": ("{x} halb auf", "öffne {x} halb", "fahr {x} auf halbe Höhe", "{x} zur Hälfte hoch"),
+}  # fmt: skip
+"""A cover at 50 %, said without a number."""
+
 QUERIES: dict[str, dict[str, tuple[str, ...]]] = {
     "state": {
         "en": ("is {x} on", "is {x} off", "what's the status of {x}", "is {x} open", "check {x}", "tell me if {x} is on", "what is {x} doing", "is {x} still on"),  # noqa: E501
@@ -775,7 +783,10 @@ def _value_for(ctx: Context, action: str, entity: Entity) -> tuple[Any, str]:
         if ctx.rng.random() < 0.7:
             value = float(round(value))
         return value, ph.say_number(ctx.rng, ctx.language, value)
-    value = ctx.rng.choice([0, 5, 10, 20, 25, 30, 40, 50, 60, 70, 75, 80, 90, 100, 15, 35, 45, 65])
+    values = [0, 5, 10, 20, 25, 30, 40, 50, 60, 70, 75, 80, 90, 100, 15, 35, 45, 65]
+    if action == "position":
+        values += [50, 50]  # a cover half open is common
+    value = ctx.rng.choice(values)
     return value, ph.say_number(ctx.rng, ctx.language, value)
 
 
@@ -801,7 +812,10 @@ def build_set_value(ctx: Context) -> Draft | None:
         plan = rules.one_or_ambiguous(options, action, ctx.language, value=value)
         frame = fr.act(ref.target, action, value)
         suffix = ""
-    template, group = ctx.pick(SETTERS[action][ctx.language], f"own:{ctx.language}:{action}")
+    if action == "position" and value == 50 and ctx.rng.random() < 0.5:
+        template, group = ctx.pick(HALFWAY[ctx.language], f"own:{ctx.language}:half")
+    else:
+        template, group = ctx.pick(SETTERS[action][ctx.language], f"own:{ctx.language}:{action}")
     if plan is None:
         return None
     kind = "ambiguous" if plan.kind == "ambiguous" else "set_value"
