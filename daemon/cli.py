@@ -31,6 +31,17 @@ class CliError(Exception):
         self.code = code
 
 
+def _count(text: str) -> int:
+    """An argparse type: a whole number, 0 or more."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected 0 or more, got {value}")
+    return value
+
+
 def _settings(args: argparse.Namespace) -> Any:
     from edgeward.daemon.settings import SettingsError, load_settings
 
@@ -279,10 +290,14 @@ def cmd_eval(args: argparse.Namespace) -> int:
     except ModelError as exc:
         raise CliError(str(exc)) from None
     reports = evaluate_standard_sets(
-        planner, test_requests=args.requests, seed=args.seed, handwritten=args.handwritten
+        planner,
+        test_requests=args.requests,
+        seed=args.seed,
+        handwritten=args.handwritten,
+        keep_failures=args.misses,
     )
     for title, report in reports.items():
-        print(format_report(report, title))
+        print(format_report(report, title, misses=args.misses))
         print()
     return 0
 
@@ -321,9 +336,12 @@ def _add_model_parsers(sub: Any) -> None:
     ev = sub.add_parser("eval", help="evaluate the planner on the test split and hand-written set")
     ev.add_argument("--model", type=Path, help="a model folder (default: the embedded model)")
     ev.add_argument("--backend", choices=["auto", "onnx", "openvino"], default="auto")
-    ev.add_argument("--requests", type=int, default=1000, help="generated test requests")
+    ev.add_argument("--requests", type=_count, default=1000, help="generated test requests")
     ev.add_argument("--seed", type=int, default=0)
     ev.add_argument("--handwritten", type=Path, help="hand-written set (default: tests/data/)")
+    ev.add_argument(
+        "--misses", type=_count, default=0, help="list this many missed requests of each set"
+    )
     ev.set_defaults(func=cmd_eval)
 
     bench = sub.add_parser("bench", help="run benchmarks (source checkout): tables with baselines")

@@ -150,6 +150,7 @@ class Failure:
     kind: str
     expected: dict[str, Any]
     got: dict[str, Any]
+    confidence: float
 
 
 THRESHOLDS = (0.0, 0.5, 0.8, 0.9)
@@ -252,6 +253,7 @@ def evaluate(
                     example.kind,
                     plan_key(example.plan),
                     plan_key(got),
+                    got.confidence,
                 )
             )
     return EvalReport(
@@ -279,8 +281,9 @@ _COLUMNS = (
 )
 
 
-def format_report(report: EvalReport, title: str = "planner evaluation") -> str:
-    """A plain-text table: one row overall, one per language, one per kind."""
+def format_report(report: EvalReport, title: str = "planner evaluation", misses: int = 0) -> str:
+    """A plain-text table: one row overall, one per language, one per kind; then the effect of
+    confidence thresholds and, if ``misses``, that many of the requests that missed."""
     rows: list[tuple[str, Mapping[str, float | int | None]]] = [("all", report.overall)]
     rows += [(f"lang {k}", v) for k, v in report.by_language.items()]
     rows += [(f"kind {k}", v) for k, v in report.by_kind.items()]
@@ -308,7 +311,19 @@ def format_report(report: EvalReport, title: str = "planner evaluation") -> str:
                 f"{row['threshold']:>14.2f} {row['kept']:>7} {share:>6.1f}% {row['acted']:>6} "
                 f"{row['acted_wrongly']:>6} {row['acted_on_must_not_act']:>6}"
             )
+    for failure in report.failures[:misses]:
+        lines += [
+            "",
+            f"missed [{failure.language} {failure.kind}, confidence {failure.confidence:.2f}] "
+            f"{failure.text}",
+            f"  expected {_compact(failure.expected)}",
+            f"  got      {_compact(failure.got)}",
+        ]
     return "\n".join(lines)
+
+
+def _compact(plan: Mapping[str, Any]) -> str:
+    return json.dumps({k: v for k, v in plan.items() if v}, ensure_ascii=False)
 
 
 def evaluate_standard_sets(
@@ -317,6 +332,7 @@ def evaluate_standard_sets(
     test_requests: int = 1000,
     seed: int = 0,
     handwritten: Path | None = None,
+    keep_failures: int = 50,
 ) -> dict[str, EvalReport]:
     """What ``edgeward eval`` runs: the generated test split and the hand-written set.
 
@@ -328,10 +344,12 @@ def evaluate_standard_sets(
 
     reports = {
         f"generated test split ({test_requests} requests, seed {seed})": evaluate(
-            generate("test", test_requests, seed), planner
+            generate("test", test_requests, seed), planner, keep_failures=keep_failures
         )
     }
     path = handwritten if handwritten is not None else HANDWRITTEN
     if handwritten is not None or path.is_file():
-        reports[f"hand-written set ({path.name})"] = evaluate(load_handwritten(path), planner)
+        reports[f"hand-written set ({path.name})"] = evaluate(
+            load_handwritten(path), planner, keep_failures=keep_failures
+        )
     return reports

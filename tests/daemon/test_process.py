@@ -57,6 +57,13 @@ def test_version_and_help() -> None:
         assert run_cli(verb, "--help").returncode == 0, verb
 
 
+def test_eval_counts_must_be_whole_numbers() -> None:
+    for flag, value in (("--requests", "-1"), ("--misses", "many")):
+        result = run_cli("eval", flag, value)
+        assert result.returncode == 2 and flag in result.stderr, result.stderr
+        assert "Traceback" not in result.stderr
+
+
 def test_bad_config_is_one_line_and_exit_2(tmp_path: Path) -> None:
     config = tmp_path / "edgeward.toml"
     config.write_text("[mqtt]\nport = 'high'\n")

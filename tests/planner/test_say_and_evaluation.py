@@ -112,7 +112,11 @@ def test_evaluation_counts_matches_and_must_not_act() -> None:
     assert report.by_kind["multi"]["graph_success"] == 1.0
     assert len(report.failures) == 2
     table = format_report(report)
-    assert "lang de" in table and "kind multi" in table
+    assert "lang de" in table and "kind multi" in table and "missed" not in table
+    listed = format_report(report, misses=1)
+    assert listed.count("missed [") == 1
+    assert "missed [en multi, confidence 1.00] lock everything" in listed
+    assert '"lock.back"' in listed.split("missed [", 1)[1]
     # every plan has confidence 1: each threshold keeps them all; 3 acted, 2 wrongly (the
     # reordered sweep and the unlock), 1 of them on a request that must not act
     assert report.thresholds[-1] == {
