@@ -278,26 +278,26 @@ class Draft:
 VERBS: dict[str, dict[str, tuple[str, ...]]] = {
     "on": {
         "en": ("turn on {x}", "switch on {x}", "turn {x} on", "put {x} on", "{x} on", "can you turn on {x}", "i need {x} on", "start {x}", "power on {x}", "could you switch {x} on"),  # noqa: E501
-        "fr": ("allume {x}", "mets {x} en marche", "active {x}", "démarre {x}", "tu peux allumer {x}", "allumer {x}", "lance {x}", "j'aimerais que tu allumes {x}", "rallume {x}", "mets en route {x}"),  # noqa: E501
-        "es": ("enciende {x}", "prende {x}", "activa {x}", "pon {x}", "puedes encender {x}", "encender {x}", "arranca {x}", "me enciendes {x}", "conecta {x}", "quiero {x} encendido"),  # noqa: E501
-        "de": ("schalte {x} ein", "mach {x} an", "{x} an", "schalt {x} an", "kannst du {x} einschalten", "{x} einschalten", "starte {x}", "aktiviere {x}", "mach mal {x} an", "bitte {x} anmachen"),  # noqa: E501
+        "fr": ("allume {x}", "mets {x} en marche", "active {x}", "démarre {x}", "tu peux allumer {x}", "allumer {x}", "lance {x}", "j'aimerais que tu allumes {x}", "rallume {x}", "mets en route {x}", "mets {x} en route"),  # noqa: E501
+        "es": ("enciende {x}", "prende {x}", "activa {x}", "pon {x}", "puedes encender {x}", "encender {x}", "arranca {x}", "me enciendes {x}", "conecta {x}", "quiero {x} encendido", "deja {x} encendido"),  # noqa: E501
+        "de": ("schalte {x} ein", "mach {x} an", "{x} an", "schalt {x} an", "kannst du {x} einschalten", "{x} einschalten", "starte {x}", "aktiviere {x}", "mach mal {x} an", "bitte {x} anmachen", "kannst du {x} anmachen"),  # noqa: E501
     },
     "off": {
         "en": ("turn off {x}", "switch off {x}", "turn {x} off", "kill {x}", "{x} off", "shut off {x}", "can you turn off {x}", "power down {x}", "stop {x}", "cut {x}"),  # noqa: E501
-        "fr": ("éteins {x}", "coupe {x}", "arrête {x}", "tu peux éteindre {x}", "éteindre {x}", "désactive {x}", "ferme {x}", "stoppe {x}", "mets {x} sur off", "j'aimerais que tu éteignes {x}"),  # noqa: E501
+        "fr": ("éteins {x}", "coupe {x}", "arrête {x}", "tu peux éteindre {x}", "éteindre {x}", "désactive {x}", "ferme {x}", "stoppe {x}", "mets {x} sur off", "j'aimerais que tu éteignes {x}", "stoppe {x} stp"),  # noqa: E501
         "es": ("apaga {x}", "desconecta {x}", "para {x}", "puedes apagar {x}", "apagar {x}", "desactiva {x}", "corta {x}", "me apagas {x}", "quita {x}", "deja {x} apagado"),  # noqa: E501
-        "de": ("schalte {x} aus", "mach {x} aus", "{x} aus", "schalt {x} ab", "kannst du {x} ausschalten", "{x} ausschalten", "stopp {x}", "deaktiviere {x}", "mach mal {x} aus", "bitte {x} abschalten"),  # noqa: E501
+        "de": ("schalte {x} aus", "mach {x} aus", "{x} aus", "schalt {x} ab", "kannst du {x} ausschalten", "{x} ausschalten", "stopp {x}", "deaktiviere {x}", "mach mal {x} aus", "bitte {x} abschalten", "kannst du {x} abschalten"),  # noqa: E501
     },
     "toggle": {
         "en": ("toggle {x}", "flip {x}", "switch {x} over", "toggle {x} please", "flick {x}"),
         "fr": ("bascule {x}", "inverse {x}", "change l'état de {x}", "bascule {x} stp", "commute {x}"),
         "es": ("alterna {x}", "cambia {x}", "conmuta {x}", "invierte {x}", "alterna el estado de {x}"),
-        "de": ("schalte {x} um", "toggle {x}", "{x} umschalten", "wechsle {x}", "schalt {x} um"),
+        "de": ("schalte {x} um", "toggle {x}", "{x} umschalten", "wechsle {x}", "schalt {x} um", "kannst du {x} umschalten"),  # noqa: E501
     },
     "open": {
         "en": ("open {x}", "raise {x}", "open up {x}", "put {x} up", "can you open {x}", "{x} up", "lift {x}", "pull up {x}"),  # noqa: E501
         "fr": ("ouvre {x}", "monte {x}", "lève {x}", "tu peux ouvrir {x}", "ouvrir {x}", "remonte {x}", "relève {x}", "ouvre-moi {x}"),  # noqa: E501
-        "es": ("abre {x}", "sube {x}", "levanta {x}", "puedes abrir {x}", "abrir {x}", "súbeme {x}", "ábreme {x}", "alza {x}"),  # noqa: E501
+        "es": ("abre {x}", "sube {x}", "levanta {x}", "puedes abrir {x}", "abrir {x}", "súbeme {x}", "ábreme {x}", "alza {x}", "levanta {x} del todo", "alza {x} del todo"),  # noqa: E501
         "de": ("öffne {x}", "mach {x} auf", "fahr {x} hoch", "{x} hoch", "{x} öffnen", "kannst du {x} öffnen", "zieh {x} hoch", "mach mal {x} auf"),  # noqa: E501
     },
     "close": {
@@ -307,34 +307,34 @@ VERBS: dict[str, dict[str, tuple[str, ...]]] = {
         "de": ("schließe {x}", "mach {x} zu", "fahr {x} runter", "{x} runter", "{x} schließen", "kannst du {x} schließen", "lass {x} herunter", "mach mal {x} zu"),  # noqa: E501
     },
     "stop": {
-        "en": ("stop {x}", "halt {x}", "stop moving {x}", "hold {x} where it is", "freeze {x}"),
+        "en": ("stop {x}", "halt {x}", "stop moving {x}", "hold {x} where it is", "freeze {x}", "please halt {x}"),  # noqa: E501
         "fr": ("arrête {x}", "stoppe {x}", "bloque {x}", "arrête de bouger {x}", "stop {x}"),
-        "es": ("para {x}", "detén {x}", "frena {x}", "deja quieto {x}", "stop {x}"),
-        "de": ("stopp {x}", "halte {x} an", "{x} anhalten", "stoppe {x}", "{x} stopp"),
+        "es": ("para {x}", "detén {x}", "frena {x}", "deja quieto {x}", "stop {x}", "deja {x} quieto"),
+        "de": ("stopp {x}", "halte {x} an", "{x} anhalten", "stoppe {x}", "{x} stopp", "halte bitte {x} an"),
     },
     "lock": {
-        "en": ("lock {x}", "lock up {x}", "can you lock {x}", "make sure {x} is locked", "bolt {x}", "secure {x}"),  # noqa: E501
+        "en": ("lock {x}", "lock up {x}", "can you lock {x}", "make sure {x} is locked", "bolt {x}", "secure {x}", "bolt {x} please"),  # noqa: E501
         "fr": ("verrouille {x}", "ferme {x} à clé", "tu peux verrouiller {x}", "verrouiller {x}", "boucle {x}", "ferme à clé {x}"),  # noqa: E501
-        "es": ("cierra con llave {x}", "bloquea {x}", "echa el cerrojo a {x}", "puedes bloquear {x}", "asegura {x}", "cerrar con llave {x}"),  # noqa: E501
+        "es": ("cierra con llave {x}", "bloquea {x}", "echa el cerrojo a {x}", "puedes bloquear {x}", "asegura {x}", "cerrar con llave {x}", "bloquea {x} por favor", "bloquea {x} ya"),  # noqa: E501
         "de": ("schließ {x} ab", "verriegle {x}", "{x} abschließen", "sperr {x} ab", "kannst du {x} abschließen", "{x} verriegeln"),  # noqa: E501
     },
     "unlock": {
-        "en": ("unlock {x}", "can you unlock {x}", "open the lock on {x}", "let me in through {x}", "unbolt {x}", "unlock {x} for me"),  # noqa: E501
+        "en": ("unlock {x}", "can you unlock {x}", "open the lock on {x}", "let me in through {x}", "unbolt {x}", "unlock {x} for me", "unbolt {x} please"),  # noqa: E501
         "fr": ("déverrouille {x}", "ouvre le verrou de {x}", "tu peux déverrouiller {x}", "déverrouiller {x}", "débloque {x}", "déverrouille-moi {x}"),  # noqa: E501
-        "es": ("desbloquea {x}", "quita el cerrojo a {x}", "puedes desbloquear {x}", "abre la cerradura de {x}", "desbloquear {x}", "desbloquéame {x}"),  # noqa: E501
+        "es": ("desbloquea {x}", "quita el cerrojo a {x}", "puedes desbloquear {x}", "abre la cerradura de {x}", "desbloquear {x}", "desbloquéame {x}", "desbloquea la cerradura de {x}"),  # noqa: E501
         "de": ("schließ {x} auf", "entriegle {x}", "{x} aufschließen", "sperr {x} auf", "kannst du {x} aufschließen", "{x} entriegeln"),  # noqa: E501
     },
     "activate": {
         "en": ("activate {x}", "turn on {x}", "start {x}", "run {x}", "set {x}", "{x} mode please", "switch to {x}", "{x}"),  # noqa: E501
-        "fr": ("active {x}", "lance {x}", "mets {x}", "démarre {x}", "passe en mode {x}", "ambiance {x}", "scène {x}", "{x}"),  # noqa: E501
-        "es": ("activa {x}", "pon {x}", "lanza {x}", "inicia {x}", "modo {x}", "escena {x}", "cambia a {x}", "{x}"),  # noqa: E501
-        "de": ("aktiviere {x}", "starte {x}", "{x} aktivieren", "szene {x}", "mach {x}", "wechsle zu {x}", "stimmung {x}", "{x}"),  # noqa: E501
+        "fr": ("active {x}", "lance {x}", "mets {x}", "démarre {x}", "passe en mode {x}", "ambiance {x}", "scène {x}", "{x}", "lance la scène {x}"),  # noqa: E501
+        "es": ("activa {x}", "pon {x}", "lanza {x}", "inicia {x}", "modo {x}", "escena {x}", "cambia a {x}", "{x}", "activa la escena {x}"),  # noqa: E501
+        "de": ("aktiviere {x}", "starte {x}", "{x} aktivieren", "szene {x}", "mach {x}", "wechsle zu {x}", "stimmung {x}", "{x}", "aktiviere die Szene {x}", "Szene {x} starten"),  # noqa: E501
     },
     "press": {
         "en": ("press {x}", "push {x}", "hit {x}", "trigger {x}", "press the {x} button"),
         "fr": ("appuie sur {x}", "déclenche {x}", "presse {x}", "lance {x}", "appuie sur le bouton {x}"),
-        "es": ("pulsa {x}", "aprieta {x}", "presiona {x}", "dale a {x}", "pulsa el botón {x}"),
-        "de": ("drück {x}", "betätige {x}", "{x} drücken", "löse {x} aus", "drück auf {x}"),
+        "es": ("pulsa {x}", "aprieta {x}", "presiona {x}", "dale a {x}", "pulsa el botón {x}", "dale al botón {x}"),  # noqa: E501
+        "de": ("drück {x}", "betätige {x}", "{x} drücken", "löse {x} aus", "drück auf {x}", "betätige bitte {x}"),  # noqa: E501
     },
 }  # fmt: skip
 
@@ -343,36 +343,36 @@ SETTERS: dict[str, dict[str, tuple[str, ...]]] = {
     "brightness": {
         "en": ("set {x} to {n}%", "dim {x} to {n} percent", "{x} to {n}%", "brightness of {x} to {n}", "put {x} at {n} percent", "set {x} brightness to {n}", "turn {x} to {n}%", "can you set {x} at {n} percent"),  # noqa: E501
         "fr": ("mets {x} à {n}%", "règle {x} à {n} pour cent", "{x} à {n}%", "luminosité de {x} à {n}", "baisse {x} à {n} %", "tamise {x} à {n} pour cent", "passe {x} à {n}%", "tu peux mettre {x} à {n} pour cent"),  # noqa: E501
-        "es": ("pon {x} al {n}%", "ajusta {x} al {n} por ciento", "{x} al {n}%", "brillo de {x} al {n}", "baja {x} al {n} %", "regula {x} al {n} por ciento", "sube {x} al {n}%", "puedes poner {x} al {n} por ciento"),  # noqa: E501
+        "es": ("pon {x} al {n}%", "ajusta {x} al {n} por ciento", "{x} al {n}%", "brillo de {x} al {n}", "baja {x} al {n} %", "regula {x} al {n} por ciento", "sube {x} al {n}%", "puedes poner {x} al {n} por ciento", "me puedes poner {x} al {n}%"),  # noqa: E501
         "de": ("stell {x} auf {n}%", "dimm {x} auf {n} Prozent", "{x} auf {n}%", "Helligkeit von {x} auf {n}", "setz {x} auf {n} Prozent", "mach {x} auf {n}%", "regle {x} auf {n} Prozent", "kannst du {x} auf {n} Prozent stellen"),  # noqa: E501
     },
     "temperature": {
         "en": ("set {x} to {n}", "set {x} to {n} degrees", "make {x} {n} degrees", "{x} to {n}°", "turn {x} up to {n}", "put {x} on {n} degrees", "heat to {n} with {x}", "change {x} to {n} degrees"),  # noqa: E501
-        "fr": ("mets {x} à {n}", "règle {x} sur {n} degrés", "{x} à {n}°", "monte {x} à {n} degrés", "passe {x} à {n}", "chauffe à {n} degrés avec {x}", "baisse {x} à {n} degrés", "change {x} à {n}"),  # noqa: E501
-        "es": ("pon {x} a {n}", "ajusta {x} a {n} grados", "{x} a {n}°", "sube {x} a {n} grados", "cambia {x} a {n}", "calienta a {n} grados con {x}", "baja {x} a {n} grados", "programa {x} a {n} grados"),  # noqa: E501
+        "fr": ("mets {x} à {n}", "règle {x} sur {n} degrés", "{x} à {n}°", "monte {x} à {n} degrés", "passe {x} à {n}", "chauffe à {n} degrés avec {x}", "baisse {x} à {n} degrés", "change {x} à {n}", "chauffe {x} à {n} degrés"),  # noqa: E501
+        "es": ("pon {x} a {n}", "ajusta {x} a {n} grados", "{x} a {n}°", "sube {x} a {n} grados", "cambia {x} a {n}", "calienta a {n} grados con {x}", "baja {x} a {n} grados", "programa {x} a {n} grados", "calienta {x} a {n} grados"),  # noqa: E501
         "de": ("stell {x} auf {n}", "stell {x} auf {n} Grad", "{x} auf {n}°", "dreh {x} auf {n} Grad", "setz {x} auf {n}", "heiz auf {n} Grad mit {x}", "regle {x} auf {n} Grad", "mach {x} auf {n} Grad"),  # noqa: E501
     },
     "position": {
-        "en": ("open {x} to {n}%", "set {x} to {n} percent", "{x} to {n}%", "put {x} at {n} percent", "move {x} to {n}%", "set {x} position to {n}"),  # noqa: E501
-        "fr": ("ouvre {x} à {n}%", "mets {x} à {n} pour cent", "{x} à {n}%", "règle {x} à {n}%", "positionne {x} à {n} pour cent", "place {x} à {n}"),  # noqa: E501
+        "en": ("open {x} to {n}%", "set {x} to {n} percent", "{x} to {n}%", "put {x} at {n} percent", "move {x} to {n}%", "set {x} position to {n}", "change {x} position to {n}%"),  # noqa: E501
+        "fr": ("ouvre {x} à {n}%", "mets {x} à {n} pour cent", "{x} à {n}%", "règle {x} à {n}%", "positionne {x} à {n} pour cent", "place {x} à {n}", "place {x} à {n} pour cent"),  # noqa: E501
         "es": ("abre {x} al {n}%", "pon {x} al {n} por ciento", "{x} al {n}%", "ajusta {x} al {n}%", "mueve {x} al {n} por ciento", "deja {x} al {n}"),  # noqa: E501
-        "de": ("öffne {x} auf {n}%", "stell {x} auf {n} Prozent", "{x} auf {n}%", "fahr {x} auf {n}%", "setz {x} auf {n} Prozent", "positioniere {x} auf {n}"),  # noqa: E501
+        "de": ("öffne {x} auf {n}%", "stell {x} auf {n} Prozent", "{x} auf {n}%", "fahr {x} auf {n}%", "setz {x} auf {n} Prozent", "positioniere {x} auf {n}", "positioniere {x} auf {n} Prozent"),  # noqa: E501
     },
     "fan_speed": {
         "en": ("set {x} to {n}%", "set {x} speed to {n} percent", "{x} to {n}%", "run {x} at {n} percent", "put {x} speed at {n}", "change {x} speed to {n}%"),  # noqa: E501
-        "fr": ("mets {x} à {n}%", "vitesse de {x} à {n} pour cent", "{x} à {n}%", "règle {x} à {n}%", "fais tourner {x} à {n} pour cent", "passe {x} à {n}"),  # noqa: E501
+        "fr": ("mets {x} à {n}%", "vitesse de {x} à {n} pour cent", "{x} à {n}%", "règle {x} à {n}%", "fais tourner {x} à {n} pour cent", "passe {x} à {n}", "règle la vitesse de {x} à {n}%", "passe la vitesse de {x} à {n}"),  # noqa: E501
         "es": ("pon {x} al {n}%", "velocidad de {x} al {n} por ciento", "{x} al {n}%", "ajusta {x} al {n}%", "haz girar {x} al {n} por ciento", "cambia {x} al {n}"),  # noqa: E501
         "de": ("stell {x} auf {n}%", "Geschwindigkeit von {x} auf {n} Prozent", "{x} auf {n}%", "lass {x} mit {n} Prozent laufen", "setz {x} auf {n}", "dreh {x} auf {n}%"),  # noqa: E501
     },
     "color": {
         "en": ("make {x} {n}", "turn {x} {n}", "set {x} to {n}", "change {x} to {n}", "{x} {n}", "color {x} {n}"),  # noqa: E501
-        "fr": ("mets {x} en {n}", "passe {x} en {n}", "{x} en {n}", "change {x} en {n}", "colore {x} en {n}", "mets de la couleur {n} sur {x}"),  # noqa: E501
+        "fr": ("mets {x} en {n}", "passe {x} en {n}", "{x} en {n}", "change {x} en {n}", "colore {x} en {n}", "mets de la couleur {n} sur {x}", "colore {x} en {n} stp"),  # noqa: E501
         "es": ("pon {x} en {n}", "cambia {x} a {n}", "{x} en {n}", "pon {x} de color {n}", "colorea {x} de {n}", "quiero {x} en {n}"),  # noqa: E501
         "de": ("mach {x} {n}", "stell {x} auf {n}", "{x} auf {n}", "färbe {x} {n}", "ändere {x} auf {n}", "{x} in {n}"),  # noqa: E501
     },
     "color_temp": {
         "en": ("set {x} to {n} kelvin", "{x} to {n}K", "color temperature of {x} to {n}", "make {x} {n} kelvin", "change {x} to {n} K"),  # noqa: E501
-        "fr": ("mets {x} à {n} kelvin", "{x} à {n}K", "température de couleur de {x} à {n}", "règle {x} sur {n} kelvins", "passe {x} à {n} K"),  # noqa: E501
+        "fr": ("mets {x} à {n} kelvin", "{x} à {n}K", "température de couleur de {x} à {n}", "règle {x} sur {n} kelvins", "passe {x} à {n} K", "passe {x} à {n} kelvin", "règle {x} à {n} kelvin"),  # noqa: E501
         "es": ("pon {x} a {n} kelvin", "{x} a {n}K", "temperatura de color de {x} a {n}", "ajusta {x} a {n} kelvin", "cambia {x} a {n} K"),  # noqa: E501
         "de": ("stell {x} auf {n} Kelvin", "{x} auf {n}K", "Farbtemperatur von {x} auf {n}", "setz {x} auf {n} Kelvin", "ändere {x} auf {n} K"),  # noqa: E501
     },
@@ -387,16 +387,16 @@ COLOR_WORDS: dict[str, dict[str, str]] = {
 
 RELATIVE: dict[str, dict[str, tuple[str, ...]]] = {
     "warmer": {
-        "en": ("make it a bit warmer {p}", "it's cold {p}", "warmer {p} please", "turn up the heat {p}", "bump the temperature up {p}", "i'm freezing {p}", "it's chilly {p}", "heat it up {p}", "raise the temperature {p}", "a little warmer {p}", "nudge the heating up {p}", "it's getting cold {p}"),  # noqa: E501
-        "fr": ("un peu plus chaud {p}", "il fait froid {p}", "monte un peu le chauffage {p}", "augmente la température {p}", "plus chaud {p} stp", "je gèle {p}", "il fait frisquet {p}", "réchauffe un peu {p}", "monte la température {p}", "un poil plus chaud {p}", "pousse le chauffage {p}", "on caille {p}"),  # noqa: E501
+        "en": ("make it a bit warmer {p}", "it's cold {p}", "warmer {p} please", "turn up the heat {p}", "bump the temperature up {p}", "i'm freezing {p}", "it's chilly {p}", "heat it up {p}", "raise the temperature {p}", "a little warmer {p}", "nudge the heating up {p}", "it's getting cold {p}", "it's freezing {p}"),  # noqa: E501
+        "fr": ("un peu plus chaud {p}", "il fait froid {p}", "monte un peu le chauffage {p}", "augmente la température {p}", "plus chaud {p} stp", "je gèle {p}", "il fait frisquet {p}", "réchauffe un peu {p}", "monte la température {p}", "un poil plus chaud {p}", "pousse le chauffage {p}", "on caille {p}", "réchauffe {p} stp", "réchauffe la pièce {p}"),  # noqa: E501
         "es": ("un poco más de calor {p}", "hace frío {p}", "sube la calefacción {p}", "sube un poco la temperatura {p}", "más caliente {p} por favor", "me estoy helando {p}", "hace fresco {p}", "calienta un poco {p}", "aumenta la temperatura {p}", "un pelín más de calor {p}", "sube un grado {p}", "tengo frío {p}"),  # noqa: E501
         "de": ("mach es {p} etwas wärmer", "mir ist kalt {p}", "dreh die Heizung {p} hoch", "Temperatur {p} etwas höher", "wärmer {p} bitte", "es ist zu kalt {p}", "es ist frisch {p}", "heiz {p} etwas mehr", "Temperatur {p} rauf", "ein bisschen wärmer {p}", "Heizung {p} höher drehen", "ich friere {p}"),  # noqa: E501
     },
     "colder": {
-        "en": ("make it a bit cooler {p}", "it's too hot {p}", "cooler {p} please", "turn down the heat {p}", "bring the temperature down {p}", "i'm boiling {p}", "it's stuffy {p}", "cool it down {p}", "lower the temperature {p}", "a little cooler {p}", "nudge the heating down {p}", "it's getting hot {p}"),  # noqa: E501
-        "fr": ("un peu plus frais {p}", "il fait trop chaud {p}", "baisse un peu le chauffage {p}", "diminue la température {p}", "moins chaud {p} stp", "on étouffe {p}", "il fait lourd {p}", "rafraîchis un peu {p}", "descends la température {p}", "un poil plus frais {p}", "réduis le chauffage {p}", "on crève de chaud {p}"),  # noqa: E501
-        "es": ("un poco más fresco {p}", "hace demasiado calor {p}", "baja la calefacción {p}", "baja un poco la temperatura {p}", "menos calor {p} por favor", "me estoy asando {p}", "hace bochorno {p}", "refresca un poco {p}", "reduce la temperatura {p}", "un pelín más fresco {p}", "baja un grado {p}", "tengo calor {p}"),  # noqa: E501
-        "de": ("mach es {p} etwas kühler", "mir ist zu warm {p}", "dreh die Heizung {p} runter", "Temperatur {p} etwas niedriger", "kühler {p} bitte", "es ist zu heiß {p}", "es ist stickig {p}", "kühl es {p} etwas ab", "Temperatur {p} runter", "ein bisschen kühler {p}", "Heizung {p} niedriger drehen", "mir ist heiß {p}"),  # noqa: E501
+        "en": ("make it a bit cooler {p}", "it's too hot {p}", "cooler {p} please", "turn down the heat {p}", "bring the temperature down {p}", "i'm boiling {p}", "it's stuffy {p}", "cool it down {p}", "lower the temperature {p}", "a little cooler {p}", "nudge the heating down {p}", "it's getting hot {p}", "bring the heat down {p}"),  # noqa: E501
+        "fr": ("un peu plus frais {p}", "il fait trop chaud {p}", "baisse un peu le chauffage {p}", "diminue la température {p}", "moins chaud {p} stp", "on étouffe {p}", "il fait lourd {p}", "rafraîchis un peu {p}", "descends la température {p}", "un poil plus frais {p}", "réduis le chauffage {p}", "on crève de chaud {p}", "j'étouffe {p}"),  # noqa: E501
+        "es": ("un poco más fresco {p}", "hace demasiado calor {p}", "baja la calefacción {p}", "baja un poco la temperatura {p}", "menos calor {p} por favor", "me estoy asando {p}", "hace bochorno {p}", "refresca un poco {p}", "reduce la temperatura {p}", "un pelín más fresco {p}", "baja un grado {p}", "tengo calor {p}", "demasiado calor {p}", "qué bochorno {p}"),  # noqa: E501
+        "de": ("mach es {p} etwas kühler", "mir ist zu warm {p}", "dreh die Heizung {p} runter", "Temperatur {p} etwas niedriger", "kühler {p} bitte", "es ist zu heiß {p}", "es ist stickig {p}", "kühl es {p} etwas ab", "Temperatur {p} runter", "ein bisschen kühler {p}", "Heizung {p} niedriger drehen", "mir ist heiß {p}", "es ist zu warm {p}", "es ist so stickig {p}"),  # noqa: E501
     },
     "brighter": {
         "en": ("make {x} brighter", "brighten {x}", "{x} a bit brighter", "turn {x} up a bit", "more light from {x}", "a bit more light on {x}", "raise {x} a little", "{x} up a notch", "boost {x}"),  # noqa: E501
@@ -405,54 +405,54 @@ RELATIVE: dict[str, dict[str, tuple[str, ...]]] = {
         "de": ("mach {x} heller", "{x} etwas heller", "dreh {x} etwas hoch", "mehr Licht von {x}", "erhöhe die Helligkeit von {x}", "{x} ein bisschen heller", "{x} hochdimmen", "etwas mehr Licht bei {x}", "{x} eine Stufe heller"),  # noqa: E501
     },
     "dimmer": {
-        "en": ("dim {x} a bit", "make {x} dimmer", "{x} a little lower", "turn {x} down a bit", "less light from {x}", "{x} down a notch", "lower {x} a little", "soften {x}", "a bit less light on {x}"),  # noqa: E501
+        "en": ("dim {x} a bit", "make {x} dimmer", "{x} a little lower", "turn {x} down a bit", "less light from {x}", "{x} down a notch", "lower {x} a little", "soften {x}", "a bit less light on {x}", "soften {x} a little"),  # noqa: E501
         "fr": ("baisse un peu {x}", "{x} moins fort", "tamise {x}", "rends {x} moins lumineux", "diminue {x}", "{x} un peu moins fort", "adoucis {x}", "réduis {x}", "baisse {x} d'un cran"),  # noqa: E501
-        "es": ("baja un poco {x}", "{x} menos fuerte", "atenúa {x}", "menos brillo en {x}", "reduce el brillo de {x}", "{x} un poco más bajo", "suaviza {x}", "baja {x} un punto", "un poco menos de luz en {x}"),  # noqa: E501
+        "es": ("baja un poco {x}", "{x} menos fuerte", "atenúa {x}", "menos brillo en {x}", "reduce el brillo de {x}", "{x} un poco más bajo", "suaviza {x}", "baja {x} un punto", "un poco menos de luz en {x}", "suaviza {x} un poco"),  # noqa: E501
         "de": ("dimm {x} etwas", "mach {x} dunkler", "{x} etwas dunkler", "dreh {x} etwas runter", "weniger Licht von {x}", "{x} ein bisschen dunkler", "{x} runterdimmen", "etwas weniger Licht bei {x}", "{x} eine Stufe dunkler"),  # noqa: E501
     },
 }  # fmt: skip
 
 HALFWAY: dict[str, tuple[str, ...]] = {
-    "en": ("open {x} halfway", "{x} half open", "put {x} halfway", "raise {x} half way"),
-    "fr": ("ouvre {x} à moitié", "{x} à mi-hauteur", "mets {x} à moitié", "remonte {x} à mi-course"),
-    "es": ("abre {x} a la mitad", "{x} a media altura", "deja {x} a medias", "sube {x} hasta la mitad"),
-    "de": ("{x} halb auf", "öffne {x} halb", "fahr {x} auf halbe Höhe", "{x} zur Hälfte hoch"),
+    "en": ("open {x} halfway", "{x} half open", "put {x} halfway", "raise {x} half way", "open {x} half way"),
+    "fr": ("ouvre {x} à moitié", "{x} à mi-hauteur", "mets {x} à moitié", "remonte {x} à mi-course", "mets {x} à mi-hauteur"),  # noqa: E501
+    "es": ("abre {x} a la mitad", "{x} a media altura", "deja {x} a medias", "sube {x} hasta la mitad", "abre {x} a medias"),  # noqa: E501
+    "de": ("{x} halb auf", "öffne {x} halb", "fahr {x} auf halbe Höhe", "{x} zur Hälfte hoch", "{x} auf halbe Höhe"),  # noqa: E501
 }  # fmt: skip
 """A cover at 50 %, said without a number."""
 
 QUERIES: dict[str, dict[str, tuple[str, ...]]] = {
     "state": {
         "en": ("is {x} on", "is {x} off", "what's the status of {x}", "is {x} open", "check {x}", "tell me if {x} is on", "what is {x} doing", "is {x} still on"),  # noqa: E501
-        "fr": ("est-ce que {x} est allumé", "{x} est éteint", "quel est l'état de {x}", "{x} est ouvert", "vérifie {x}", "dis-moi si {x} est allumé", "c'est quoi l'état de {x}", "{x} est toujours allumé"),  # noqa: E501
+        "fr": ("est-ce que {x} est allumé", "{x} est éteint", "quel est l'état de {x}", "{x} est ouvert", "vérifie {x}", "dis-moi si {x} est allumé", "c'est quoi l'état de {x}", "{x} est toujours allumé", "est-ce que {x} est toujours allumé"),  # noqa: E501
         "es": ("está encendido {x}", "está apagado {x}", "cuál es el estado de {x}", "está abierto {x}", "comprueba {x}", "dime si {x} está encendido", "cómo está {x}", "sigue encendido {x}"),  # noqa: E501
         "de": ("ist {x} an", "ist {x} aus", "wie ist der Status von {x}", "ist {x} offen", "prüf {x}", "sag mir ob {x} an ist", "was macht {x}", "ist {x} noch an"),  # noqa: E501
     },
     "open_state": {
         "en": ("is {x} open", "is {x} closed", "is {x} still open", "check if {x} is open", "did i close {x}", "what's the state of {x}"),  # noqa: E501
         "fr": ("est-ce que {x} est ouvert", "{x} est fermé", "{x} est encore ouvert", "vérifie si {x} est ouvert", "j'ai fermé {x}", "quel est l'état de {x}"),  # noqa: E501
-        "es": ("está abierto {x}", "está cerrado {x}", "sigue abierto {x}", "comprueba si {x} está abierto", "cerré {x}", "cuál es el estado de {x}"),  # noqa: E501
+        "es": ("está abierto {x}", "está cerrado {x}", "sigue abierto {x}", "comprueba si {x} está abierto", "cerré {x}", "cuál es el estado de {x}", "sigue cerrado {x}", "quedó cerrado {x}"),  # noqa: E501
         "de": ("ist {x} offen", "ist {x} zu", "ist {x} noch offen", "prüf ob {x} offen ist", "habe ich {x} zugemacht", "wie ist der Status von {x}"),  # noqa: E501
     },
     "reading": {
-        "en": ("what does {x} say", "what's {x}", "read {x}", "what's the value of {x}", "how much is {x}"),
-        "fr": ("que dit {x}", "combien indique {x}", "lis {x}", "quelle est la valeur de {x}", "ça donne quoi {x}"),  # noqa: E501
-        "es": ("qué marca {x}", "cuánto marca {x}", "lee {x}", "cuál es el valor de {x}", "qué dice {x}"),
-        "de": ("was zeigt {x}", "wie viel zeigt {x} an", "lies {x} vor", "was ist der Wert von {x}", "was sagt {x}"),  # noqa: E501
+        "en": ("what does {x} say", "what's {x}", "read {x}", "what's the value of {x}", "how much is {x}", "read {x} for me"),  # noqa: E501
+        "fr": ("que dit {x}", "combien indique {x}", "lis {x}", "quelle est la valeur de {x}", "ça donne quoi {x}", "ça donne quoi sur {x}"),  # noqa: E501
+        "es": ("qué marca {x}", "cuánto marca {x}", "lee {x}", "cuál es el valor de {x}", "qué dice {x}", "dime el valor de {x}"),  # noqa: E501
+        "de": ("was zeigt {x}", "wie viel zeigt {x} an", "lies {x} vor", "was ist der Wert von {x}", "was sagt {x}", "sag mir den Wert von {x}"),  # noqa: E501
     },
     "lock_state": {
         "en": ("is {x} locked", "did i lock {x}", "is {x} unlocked", "check if {x} is locked", "is {x} secure"),  # noqa: E501
         "fr": ("est-ce que {x} est verrouillée", "j'ai fermé {x} à clé", "{x} est déverrouillée", "vérifie si {x} est verrouillée", "{x} est bien fermée"),  # noqa: E501
-        "es": ("está cerrada con llave {x}", "cerré {x}", "está desbloqueada {x}", "comprueba si {x} está bloqueada", "está segura {x}"),  # noqa: E501
+        "es": ("está cerrada con llave {x}", "cerré {x}", "está desbloqueada {x}", "comprueba si {x} está bloqueada", "está segura {x}", "está bloqueada {x}"),  # noqa: E501
         "de": ("ist {x} abgeschlossen", "habe ich {x} abgeschlossen", "ist {x} offen", "prüf ob {x} verriegelt ist", "ist {x} zu"),  # noqa: E501
     },
     "area": {
         "en": ("are the {d} on {p}", "are any {d} on {p}", "which {d} are on {p}", "is anything on {p}", "what's on {p}"),  # noqa: E501
-        "fr": ("les {d} sont allumées {p}", "il y a des {d} allumées {p}", "quelles {d} sont allumées {p}", "est-ce que les {d} sont allumées {p}", "c'est allumé {p}"),  # noqa: E501
-        "es": ("están encendidas las {d} {p}", "hay {d} encendidas {p}", "qué {d} están encendidas {p}", "quedan {d} encendidas {p}", "está todo apagado {p}"),  # noqa: E501
-        "de": ("sind die {d} {p} an", "ist {p} noch Licht an", "welche {d} sind {p} an", "brennt {p} noch was", "sind {p} alle {d} aus"),  # noqa: E501
+        "fr": ("les {d} sont allumées {p}", "il y a des {d} allumées {p}", "quelles {d} sont allumées {p}", "est-ce que les {d} sont allumées {p}", "c'est allumé {p}", "quelles {d} restent allumées {p}"),  # noqa: E501
+        "es": ("están encendidas las {d} {p}", "hay {d} encendidas {p}", "qué {d} están encendidas {p}", "quedan {d} encendidas {p}", "está todo apagado {p}", "cuántas {d} quedan encendidas {p}"),  # noqa: E501
+        "de": ("sind die {d} {p} an", "ist {p} noch Licht an", "welche {d} sind {p} an", "brennt {p} noch was", "sind {p} alle {d} aus", "sind {p} alle {d} an"),  # noqa: E501
     },
     "temperature": {
-        "en": ("what's the temperature {p}", "how warm is it {p}", "how cold is it {p}", "temperature {p}", "what's it like {p} temperature wise"),  # noqa: E501
+        "en": ("what's the temperature {p}", "how warm is it {p}", "how cold is it {p}", "temperature {p}", "what's it like {p} temperature wise", "temperature wise how is it {p}", "what is the temperature like {p}"),  # noqa: E501
         "fr": ("quelle température fait-il {p}", "il fait combien {p}", "quelle est la température {p}", "température {p}", "il fait chaud {p}"),  # noqa: E501
         "es": ("qué temperatura hace {p}", "cuántos grados hay {p}", "cuál es la temperatura {p}", "temperatura {p}", "hace frío {p}"),  # noqa: E501
         "de": ("wie warm ist es {p}", "welche Temperatur ist {p}", "wie kalt ist es {p}", "Temperatur {p}", "wie viel Grad hat es {p}"),  # noqa: E501
@@ -460,31 +460,43 @@ QUERIES: dict[str, dict[str, tuple[str, ...]]] = {
     "humidity": {
         "en": ("how humid is it {p}", "what's the humidity {p}", "humidity {p}", "is it damp {p}", "how much humidity is there {p}"),  # noqa: E501
         "fr": ("quelle est l'humidité {p}", "il fait humide {p}", "humidité {p}", "quel est le taux d'humidité {p}", "c'est humide {p}"),  # noqa: E501
-        "es": ("qué humedad hay {p}", "cuál es la humedad {p}", "humedad {p}", "hay mucha humedad {p}", "está húmedo {p}"),  # noqa: E501
+        "es": ("qué humedad hay {p}", "cuál es la humedad {p}", "humedad {p}", "hay mucha humedad {p}", "está húmedo {p}", "hace mucha humedad {p}"),  # noqa: E501
         "de": ("wie feucht ist es {p}", "wie hoch ist die Luftfeuchtigkeit {p}", "Luftfeuchtigkeit {p}", "ist es feucht {p}", "welche Luftfeuchtigkeit ist {p}"),  # noqa: E501
     },
     "presence": {
-        "en": ("is anyone {p}", "is there anybody {p}", "is someone {p}", "any movement {p}", "is there motion {p}"),  # noqa: E501
-        "fr": ("il y a quelqu'un {p}", "est-ce que quelqu'un est {p}", "ça bouge {p}", "y a du monde {p}", "du mouvement {p}"),  # noqa: E501
-        "es": ("hay alguien {p}", "hay movimiento {p}", "está alguien {p}", "se mueve algo {p}", "queda alguien {p}"),  # noqa: E501
-        "de": ("ist jemand {p}", "ist da wer {p}", "gibt es Bewegung {p}", "bewegt sich was {p}", "ist noch jemand {p}"),  # noqa: E501
+        "en": ("is anyone {p}", "is there anybody {p}", "is someone {p}", "any movement {p}", "is there motion {p}", "is there any movement {p}"),  # noqa: E501
+        "fr": ("il y a quelqu'un {p}", "est-ce que quelqu'un est {p}", "ça bouge {p}", "y a du monde {p}", "du mouvement {p}", "est-ce que ça bouge {p}"),  # noqa: E501
+        "es": ("hay alguien {p}", "hay movimiento {p}", "está alguien {p}", "se mueve algo {p}", "queda alguien {p}", "algo se mueve {p}"),  # noqa: E501
+        "de": ("ist jemand {p}", "ist da wer {p}", "gibt es Bewegung {p}", "bewegt sich was {p}", "ist noch jemand {p}", "ist wer {p}", "ist da jemand {p}", "ist da noch jemand {p}"),  # noqa: E501
     },
     "windows": {
         "en": ("is a window open {p}", "are the windows closed {p}", "are any windows open {p}", "did i leave a window open {p}", "windows {p}"),  # noqa: E501
         "fr": ("une fenêtre est ouverte {p}", "les fenêtres sont fermées {p}", "il y a une fenêtre ouverte {p}", "j'ai laissé une fenêtre ouverte {p}", "fenêtres {p}"),  # noqa: E501
-        "es": ("hay alguna ventana abierta {p}", "están cerradas las ventanas {p}", "queda una ventana abierta {p}", "dejé una ventana abierta {p}", "ventanas {p}"),  # noqa: E501
+        "es": ("hay alguna ventana abierta {p}", "están cerradas las ventanas {p}", "queda una ventana abierta {p}", "dejé una ventana abierta {p}", "ventanas {p}", "dejé alguna ventana abierta {p}"),  # noqa: E501
         "de": ("ist ein Fenster offen {p}", "sind die Fenster zu {p}", "steht ein Fenster offen {p}", "hab ich ein Fenster offen gelassen {p}", "Fenster {p}"),  # noqa: E501
     },
 }  # fmt: skip
 
-AREA_READINGS: dict[str, tuple[str, str, str]] = {
-    "temperature": ("sensor", "temperature", "qtemp"),
-    "humidity": ("sensor", "humidity", "qhumidity"),
-    "presence": ("binary_sensor", "motion", "qpresence"),
-    "windows": ("binary_sensor", "window", "qwindows"),
+
+def own_phrasings() -> Iterator[tuple[str, str, tuple[str, ...]]]:
+    """Every family of the project's own phrasings of an action or a question: its group prefix
+    (as the builders give it to :meth:`Context.pick`), its language and its phrasings."""
+    for table, mark in ((VERBS, ""), (SETTERS, ""), (RELATIVE, ""), (QUERIES, "q")):
+        for family, by_language in table.items():
+            for language, options in by_language.items():
+                yield f"own:{language}:{mark}{family}", language, options
+    for language, options in HALFWAY.items():
+        yield f"own:{language}:half", language, options
+
+
+AREA_READINGS: dict[str, tuple[str, str]] = {
+    "temperature": ("sensor", "temperature"),
+    "humidity": ("sensor", "humidity"),
+    "presence": ("binary_sensor", "motion"),
+    "windows": ("binary_sensor", "window"),
 }
-"""Questions about an area answered by its sensors of one class: the QUERIES family, the
-domain and device class, and the template group's name."""
+"""Questions about an area answered by its sensors of one class: the QUERIES family, and the
+domain and device class."""
 
 WHOLE_HOME = {
     "en": ("everywhere", "in the whole house", "in the house", "all over the house"),
@@ -919,6 +931,8 @@ def build_query(ctx: Context) -> Draft | None:
         same = ref.options
         plan = rules.query(same, lang) if len(same) == 1 else rules.ambiguous(same, lang)
         frame = fr.query(ref.target)
+        if lang == "es":
+            template = ph.agree_es(template, ref.said)
         text = template.format(x=ref.said)
         area = _bystander_area(ctx)
     elif roll < 0.75:
@@ -936,13 +950,13 @@ def build_query(ctx: Context) -> Draft | None:
         area = area if here else _bystander_area(ctx)
     else:
         family = "temperature" if ctx.rng.random() < 0.5 else ctx.rng.choice(list(AREA_READINGS))
-        domain, dc, name = AREA_READINGS[family]
+        domain, dc = AREA_READINGS[family]
         sensors = [e for e in rules.select(ctx.home, domain=domain, device_class=dc) if e.area]
         if not sensors:
             return None
         area = ctx.rng.choice(sensors).area
         assert area is not None
-        template, group = ctx.pick(QUERIES[family][lang], f"own:{lang}:{name}")
+        template, group = ctx.pick(QUERIES[family][lang], f"own:{lang}:q{family}")
         here = ctx.rng.random() < 0.3
         place = ctx.rng.choice(HERE[lang]) if here else ph.in_place(lang, area_phrase(ctx, area))
         text = template.format(p=place)

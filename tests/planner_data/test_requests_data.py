@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 from collections import Counter
 
 import pytest
@@ -18,7 +19,9 @@ from edgeward.runtime.requests_data import (
     check_plan,
     dump_jsonl,
     generate,
+    is_test_template,
     load_jsonl,
+    own_phrasings,
     plan_from_json,
     plan_to_json,
 )
@@ -56,6 +59,40 @@ def test_splits_share_no_template_group_and_no_home(
     test_parts = {p for g in test_groups for p in g.split("+")}
     assert not train_parts & test_parts
     assert not {e.home.version for e in train_examples} & {e.home.version for e in test_examples}
+
+
+def test_held_out_phrasings_say_nothing_the_train_split_never_says(
+    train_examples: list[Example], test_examples: list[Example]
+) -> None:
+    """The test split's own phrasings are new combinations of words the train split has: a
+    model trained from scratch cannot learn a verb it never saw ("halt" for stop), so a
+    phrasing whose verb is held out would measure the word list, not the model."""
+    families = list(own_phrasings())
+
+    def words(phrasing: str) -> set[str]:
+        return set(re.findall(r"[^\W\d_]+", re.sub(r"\{\w\}", " ", phrasing.lower())))
+
+    seen: dict[str, set[str]] = {}
+    for prefix, language, options in families:
+        for i, option in enumerate(options):
+            if not is_test_template(prefix, i):
+                seen.setdefault(language, set()).update(words(option))
+    unseen = [
+        (option, sorted(words(option) - seen[language]))
+        for prefix, language, options in families
+        for i, option in enumerate(options)
+        if is_test_template(prefix, i) and words(option) - seen[language]
+    ]
+    assert not unseen
+    prefixes = {prefix for prefix, _, _ in families} | {
+        f"own:{lang}:{family}"
+        for lang in ("en", "fr", "es", "de")
+        for family in ("nodevice", "ood")
+    }
+    for example in train_examples + test_examples:
+        for part in example.group.split("+"):
+            if part.startswith("own:"):
+                assert ":".join(part.split(":")[:3]) in prefixes, part
 
 
 def test_both_splits_cover_every_kind_language_and_source(
