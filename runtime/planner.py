@@ -20,10 +20,12 @@ Homes small enough to describe whole (:data:`MAX_ENTITIES`) use the description 
 prompt prefix whose KV cache is reused across requests; bigger homes get the entities retrieval
 picks for the request (the grammar still allows every name of the home). The confidence is the
 lowest probability the model gave to a token it chose (tokens the grammar forced do not count),
-capped at :data:`UNGROUNDED_CONFIDENCE` when the frame names a device, area or floor the request
+capped at :data:`DOUBTFUL_CONFIDENCE` when the frame names a device, area or floor the request
 does not say (:func:`grounded`, with the matching of :mod:`edgeward.runtime.retrieval`): a small
 model that cannot copy a name (a translation, a paraphrase) guesses one, and a guessed device
-must not move.
+must not move. The same cap applies to a frame that says one clause twice
+(:func:`repeats_a_clause`): a small model that loses its place in a request of several clauses
+writes one of them again instead of the next, and half a request must not pass for all of it.
 The ``say`` texts are deterministic templates in en/fr/es/de.
 """
 
@@ -65,8 +67,9 @@ MAX_ENTITIES = 64
 RETRIEVAL_K = 32
 """Candidates retrieval picks for a home too big to describe whole."""
 
-UNGROUNDED_CONFIDENCE = 0.3
-"""The most confidence a plan gets when it names a device the request does not say."""
+DOUBTFUL_CONFIDENCE = 0.3
+"""The most confidence a plan gets when it names a device the request does not say, or asks
+for the same thing twice."""
 
 
 PLAN_MARK = "<|edgeward_frames|>"
@@ -407,8 +410,8 @@ class Planner:
         except FrameError:
             return _not_understood(catalog, lang)
         sure = confidence(generation.logprobs)
-        if not grounded(frame, catalog, text):
-            sure = min(sure, UNGROUNDED_CONFIDENCE)
+        if not grounded(frame, catalog, text) or repeats_a_clause(frame):
+            sure = min(sure, DOUBTFUL_CONFIDENCE)
         return finish_plan(replace(plan, confidence=sure), catalog, lang)
 
 
@@ -430,6 +433,12 @@ def grounded(frame: Frame, catalog: Catalog, text: str) -> bool:
         if not any(is_said(n, text) for n in names):
             return False
     return True
+
+
+def repeats_a_clause(frame: Frame) -> bool:
+    """Whether the frame says one clause twice: same target, action, value and time (the
+    training data never does)."""
+    return len(set(frame.clauses)) < len(frame.clauses)
 
 
 def _not_understood(catalog: Catalog, language: str) -> Plan:

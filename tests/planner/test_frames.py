@@ -15,7 +15,7 @@ from edgeward.runtime.errors import GrammarError
 from edgeward.runtime.local_model import LocalModel
 from edgeward.runtime.plan import When
 from edgeward.runtime.plan_rules import plan_key
-from edgeward.runtime.planner import grounded
+from edgeward.runtime.planner import grounded, repeats_a_clause
 from edgeward.runtime.requests_data import generate
 from edgeward.runtime.retrieval import is_said
 from edgeward.runtime.services import (
@@ -214,6 +214,16 @@ def test_a_plan_naming_a_device_the_request_does_not_say_is_not_grounded() -> No
     assert not grounded(upstairs, home, "turn off the lights on the ground floor")
     # sweeps of "here" and "the only one" name no place and no device: nothing to ground
     assert grounded(fr.parse_frame("act all light here off"), home, "lights off")
+
+
+def test_a_frame_that_says_one_clause_twice_is_doubtful() -> None:
+    twice = fr.parse_frame("act name [ identify ] press ; act name [ identify ] press")
+    assert repeats_a_clause(twice)
+    # the same device twice, at another time or with another action, is two requests
+    for second in ("close", "open @in 5 min"):
+        frame = fr.parse_frame(f"act name [ awning ] open ; act name [ awning ] {second}")
+        assert not repeats_a_clause(frame)
+    assert not repeats_a_clause(fr.parse_frame("no out_of_domain"))
 
 
 @pytest.mark.parametrize(("lo", "hi"), [(0, 100), (7, 35), (2000, 6500), (153, 500), (5, 5)])
