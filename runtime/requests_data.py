@@ -1191,7 +1191,7 @@ def build_multi(ctx: Context) -> Draft | None:
         return build_several(ctx)
     parts: list[Draft] = []
     used: set[str] = set()
-    for _ in range(ctx.rng.choice([2, 2, 2, 3])):
+    for _ in range(ctx.rng.choice([2, 2, 3])):
         builder = ctx.rng.choice(
             [build_single, build_single, build_set_value, build_area, build_delayed]
         )
@@ -1206,8 +1206,11 @@ def build_multi(ctx: Context) -> Draft | None:
     plan = rules.merge([p.plan for p in parts], ctx.language)
     if plan is None:
         return None
-    joiner = ctx.rng.choice(AND[ctx.language])
-    text = joiner.join(p.text for p in parts)
+    if len(parts) == 3 and ctx.rng.random() < 0.5:
+        # three things listed as people list them: "lock the door, close the garage and ..."
+        text = ", ".join(p.text for p in parts[:-1]) + AND[ctx.language][0] + parts[-1].text
+    else:
+        text = ctx.rng.choice(AND[ctx.language]).join(p.text for p in parts)
     group = "+".join(p.group for p in parts)
     frame = fr.joined(p.frame for p in parts)
     return Draft(text, plan, frame, "multi", group, None)

@@ -178,7 +178,8 @@ def test_several_clauses_and_several_devices_in_one_request(
     train_examples: list[Example],
 ) -> None:
     """Many-clause requests: one verb for a list of devices ("turn off the tv backlight and the
-    floor lamp"), and clauses of which one waits ("... and in ten minutes set ...")."""
+    floor lamp"), clauses of which one waits ("... and in ten minutes set ..."), and three
+    clauses in a list."""
     multi = [e for e in train_examples if e.kind == "multi"]
     several = [e for e in multi if e.group.endswith(":several")]
     assert several
@@ -191,6 +192,15 @@ def test_several_clauses_and_several_devices_in_one_request(
         assert len(ids) == len(set(ids)) == len(example.frame.clauses)
     timed = [e for e in multi if any(c.when for c in e.plan.calls)]
     assert any(any(c.when is None for c in e.plan.calls) for e in timed)
+    # three clauses are also listed as people list them: "lock ..., close ... and turn off ..."
+    three = [
+        e
+        for e in multi
+        if e.frame and len(e.frame.clauses) == 3 and e.language == "en" and e not in several
+    ]
+    assert any(
+        e.text.count(" and ") == 1 and ", " in e.text and " then " not in e.text for e in three
+    )
 
 
 def test_speaker_area_decides_the_target(train_examples: list[Example]) -> None:
