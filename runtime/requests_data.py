@@ -888,8 +888,9 @@ def build_relative(ctx: Context) -> Draft | None:
 
 
 def _timed(ctx: Context, when_kind: str) -> Draft | None:
-    base = build_single(ctx) if ctx.rng.random() < 0.6 else build_set_value(ctx)
-    if base is None or base.plan.kind != "act" or len(base.plan.calls) != 1:
+    """One device, one value or one area's devices ("the kitchen lights in ten minutes"), later."""
+    base = ctx.rng.choices([build_single, build_set_value, build_area], [5, 3, 2])[0](ctx)
+    if base is None or base.plan.kind != "act":
         return None
     if when_kind == "delay":
         said, seconds = ph.say_delay(ctx.rng, ctx.language)
@@ -901,8 +902,8 @@ def _timed(ctx: Context, when_kind: str) -> Draft | None:
         said, cron = ph.say_schedule(ctx.rng, ctx.language)
         when = When(cron=cron)
     text = f"{base.text} {said}" if ctx.rng.random() < 0.75 else f"{said} {base.text}"
-    call = base.plan.calls[0]
-    plan = Plan("act", (PlannedCall(call.tool, call.args, when),), language=ctx.language)
+    calls = tuple(PlannedCall(c.tool, c.args, when) for c in base.plan.calls)
+    plan = Plan("act", calls, language=ctx.language)
     kind = "delayed" if when_kind == "delay" else "scheduled"
     frame = fr.timed(base.frame, when)
     return Draft(text, plan, frame, kind, f"{base.group}:{when_kind}", base.area)

@@ -165,9 +165,12 @@ def test_relative_and_timed_requests_follow_the_rules(train_examples: list[Examp
         moved = abs(call.args[arg] - current)
         assert moved == RELATIVE_STEPS[arg] or call.args[arg] in (spec.minimum, spec.maximum)
     timed = [e for e in train_examples if e.kind in ("delayed", "scheduled")]
+    # a whole area's devices wait together too ("turn off the kitchen lights in ten minutes")
+    assert any(len(e.plan.calls) > 1 for e in timed)
     for example in timed:
         when = example.plan.calls[0].when
         assert when is not None
+        assert all(c.when == when for c in example.plan.calls)
         if example.kind == "delayed":
             assert when.delay_s and when.delay_s > 0
         else:
