@@ -284,15 +284,16 @@ def say_schedule(rng: random.Random, language: str) -> tuple[str, str]:
 
 _FILLERS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "en": (("please", "hey", "um", "ok so", "hey home", "so", "right,"),
-           ("please", "thanks", "thank you", "for me", "now", "right now")),
+           ("please", "thanks", "thank you", "for me", "now", "right now", "i'm leaving", "we're going out")),
     "fr": (("euh", "dis", "bon", "alors", "s'il te plaît,", "ok"),
-           ("s'il te plaît", "stp", "merci", "maintenant", "tout de suite")),
+           ("s'il te plaît", "stp", "merci", "maintenant", "tout de suite", "je pars", "on s'en va")),
     "es": (("oye", "eh", "venga", "a ver", "por favor,", "vale"),
-           ("por favor", "gracias", "ya", "ahora")),
+           ("por favor", "gracias", "ya", "ahora", "que me voy", "que nos vamos")),
     "de": (("hey", "äh", "ok", "also", "bitte", "na"),
-           ("bitte", "danke", "jetzt", "sofort", "mal")),
+           ("bitte", "danke", "jetzt", "sofort", "mal", "ich gehe jetzt", "wir gehen")),
 }  # fmt: skip
-"""Words around a request that change nothing (prefixes fit before any sentence)."""
+"""Words around a request that change nothing (prefixes fit before any sentence), among them
+why the speaker asks ("i'm leaving")."""
 _ARTICLES = {
     "en": {"the", "my", "a"},
     "fr": {"le", "la", "les", "l"},
