@@ -128,7 +128,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--intermediate-size", type=int, default=512)
     parser.add_argument("--lr", type=float, default=3e-3)
     parser.add_argument("--batch-tokens", type=int, default=8192)
-    parser.add_argument("--per-home", type=int, default=64, help="requests generated per home")
+    parser.add_argument("--per-home", type=int, default=32, help="requests generated per home")
     parser.add_argument("--max-len", type=int, default=1536)
     parser.add_argument("--threads", type=int, default=2)
     args = parser.parse_args(argv)
