@@ -4,18 +4,22 @@ from __future__ import annotations
 
 import io
 import json
+import random
 import re
 from collections import Counter
 
 import pytest
 
+from edgeward.runtime.homes import AREA_WORDS, area_key, random_home
 from edgeward.runtime.plan import Plan, PlannedCall, When
 from edgeward.runtime.plan_rules import MAX_CALLS, RELATIVE_STEPS, plan_key
 from edgeward.runtime.requests_data import (
     KINDS,
     MUST_NOT_ACT,
+    Context,
     DataError,
     Example,
+    build_no_such_device,
     check_plan,
     dump_jsonl,
     generate,
@@ -93,6 +97,27 @@ def test_held_out_phrasings_say_nothing_the_train_split_never_says(
         for part in example.group.split("+"):
             if part.startswith("own:"):
                 assert ":".join(part.split(":")[:3]) in prefixes, part
+
+
+def test_a_missing_area_is_named_as_often_as_homes_have_it() -> None:
+    """ "The lights in the garage" must not mean "no such device" by itself: a missing area is
+    named about as often as homes have it, so the common rooms far more than the garage."""
+    home = random_home(4, 3)
+    present = {area_key(a) for a in home.areas}
+    ctx = Context(home, "en", "en", random.Random(0), "train")
+    named: Counter[str] = Counter()
+    for _ in range(20_000):
+        draft = build_no_such_device(ctx)
+        if draft is not None and draft.group.endswith(":noarea"):
+            (key,) = [
+                k for k in AREA_WORDS if f" {AREA_WORDS[k][1]['en'][0].lower()}" in draft.text
+            ]
+            named[key] += 1
+    assert not set(named) & present
+    common = [k for k in ("kitchen", "living_room", "bedroom", "bathroom") if k not in present]
+    assert common
+    rare = [k for k in AREA_WORDS if k not in present and k not in common and k != "hallway"]
+    assert min(named[k] for k in common) > 5 * max(named[k] for k in rare)
 
 
 def test_both_splits_cover_every_kind_language_and_source(
