@@ -1166,6 +1166,11 @@ def build_out_of_domain(ctx: Context) -> Draft | None:
                  fr.refuse("out_of_domain"), "out_of_domain", group, _bystander_area(ctx))  # fmt: skip
 
 
+def _listed(items: Sequence[str], language: str) -> str:
+    """Items as a spoken list: "a, b and c"."""
+    return ", ".join(items[:-1]) + AND[language][0] + items[-1]
+
+
 def build_several(ctx: Context) -> Draft | None:
     """One verb for two or three devices: "turn off the tv backlight and the floor lamp"."""
     entities = _actionable(ctx)
@@ -1185,7 +1190,7 @@ def build_several(ctx: Context) -> Draft | None:
     if len(set(ids)) != len(ids) or len(refs) < 2:
         return None
     lang = ctx.language
-    listed = ", ".join(r.said for r in refs[:-1]) + AND[lang][0] + refs[-1].said
+    listed = _listed([r.said for r in refs], lang)
     feminine = all(r.said.split(" ", 1)[0].lower() in ("la", "las") for r in refs)
     text, group = _verb(ctx, action, listed, agree="las" if feminine else "los")
     plan = rules.merge([rules.act(r.options, action, language=lang) for r in refs], lang)
@@ -1218,7 +1223,7 @@ def build_multi(ctx: Context) -> Draft | None:
         return None
     if len(parts) == 3 and ctx.rng.random() < 0.5:
         # three things listed as people list them: "lock the door, close the garage and ..."
-        text = ", ".join(p.text for p in parts[:-1]) + AND[ctx.language][0] + parts[-1].text
+        text = _listed([p.text for p in parts], ctx.language)
     else:
         text = ctx.rng.choice(AND[ctx.language]).join(p.text for p in parts)
     group = "+".join(p.group for p in parts)
