@@ -356,14 +356,39 @@ def spoken_name(name: str, domain: str, language: str) -> str | None:
         for modifier, i in _MODIFIER_PHRASES:
             if f" {modifier} " in rest:
                 said = _modified(said, NAME_MODIFIERS[language][i], language)
+                rest = rest.replace(f" {modifier} ", " ")
                 break
+        if _own_words(rest):
+            return None
         return as_spoken(said, language)
     return None
+
+
+def _own_words(rest: str) -> bool:
+    """Whether what is left of a name besides its device word has a word no vocabulary knows
+    ("Emma" in "Emma's lamp", not "kitchen" or "main"): such a name is said as it is, in any
+    language."""
+    return any(w not in _KNOWN_WORDS and not w.isdigit() for w in rest.split())
 
 
 def _modified(noun: str, modifier: str, language: str) -> str:
     return f"{modifier} {noun.lower()}" if language == "en" else f"{noun} {modifier}"
 
+
+_KNOWN_WORDS = frozenset(
+    word
+    for phrases in (
+        [w for table in (AREA_WORDS, FLOOR_WORDS) for _, by in table.values()
+         for words in by.values() for w in words],
+        [n for kind in DEVICE_KINDS for names in kind.names.values() for n in names],
+        [m for modifiers in NAME_MODIFIERS.values() for m in modifiers],
+        [a for aliases in ALIASES.values() for a in aliases],
+        [w for group in COMMON_WORDS for w in group],
+    )
+    for phrase in phrases
+    for word in fold(phrase).split()
+)  # fmt: skip
+"""Every word (folded) of the vocabulary that device, area and floor names are made of."""
 
 _MODIFIER_PHRASES: tuple[tuple[str, int], ...] = tuple(
     sorted(
@@ -580,6 +605,8 @@ def _entity_name(
     language: str,
     used: dict[str, int],
 ) -> str:
+    if rng.random() < INVENTED_SHARE:
+        return _invented_name(rng, kind, language)
     noun = rng.choice(kind.names[language])
     if kind.key in MODIFIABLE and rng.random() < MODIFIED_SHARE:
         noun = _modified(noun, rng.choice(NAME_MODIFIERS[language]), language)
@@ -599,6 +626,45 @@ def _entity_name(
     used[key] = used.get(key, 0) + 1
     if used[key] > 1 and rng.random() < 0.6:
         name = f"{name} {used[key]}"
+    return name[0].upper() + name[1:]
+
+
+INVENTED_SHARE = 0.1
+"""Share of devices a random home names with a word no vocabulary has, the way people name
+devices after a brand, a person or a joke: the planner must copy names it has never seen, not
+recall the ones it was trained on."""
+
+PEOPLE = ("Emma", "Lucas", "Mia", "Noah", "Léa", "Hugo", "Sofia", "Mateo", "Lena", "Paul",
+          "Nina", "Max", "Chloé", "Jonas", "Inés", "Oscar")  # fmt: skip
+
+_ONSETS = ("b", "c", "d", "f", "g", "k", "l", "m", "n", "p", "r", "s", "t", "v", "z", "br", "st",
+           "tr", "gl", "pl", "sh", "ch", "")  # fmt: skip
+_VOWELS = ("a", "e", "i", "o", "u", "ai", "ou", "ei", "y")
+_CODAS = ("", "", "", "n", "r", "x", "s", "l", "m", "t")
+
+
+def made_up_word(rng: random.Random) -> str:
+    """A word of two or three syllables that is in no vocabulary ("Vostrin", "Glaumi")."""
+    syllables = rng.choice((2, 2, 3))
+    word = "".join(rng.choice(_ONSETS) + rng.choice(_VOWELS) for _ in range(syllables))
+    return (word + rng.choice(_CODAS)).capitalize()
+
+
+def _invented_name(rng: random.Random, kind: DeviceKind, language: str) -> str:
+    """A made-up word alone or with the kind's word ("Vostrin", "Vostrin lamp", "Lampe
+    Vostrin"), or a person's device ("Emma's lamp", "lampe de Hugo", "Leas Lampe")."""
+    noun = as_spoken(rng.choice(kind.names[language]), language)
+    roll = rng.random()
+    if roll < 0.35 or kind.domain in ("scene", "button"):
+        return made_up_word(rng)
+    if roll < 0.7:
+        word = made_up_word(rng)
+        name = f"{word} {noun}" if language in ("en", "de") else f"{noun} {word}"
+    else:
+        person = rng.choice(PEOPLE)
+        of = "d'" if fold(person)[0] in "aeiouy" else "de "
+        name = {"en": f"{person}'s {noun}", "fr": f"{noun} {of}{person}",
+                "es": f"{noun} de {person}", "de": f"{person}s {noun}"}[language]  # fmt: skip
     return name[0].upper() + name[1:]
 
 

@@ -701,6 +701,25 @@ def build_single(ctx: Context) -> Draft | None:
     return Draft(text, plan, frame, kind, group, _bystander_area(ctx))
 
 
+def build_garage(ctx: Context) -> Draft | None:
+    """ "close the garage", "ouvre le garage", "mach die Garage zu": a garage door opened or
+    closed by naming its place, the way people say it; every garage door there."""
+    doors = [e for e in _actionable(ctx) if e.device_class == "garage" and e.area]
+    if not doors:
+        return None
+    area = ctx.rng.choice(doors).area
+    action = ctx.rng.choice(("open", "close"))
+    targets = rules.select(ctx.home, domain="cover", device_class="garage", area=area,
+                           action=action)  # fmt: skip
+    text, group = _verb(ctx, action, ph.the(ctx.language, area_phrase(ctx, area)))
+    plan = rules.act(targets, action, language=ctx.language, sweep=True)
+    if plan is None:
+        return None
+    kind = "ambiguous" if plan.kind == "ambiguous" else "single"
+    frame = fr.act(fr.every("cover", "garage", area=area), action)
+    return Draft(text, plan, frame, kind, group + ":garage", _bystander_area(ctx))
+
+
 def _bystander_area(ctx: Context) -> str | None:
     """A speaker area that must not change the plan of a request that names its target."""
     if ctx.rng.random() < 0.4 and ctx.home.areas:
@@ -1244,6 +1263,7 @@ BUILDERS: dict[str, tuple[float, Callable[[Context], Draft | None]]] = {
     "speaker_area": (7, build_speaker_area),
     "ambiguous": (8, build_ambiguous),
     "the_one": (4, build_the_one),
+    "garage": (4, build_garage),
     "security": (4, build_security),
     "lock_all": (1, build_lock_all),
     "no_such_device": (5, build_no_such_device),
