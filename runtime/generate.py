@@ -12,13 +12,16 @@ One :class:`Decoder` owns a backend (one KV cache) and decodes one request at a 
 - constrained decoding: the grammar mask is applied each step, and tokens the grammar forces are
   fed to the model together with the sampled token in one call (fast-forward);
 - per-token log-probabilities: ``log p(token)`` under the model's distribution restricted to
-  what the grammar allowed (temperature 1); forced tokens have log-probability 0.
+  what the grammar allowed (temperature 1); forced tokens have log-probability 0;
+- vetoes: ``veto`` maps a new-token index to a token that must not be chosen there (unless it
+  is the only one allowed), so a caller can ask for the next-best continuation at one point of
+  an earlier generation.
 """
 
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -164,6 +167,7 @@ class Decoder:
         top_p: float = 1.0,
         seed: int | None = None,
         stop: Sequence[str] = (),
+        veto: Mapping[int, int] | None = None,
     ) -> Generation:
         if not prompt:
             raise ValueError("the prompt is empty")
@@ -231,6 +235,10 @@ class Decoder:
             logits[self._padding] = -np.inf
             if state is not None:
                 logits = np.where(state.allowed(), logits, -np.inf).astype(np.float32)
+            if veto and len(new) in veto:
+                banned = veto[len(new)]
+                if np.isfinite(np.delete(logits, banned)).any():
+                    logits[banned] = -np.inf
             token = sample(logits, temperature, top_p, rng)
             if token in self.eos:
                 stop_reason = "grammar" if state is not None else "eos"

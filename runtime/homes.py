@@ -440,6 +440,18 @@ def floor_key(name: str) -> str | None:
     return _FLOOR_INDEX.get(fold(name))
 
 
+def places_said(text: str) -> list[frozenset[tuple[str, str]]]:
+    """The area and floor words ``text`` says, each as its readings: ``("area", key)`` and
+    ``("floor", key)`` pairs ("Keller" is a cellar and a basement)."""
+    folded = f" {fold(text)} "
+    said: dict[str, set[tuple[str, str]]] = {}
+    for table, index in (("area", _AREA_INDEX), ("floor", _FLOOR_INDEX)):
+        for word, key in index.items():
+            if f" {word} " in folded:
+                said.setdefault(word, set()).add((table, key))
+    return [frozenset(readings) for readings in said.values()]
+
+
 _AREA_INDEX = {
     fold(w): key for key, (_, by) in AREA_WORDS.items() for ws in by.values() for w in ws
 }

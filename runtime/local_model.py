@@ -105,6 +105,7 @@ class LocalModel:
         top_p: float = 1.0,
         seed: int | None = None,
         stop: Sequence[str] = (),
+        veto: Mapping[int, int] | None = None,
     ) -> Generation:
         """Continue a prompt (text or token ids); see :mod:`generate` for the semantics."""
         ids = self.encode(prompt_or_ids) if isinstance(prompt_or_ids, str) else list(prompt_or_ids)
@@ -120,6 +121,7 @@ class LocalModel:
                 top_p=top_p,
                 seed=seed,
                 stop=stop,
+                veto=veto,
             )
 
     def clear_prefix_cache(self) -> None:

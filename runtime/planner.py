@@ -23,10 +23,13 @@ lowest probability the model gave to a token it chose (tokens the grammar forced
 capped at :data:`DOUBTFUL_CONFIDENCE` when the frame names a device, area or floor the request
 does not say (:func:`grounded`, with the matching of :mod:`edgeward.runtime.retrieval`): a small
 model that cannot copy a name (a translation, a paraphrase) guesses one, and a guessed device
-must not move. The same cap applies to a frame that says one clause twice
-(:func:`repeats_a_clause`): a small model that loses its place in a request of several clauses
-writes one of them again instead of the next, and half a request must not pass for all of it.
-The ``say`` texts are deterministic templates in en/fr/es/de.
+must not move. A small model that loses its place in a request of several clauses writes one
+of them again instead of the next (:func:`repeats_a_clause`): the frame is then decoded again
+with that clause's target barred where the model chose it, and if every retry still repeats,
+the same cap applies, since half a request must not pass for all of it. A request that names
+an area or floor the home does not have, which the model put somewhere else, is answered
+``no_such_device`` (:func:`names_a_missing_place`). The ``say`` texts are deterministic
+templates in en/fr/es/de.
 """
 
 from __future__ import annotations
@@ -49,7 +52,14 @@ from edgeward.runtime.frames import (
     parse_frame,
     resolve,
 )
-from edgeward.runtime.homes import LANGUAGES, with_spoken_names
+from edgeward.runtime.generate import Generation
+from edgeward.runtime.homes import (
+    LANGUAGES,
+    area_key,
+    floor_key,
+    places_said,
+    with_spoken_names,
+)
 from edgeward.runtime.language import detect_language
 from edgeward.runtime.local_model import LocalModel, load_model
 from edgeward.runtime.model_folder import BackendName
@@ -398,21 +408,72 @@ class Planner:
             entities = sorted(
                 (catalog.entities[i] for i in keep[: len(entities) // 2]), key=lambda e: e.entity_id
             )
-        generation = self.model.generate(
-            ids,
-            max_new_tokens=self.max_new_tokens,
-            grammar=self.grammar(catalog),
-            prefix_cache_key=_PREFIX_KEY,
-        )
+        generation, frame = self._decode(ids, catalog)
+        if frame is None:
+            return _not_understood(catalog, lang)
         try:
-            frame = parse_frame(generation.text)
             plan = resolve(frame, catalog, area, state, lang)
         except FrameError:
             return _not_understood(catalog, lang)
         sure = confidence(generation.logprobs)
         if not grounded(frame, catalog, text) or repeats_a_clause(frame):
             sure = min(sure, DOUBTFUL_CONFIDENCE)
+        if names_a_missing_place(frame, catalog, text):
+            plan = Plan("unsupported", reason="no_such_device")
         return finish_plan(replace(plan, confidence=sure), catalog, lang)
+
+    def _decode(self, ids: list[int], catalog: Catalog) -> tuple[Generation, Frame | None]:
+        """The model's frame for a prompt. A frame that says one clause twice is decoded again
+        with the repeated clause's target barred where the model chose it (its first, then its
+        last chosen token), and the first retry that repeats nothing is kept."""
+        generation = self._generate(ids, catalog)
+        frame = _parsed(generation.text)
+        if frame is None or not repeats_a_clause(frame):
+            return generation, frame
+        for veto in _target_vetoes(self.model, generation, frame):
+            retry = self._generate(ids, catalog, veto)
+            again = _parsed(retry.text)
+            if again is not None and not repeats_a_clause(again):
+                return retry, again
+        return generation, frame
+
+    def _generate(
+        self, ids: list[int], catalog: Catalog, veto: Mapping[int, int] | None = None
+    ) -> Generation:
+        return self.model.generate(
+            ids,
+            max_new_tokens=self.max_new_tokens,
+            grammar=self.grammar(catalog),
+            prefix_cache_key=_PREFIX_KEY,
+            veto=veto,
+        )
+
+
+def _parsed(text: str) -> Frame | None:
+    try:
+        return parse_frame(text)
+    except FrameError:
+        return None
+
+
+def _target_vetoes(model: LocalModel, generation: Generation, frame: Frame) -> list[dict[int, int]]:
+    """Where the model chose the target of the first clause that repeats an earlier one: a
+    veto of its first and of its last chosen token between the brackets (tokens the grammar
+    forced were no choice)."""
+    index = next(i for i, c in enumerate(frame.clauses) if c in frame.clauses[:i])
+    text = generation.text
+    start = 0
+    for _ in range(index):
+        start = text.index(" ; ", start) + 3
+    opened = text.index("[", start)
+    closed = text.index("]", opened)
+    ids = generation.token_ids
+    chosen = []
+    for k, (token, logprob) in enumerate(zip(ids, generation.logprobs, strict=True)):
+        begins = len(model.tokenizer.decode(list(ids[:k]), skip_special_tokens=True))
+        if opened < begins < closed and logprob != 0.0:
+            chosen.append({k: token})
+    return chosen[:1] + chosen[-1:] if len(chosen) > 1 else chosen
 
 
 def grounded(frame: Frame, catalog: Catalog, text: str) -> bool:
@@ -433,6 +494,23 @@ def grounded(frame: Frame, catalog: Catalog, text: str) -> bool:
         if not any(is_said(n, text) for n in names):
             return False
     return True
+
+
+def names_a_missing_place(frame: Frame, catalog: Catalog, text: str) -> bool:
+    """Whether the request names an area or floor the home does not have ("the lights in the
+    attic" in a home without one) while the frame puts its target in a place the request does
+    not say: the model put the missing place somewhere, and the home has no such thing."""
+    have = {("area", area_key(a)) for a in catalog.areas}
+    have |= {("floor", floor_key(a.floor)) for a in catalog.areas.values() if a.floor}
+    if all(readings & have for readings in places_said(text)):
+        return False
+    for clause in frame.clauses:
+        area, floor = clause.target.area, clause.target.floor
+        if area is not None and not place_said(catalog, area, "area", text):
+            return True
+        if floor is not None and not place_said(catalog, floor, "floor", text):
+            return True
+    return False
 
 
 def repeats_a_clause(frame: Frame) -> bool:

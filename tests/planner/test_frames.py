@@ -12,10 +12,16 @@ from edgeward.runtime import frames as fr
 from edgeward.runtime.catalog import Area, Catalog, Entity
 from edgeward.runtime.constrained import compile_lark
 from edgeward.runtime.errors import GrammarError
+from edgeward.runtime.generate import Generation
 from edgeward.runtime.local_model import LocalModel
 from edgeward.runtime.plan import When
 from edgeward.runtime.plan_rules import plan_key
-from edgeward.runtime.planner import grounded, repeats_a_clause
+from edgeward.runtime.planner import (
+    _target_vetoes,
+    grounded,
+    names_a_missing_place,
+    repeats_a_clause,
+)
 from edgeward.runtime.requests_data import generate
 from edgeward.runtime.retrieval import is_said
 from edgeward.runtime.services import (
@@ -224,6 +230,42 @@ def test_a_frame_that_says_one_clause_twice_is_doubtful() -> None:
         frame = fr.parse_frame(f"act name [ awning ] open ; act name [ awning ] {second}")
         assert not repeats_a_clause(frame)
     assert not repeats_a_clause(fr.parse_frame("no out_of_domain"))
+
+
+def test_a_place_the_home_lacks_is_no_such_device_when_the_frame_put_it_elsewhere() -> None:
+    home = _home()
+    office = fr.parse_frame("act all light @ [ office ] off")
+    # "the attic" is no area or floor of this home, and the frame swept the office instead
+    assert names_a_missing_place(office, home, "turn off the lights in the attic")
+    assert names_a_missing_place(office, home, "éteins la lumière du grenier")
+    # the office said in French, or a place the home has (its alias, its floor's word)
+    assert not names_a_missing_place(office, home, "éteins les lumières du bureau")
+    hall = fr.parse_frame("act all light @ [ hall ] off")
+    assert not names_a_missing_place(hall, home, "lights off at the entrance")
+    # a frame that names a device, not a place, is left to the device's own checks
+    desk = fr.parse_frame("act name [ desk ] off")
+    assert not names_a_missing_place(desk, home, "turn off the desk in the attic")
+    # a word that is a place the home has under one reading ("Keller": cellar or basement)
+    cellar = Catalog(list(home.entities.values()), [Area("Keller"), *home.areas.values()])
+    keller = fr.parse_frame("act all light @ [ keller ] off")
+    assert not names_a_missing_place(keller, cellar, "Licht im Keller aus")
+
+
+def test_a_repeated_clause_is_retried_where_its_target_was_chosen(
+    shipped_model: LocalModel,
+) -> None:
+    text = "act name [ desk ] off ; act name [ desk ] off"
+    ids = shipped_model.encode(text)
+    generation = Generation(text, tuple(ids), (-0.5,) * len(ids), "grammar", 1, 1, 0, 0)
+    vetoes = _target_vetoes(shipped_model, generation, fr.parse_frame(text))
+    assert vetoes
+    second = text.index(" ; ")
+    for veto in vetoes:
+        ((k, token),) = veto.items()
+        assert ids[k] == token
+        before = shipped_model.tokenizer.decode(list(ids[:k]))
+        assert len(before) > text.index("[", second)
+        assert len(before) < text.index("]", second)
 
 
 @pytest.mark.parametrize(("lo", "hi"), [(0, 100), (7, 35), (2000, 6500), (153, 500), (5, 5)])

@@ -166,6 +166,54 @@ def test_foreign_speakers_name_devices_in_their_own_words(train_examples: list[E
     assert any(t.area is not None for t in own_words)
 
 
+def test_made_up_names_are_said_as_they_are(train_examples: list[Example]) -> None:
+    """Devices named with a word no vocabulary has are named by that word in every language:
+    the model has to copy it from the home's description."""
+    from edgeward.runtime.homes import fold, spoken_name
+
+    known = set(fold(" ".join(_vocabulary_names())).split())
+    copied: Counter[str] = Counter()
+    verbatim = 0
+    for example in train_examples:
+        for clause in example.frame.clauses if example.frame else ():
+            name = clause.target.name
+            if name is None:
+                continue
+            entity = next(e for e in example.home.entities.values() if name in (e.name, *e.aliases))
+            own = [w for w in fold(entity.name).split() if w not in known and not w.isdigit()]
+            if own and name not in entity.aliases:  # an alias the home gave it is said too
+                assert fold(name) == fold(entity.name)
+                assert spoken_name(entity.name, entity.domain, example.language) is None
+                copied[example.language] += 1
+                verbatim += all(w in fold(example.text).split() for w in own)
+    assert set(copied) == {"en", "fr", "es", "de"}
+    assert sum(copied.values()) >= 30
+    assert verbatim >= 0.8 * sum(copied.values())  # the rest has a typo in the name
+
+
+def _vocabulary_names() -> list[str]:
+    from edgeward.runtime.homes import ALIASES, DEVICE_KINDS, FLOOR_WORDS, NAME_MODIFIERS
+
+    words = [n for kind in DEVICE_KINDS for names in kind.names.values() for n in names]
+    words += [w for _, by in (*AREA_WORDS.values(), *FLOOR_WORDS.values()) for ws in by.values()
+              for w in ws]  # fmt: skip
+    words += [m for ms in NAME_MODIFIERS.values() for m in ms]
+    return words + [a for aliases in ALIASES.values() for a in aliases]
+
+
+def test_the_garage_is_closed_by_naming_it(train_examples: list[Example]) -> None:
+    """ "close the garage": every garage door of the garage, or asked back when opening
+    several of them."""
+    said = [e for e in generate("train", 6000, seed=8) if e.group.endswith(":garage")]
+    assert len(said) >= 8
+    for example in said:
+        (clause,) = example.frame.clauses
+        assert clause.target.domain == "cover" and clause.target.device_class == "garage"
+        assert example.plan.kind in ("act", "ambiguous")
+        for call in example.plan.calls:
+            assert example.home.entities[call.args["entity_id"]].device_class == "garage"
+
+
 def _home_language(example: Example) -> str | None:
     from edgeward.runtime.homes import AREA_WORDS, area_key
 

@@ -188,6 +188,19 @@ def test_eos_stops_generation(tiny_models: TinyModels, tmp_path: Path):
     assert out.token_ids == greedy.token_ids[:first]
 
 
+def test_a_veto_takes_the_next_best_token_there_and_nowhere_else(tiny_models: TinyModels):
+    model = _open(tiny_models, "onnx")
+    prompt = model.encode(PROMPTS[0])
+    first = model.generate(prompt, max_new_tokens=12)
+    k = 5
+    retry = model.generate(prompt, max_new_tokens=12, veto={k: first.token_ids[k]})
+    assert retry.token_ids[:k] == first.token_ids[:k]
+    assert retry.token_ids[k] != first.token_ids[k]
+    row = _full_logits(tiny_models.onnx, prompt + list(first.token_ids[:k]))[-1]
+    row[first.token_ids[k]] = -np.inf
+    assert retry.token_ids[k] == int(np.argmax(row[: model.folder.tokenizer_vocab_size]))
+
+
 def test_bad_arguments_are_rejected(tiny_models: TinyModels):
     model = _open(tiny_models, "onnx")
     for kwargs, message in (
