@@ -8,6 +8,7 @@ home's catalog does the lookup. A frame names its targets the way the request di
     act all cover:garage open             (every garage door of the home)
     act all light here off                (the speaker's area)
     act one lock unlock                   (the only lock, else ask which)
+    act name [ lamp ] on                  (the one device with "lamp" in its name, else ask which)
     act thermostat temperature up         (the speaker area's thermostat, else the only one)
     query name [ garage door ]
     query all sensor:temperature @ [ bedroom ]
@@ -31,7 +32,7 @@ from typing import Any, Literal
 
 from edgeward.runtime import plan_rules as rules
 from edgeward.runtime.catalog import Catalog, Entity
-from edgeward.runtime.homes import fold
+from edgeward.runtime.homes import device_words_in, fold
 from edgeward.runtime.plan import Plan, PlannedCall, When
 
 States = Mapping[str, Mapping[str, Any]]
@@ -53,8 +54,9 @@ class FrameError(ValueError):
 class Target:
     """What a clause is about, as the request put it.
 
-    - ``name``: entities called ``name`` (or with it as an alias), optionally in ``area`` /
-      on ``floor``;
+    - ``name``: entities called ``name`` (or with it as an alias), else, when ``name`` is a
+      device word, every entity with it in its name ("lamp": "Desk lamp" and "Floor lamp");
+      optionally in ``area`` / on ``floor``;
     - ``all``: every entity of ``domain`` (and ``device_class``) in ``area``, on ``floor``, in the
       speaker's area (``here``) or, with none of those, in the whole home;
     - ``one``: the home's only entity of ``domain`` (else ambiguous);
@@ -349,7 +351,7 @@ def _resolve_clause(
         assert target.name is not None
         options = [
             e
-            for e in rules.named(home, target.name)
+            for e in rules.named(home, target.name) or rules.containing(home, target.name)
             if all(getattr(e, k) == v for k, v in where.items())
         ]
         if clause.verb == "query":
@@ -508,10 +510,20 @@ _WHEN_RULE = (
 )
 
 
+def partial_names(home: Catalog) -> set[str]:
+    """The device words in the names and aliases of ``home``'s entities ("lamp" in "Desk
+    lamp"): a frame may name devices by them (see :class:`Target`)."""
+    return {
+        clean(w) for e in home.entities.values() for n in (e.name, *e.aliases)
+        for w in device_words_in(n)
+    }  # fmt: skip
+
+
 def frame_grammar(home: Catalog) -> str:
     """The Lark grammar (llguidance dialect) of every frame over ``home``'s names and kinds."""
     entities = list(home.entities.values())
     names = {clean(n) for e in entities for n in (e.name, *e.aliases) if clean(n)}
+    names |= partial_names(home)
     areas = {clean(a.name) for a in home.areas.values() if clean(a.name)}
     floors = {clean(a.floor) for a in home.areas.values() if a.floor and clean(a.floor)}
     kinds = {e.domain for e in entities} | {

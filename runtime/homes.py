@@ -195,7 +195,7 @@ DEVICE_KINDS: tuple[DeviceKind, ...] = (
     _kind("led_strip", "light", None, 3, {"en": ("LED strip", "Light strip"), "fr": ("Ruban LED", "Bande LED"), "es": ("Tira LED",), "de": ("LED-Streifen", "Lichtleiste")}, _light_features),  # noqa: E501
     _kind("bedside_lamp", "light", None, 3, {"en": ("Bedside lamp", "Reading lamp"), "fr": ("Lampe de chevet", "Liseuse"), "es": ("Lámpara de noche", "Lámpara de lectura"), "de": ("Nachttischlampe", "Leselampe")}, _light_features, ("bedroom", "kids_room", "guest_room", "nursery")),  # noqa: E501
     _kind("desk_lamp", "light", None, 2, {"en": ("Desk lamp",), "fr": ("Lampe de bureau",), "es": ("Flexo", "Lámpara de escritorio"), "de": ("Schreibtischlampe",)}, _light_features, ("office", "kids_room", "library")),  # noqa: E501
-    _kind("outdoor_light", "light", None, 3, {"en": ("Outdoor light", "Wall light", "Path lights"), "fr": ("Éclairage extérieur", "Applique", "Lumières de l'allée"), "es": ("Luz exterior", "Aplique", "Luces del camino"), "de": ("Außenlicht", "Wandleuchte", "Wegbeleuchtung")}, _light_features, ("garden", "terrace", "porch", "driveway", "balcony", "pool")),  # noqa: E501
+    _kind("outdoor_light", "light", None, 3, {"en": ("Outdoor light", "Wall light", "Path lights", "Porch light", "Pool light"), "fr": ("Éclairage extérieur", "Applique", "Lumières de l'allée", "Lumière du porche", "Éclairage piscine"), "es": ("Luz exterior", "Aplique", "Luces del camino", "Luz del porche", "Luz de la piscina"), "de": ("Außenlicht", "Wandleuchte", "Wegbeleuchtung", "Verandalicht", "Poolbeleuchtung")}, _light_features, ("garden", "terrace", "porch", "driveway", "balcony", "pool")),  # noqa: E501
     _kind("plug", "switch", "outlet", 4, {"en": ("Plug", "Smart plug", "Socket"), "fr": ("Prise", "Prise connectée"), "es": ("Enchufe", "Enchufe inteligente"), "de": ("Steckdose", "Zwischenstecker")}),  # noqa: E501
     _kind("appliance", "switch", "switch", 4, {"en": ("Coffee machine", "Kettle", "TV", "Dehumidifier", "Christmas tree", "Heater", "Pump", "Printer"), "fr": ("Machine à café", "Bouilloire", "Télé", "Déshumidificateur", "Sapin de Noël", "Radiateur", "Pompe", "Imprimante"), "es": ("Cafetera", "Hervidor", "Tele", "Deshumidificador", "Árbol de Navidad", "Estufa", "Bomba", "Impresora"), "de": ("Kaffeemaschine", "Wasserkocher", "Fernseher", "Luftentfeuchter", "Weihnachtsbaum", "Heizlüfter", "Pumpe", "Drucker")}),  # noqa: E501
     _kind("fan", "fan", None, 3, {"en": ("Fan", "Ceiling fan", "Extractor fan"), "fr": ("Ventilateur", "Ventilateur de plafond", "VMC"), "es": ("Ventilador", "Ventilador de techo", "Extractor"), "de": ("Ventilator", "Deckenventilator", "Lüfter")}, _fan_features),  # noqa: E501
@@ -369,6 +369,37 @@ def _own_words(rest: str) -> bool:
     ("Emma" in "Emma's lamp", not "kitchen" or "main"): such a name is said as it is, in any
     language."""
     return any(w not in _KNOWN_WORDS and not w.isdigit() for w in rest.split())
+
+
+_PLAIN_WORDS = frozenset(
+    fold(w) for by in DOMAIN_WORDS.values() for pair in by.values() for w in pair
+) | GENERIC_NAMES  # fmt: skip
+
+_DEVICE_WORDS: dict[str, str] = {
+    fold(name): name
+    for kind in DEVICE_KINDS
+    if kind.domain in ("light", "switch", "fan", "valve")
+    for names in kind.names.values()
+    for name in names
+    if fold(name) not in _PLAIN_WORDS
+}
+"""The device words (folded) of lights, switches, fans and valves, as the vocabulary spells them,
+but a domain's plain word ("Lamp", "Lampe de chevet", not "Light" or "Fan"). The plain words,
+and the words of covers, locks, thermostats and sensors, mean a kind of device everywhere
+("open the blinds", "lock the door", "the heating"), not part of a name."""
+
+
+def device_words_in(name: str) -> set[str]:
+    """The device words ``name`` has as whole words, spelt as the vocabulary spells them ("Left
+    bedside lamp": "Bedside lamp", "Lamp")."""
+    words = fold(name).split()
+    found = set()
+    for i in range(len(words)):
+        for j in range(i + 1, min(len(words), i + 4) + 1):
+            spelt = _DEVICE_WORDS.get(" ".join(words[i:j]))
+            if spelt is not None:
+                found.add(spelt)
+    return found
 
 
 def _modified(noun: str, modifier: str, language: str) -> str:

@@ -137,6 +137,20 @@ def named(home: Catalog, name: str) -> list[Entity]:
     )
 
 
+def containing(home: Catalog, words: str) -> list[Entity]:
+    """Entities with ``words`` in their name or an alias, as whole words (compared folded):
+    "the lamp" said of a home with a "Desk lamp" and a "Floor lamp"; sorted by ``entity_id``."""
+    key = f" {fold(words)} "
+    return sorted(
+        (
+            e
+            for e in home.entities.values()
+            if any(key in f" {fold(n)} " for n in (e.name, *e.aliases))
+        ),
+        key=lambda e: e.entity_id,
+    )
+
+
 def same_area(home: Catalog, key: str) -> list[str]:
     """Area names of the home whose vocabulary key is ``key`` (``"kitchen"``)."""
     return sorted(a.name for a in home.areas.values() if area_key(a.name) == key)

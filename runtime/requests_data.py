@@ -36,6 +36,7 @@ from edgeward.runtime.homes import (
     HomeError,
     area_key,
     as_spoken,
+    device_words_in,
     floor_key,
     fold,
     home_from_json,
@@ -305,7 +306,7 @@ VERBS: dict[str, dict[str, tuple[str, ...]]] = {
         "en": ("close {x}", "lower {x}", "shut {x}", "put {x} down", "can you close {x}", "{x} down", "pull down {x}", "close up {x}"),  # noqa: E501
         "fr": ("ferme {x}", "baisse {x}", "descends {x}", "tu peux fermer {x}", "fermer {x}", "rabaisse {x}", "ferme-moi {x}", "redescends {x}"),  # noqa: E501
         "es": ("cierra {x}", "baja {x}", "puedes cerrar {x}", "cerrar {x}", "bájame {x}", "ciérrame {x}", "echa {x}", "baja del todo {x}"),  # noqa: E501
-        "de": ("schließe {x}", "mach {x} zu", "fahr {x} runter", "{x} runter", "{x} schließen", "kannst du {x} schließen", "lass {x} herunter", "mach mal {x} zu"),  # noqa: E501
+        "de": ("schließe {x}", "mach {x} zu", "fahr {x} runter", "{x} runter", "{x} schließen", "kannst du {x} schließen", "lass {x} herunter", "mach mal {x} zu", "schließ {x}"),  # noqa: E501
     },
     "stop": {
         "en": ("stop {x}", "halt {x}", "stop moving {x}", "hold {x} where it is", "freeze {x}", "please halt {x}"),  # noqa: E501
@@ -702,22 +703,23 @@ def build_single(ctx: Context) -> Draft | None:
 
 
 def build_garage(ctx: Context) -> Draft | None:
-    """ "close the garage", "ouvre le garage", "mach die Garage zu": a garage door opened or
-    closed by naming its place, the way people say it; every garage door there."""
-    doors = [e for e in _actionable(ctx) if e.device_class == "garage" and e.area]
+    """ "open the garage", "ferme la porte du garage", "mach die Garage zu": the home's garage
+    door, named by its place or its word, else ask which."""
+    doors = rules.select(ctx.home, domain="cover", device_class="garage")
     if not doors:
         return None
-    area = ctx.rng.choice(doors).area
     action = ctx.rng.choice(("open", "close"))
-    targets = rules.select(ctx.home, domain="cover", device_class="garage", area=area,
-                           action=action)  # fmt: skip
-    text, group = _verb(ctx, action, ph.the(ctx.language, area_phrase(ctx, area)))
-    plan = rules.act(targets, action, language=ctx.language, sweep=True)
-    if plan is None:
+    word = domain_word(ctx, "cover", plural=False, device_class="garage")
+    if ctx.rng.random() < 0.7:
+        word = as_spoken(AREA_WORDS["garage"][1][ctx.language][0], ctx.language)
+    text, group = _verb(ctx, action, ph.the(ctx.language, word))
+    options = rules.select(ctx.home, domain="cover", device_class="garage", action=action)
+    plan = rules.one_or_ambiguous(options, action, ctx.language)
+    if plan is None or plan.kind == "unsupported":
         return None
+    frame = fr.act(fr.Target("one", domain="cover", device_class="garage"), action)
     kind = "ambiguous" if plan.kind == "ambiguous" else "single"
-    frame = fr.act(fr.every("cover", "garage", area=area), action)
-    return Draft(text, plan, frame, kind, group + ":garage", _bystander_area(ctx))
+    return Draft(text, plan, frame, kind, group + ":garage", None)
 
 
 def _bystander_area(ctx: Context) -> str | None:
@@ -1078,8 +1080,6 @@ def build_the_one(ctx: Context) -> Draft | None:
     if not kinds:
         return None
     domain, dc = ctx.rng.choice(kinds)
-    if ("cover", "garage") in kinds and ctx.rng.random() < 0.3:  # "open the garage" is common
-        domain, dc = "cover", "garage"
     if domain == "cover" and dc not in _told_apart(ctx, {k[1] for k in kinds}):
         return None
     pool = rules.select(ctx.home, domain=domain, device_class=dc)
@@ -1088,8 +1088,6 @@ def build_the_one(ctx: Context) -> Draft | None:
         return None
     action = ctx.rng.choice(actions)
     word = domain_word(ctx, domain, plural=False, device_class=dc)
-    if dc == "garage" and ctx.rng.random() < 0.5:  # "open the garage": its door
-        word = as_spoken(AREA_WORDS["garage"][1][ctx.language][0], ctx.language)
     text, group = _verb(ctx, action, ph.the(ctx.language, word))
     options = rules.select(ctx.home, domain=domain, device_class=dc, action=action)
     plan = rules.one_or_ambiguous(options, action, ctx.language)
@@ -1098,6 +1096,34 @@ def build_the_one(ctx: Context) -> Draft | None:
     frame = fr.act(fr.Target("one", domain=domain, device_class=dc), action)
     kind = "ambiguous" if plan.kind == "ambiguous" else "single"
     return Draft(text, plan, frame, kind, group + ":one", None)
+
+
+def build_partial(ctx: Context) -> Draft | None:
+    """ "turn on the lamp", "allume la lampe de chevet": a device word that is part of the names
+    of devices but no device's whole name; the one device, else ask which."""
+    names = {fold(n) for e in ctx.home.entities.values() for n in (e.name, *e.aliases)}
+    spoken = {fold(n) for kind in DEVICE_KINDS for n in kind.names[ctx.language]}
+    words = sorted(
+        {w for e in _actionable(ctx) for n in (e.name, *e.aliases) for w in device_words_in(n)
+         if fold(w) not in names and fold(w) in spoken}
+    )  # fmt: skip
+    if not words:
+        return None
+    word = ctx.rng.choice(words)
+    options = rules.containing(ctx.home, word)
+    actions = sorted({a for e in options for a in _actions_for(e)})
+    if not actions:
+        return None
+    action = ctx.rng.choice(actions)
+    text, group = _verb(ctx, action, ph.the(ctx.language, as_spoken(word, ctx.language)))
+    plan = rules.one_or_ambiguous(
+        [e for e in options if rules.service_of(e, action)], action, ctx.language
+    )
+    if plan is None:
+        return None
+    kind = "ambiguous" if plan.kind == "ambiguous" else "single"
+    frame = fr.act(fr.named(word), action)
+    return Draft(text, plan, frame, kind, group + ":partial", _bystander_area(ctx))
 
 
 def _never() -> Plan:
@@ -1175,6 +1201,11 @@ def _missing_area(ctx: Context) -> str | None:
     odds = area_odds()
     present = {area_key(a) for a in ctx.home.areas}
     if key in present or ctx.rng.random() > odds[key] / max(odds.values()):
+        return None
+    # "the porch lights" may mean the "Porch light" of a home without a porch
+    words = {fold(w) for ws in AREA_WORDS[key][1].values() for w in ws}
+    if any(w in fold(n).split() for e in ctx.home.entities.values()
+           for n in (e.name, *e.aliases) for w in words):  # fmt: skip
         return None
     return key
 
@@ -1264,6 +1295,7 @@ BUILDERS: dict[str, tuple[float, Callable[[Context], Draft | None]]] = {
     "ambiguous": (8, build_ambiguous),
     "the_one": (4, build_the_one),
     "garage": (4, build_garage),
+    "partial": (4, build_partial),
     "security": (4, build_security),
     "lock_all": (1, build_lock_all),
     "no_such_device": (5, build_no_such_device),

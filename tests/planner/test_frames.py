@@ -110,6 +110,31 @@ def test_names_areas_and_sweeps_resolve_by_the_rules() -> None:
     assert _plan("act all light here off")["kind"] == "ambiguous"
 
 
+def test_a_device_word_names_the_devices_that_have_it() -> None:
+    home = Catalog(
+        [
+            Entity("light.left", "Left bedside lamp", "Bedroom", services=light_services()),
+            Entity("light.right", "Right bedside lamp", "Bedroom", services=light_services()),
+            Entity("light.desk", "Desk lamp", "Office", services=light_services()),
+            Entity("light.ceiling", "Ceiling light", "Office", services=light_services()),
+            Entity("light.lamp", "Lamp", "Hall", services=light_services()),
+        ],
+        areas=[Area("Bedroom"), Area("Office"), Area("Hall")],
+    )
+
+    def plan(text: str) -> dict:
+        return plan_key(fr.resolve(fr.parse_frame(text), home))
+
+    assert plan("act name [ bedside lamp ] on")["candidates"] == ["light.left", "light.right"]
+    assert plan("act name [ bedside lamp ] @ [ bedroom ] on")["kind"] == "ambiguous"
+    assert plan("act name [ desk lamp ] on")["calls"][0]["args"]["entity_id"] == "light.desk"
+    # a whole name wins over the names that contain it
+    assert plan("act name [ lamp ] on")["calls"][0]["args"]["entity_id"] == "light.lamp"
+    # the grammar offers the device words of the home's names, not the kind's plain word
+    assert {"bedside lamp", "lamp", "desk lamp"} <= fr.partial_names(home)
+    assert "light" not in fr.partial_names(home)
+
+
 def test_what_must_not_act_does_not() -> None:
     # opening every lock at once, the only-one rule with two locks
     assert _plan("act all lock unlock")["kind"] == "ambiguous"

@@ -12,6 +12,7 @@ from edgeward.runtime.homes import (
     NAME_MODIFIERS,
     HomeError,
     area_key,
+    device_words_in,
     domains,
     floor_key,
     fold,
@@ -114,6 +115,20 @@ def test_some_names_tell_two_devices_of_a_kind_apart() -> None:
     names = [e.name for s in range(12) for e in random_home(s, 60, "en").entities.values()]
     modified = [n for n in names if any(f"{m} " in n for m in NAME_MODIFIERS["en"])]
     assert 0.03 < len(modified) / len(names) < 0.3
+
+
+def test_a_name_with_words_of_its_own_is_said_as_it_is() -> None:
+    # a person's or a made-up word stays: no speaker says "Emma's lamp" as "lampe"
+    assert spoken_name("Emma's lamp", "light", "fr") is None
+    assert spoken_name("Vostrin floor lamp", "light", "de") is None
+    # places, modifiers, numbers and vocabulary words are not words of its own
+    assert spoken_name("Kitchen floor lamp 2", "light", "fr") == "lampadaire"
+    assert spoken_name("Main water valve", "valve", "fr") == "vanne d'eau"
+    names = [e.name for s in range(12) for e in random_home(s, 60, "en").entities.values()]
+    invented = [n for n in names if spoken_name(n, "light", "fr") is None and "'s " in n]
+    assert invented  # some devices are a person's
+    assert device_words_in("Left bedside lamp") == {"Bedside lamp", "Lamp"}
+    assert device_words_in("Left bedside light") == set()  # a plain word is the kind's
 
 
 def test_spoken_names_become_aliases_once() -> None:
