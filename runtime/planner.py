@@ -459,13 +459,16 @@ def _parsed(text: str) -> Frame | None:
 def _target_vetoes(model: LocalModel, generation: Generation, frame: Frame) -> list[dict[int, int]]:
     """Where the model chose the target of the first clause that repeats an earlier one: a
     veto of its first and of its last chosen token between the brackets (tokens the grammar
-    forced were no choice)."""
+    forced were no choice); none when the target has no brackets ("one lock")."""
     index = next(i for i, c in enumerate(frame.clauses) if c in frame.clauses[:i])
     text = generation.text
     start = 0
     for _ in range(index):
         start = text.index(" ; ", start) + 3
-    opened = text.index("[", start)
+    end = text.find(" ; ", start)
+    opened = text.find("[", start, len(text) if end < 0 else end)
+    if opened < 0:
+        return []
     closed = text.index("]", opened)
     ids = generation.token_ids
     chosen = []

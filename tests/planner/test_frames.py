@@ -291,6 +291,11 @@ def test_a_repeated_clause_is_retried_where_its_target_was_chosen(
         before = shipped_model.tokenizer.decode(list(ids[:k]))
         assert len(before) > text.index("[", second)
         assert len(before) < text.index("]", second)
+    # a target without a name has nothing to bar: no retry
+    plain = "act one lock lock ; act one lock lock"
+    ids = shipped_model.encode(plain)
+    generation = Generation(plain, tuple(ids), (-0.5,) * len(ids), "grammar", 1, 1, 0, 0)
+    assert _target_vetoes(shipped_model, generation, fr.parse_frame(plain)) == []
 
 
 @pytest.mark.parametrize(("lo", "hi"), [(0, 100), (7, 35), (2000, 6500), (153, 500), (5, 5)])
