@@ -483,12 +483,10 @@ def grounded(frame: Frame, catalog: Catalog, text: str) -> bool:
     """Whether every device, area and floor the frame names is said in the request: a device by
     the name the frame used or another name or alias of it, a place by its name, an alias or
     its word in another language."""
+    if _names_an_unsaid_place(frame, catalog, text):
+        return False
     for clause in frame.clauses:
         target = clause.target
-        if target.area is not None and not place_said(catalog, target.area, "area", text):
-            return False
-        if target.floor is not None and not place_said(catalog, target.floor, "floor", text):
-            return False
         if target.how != "name" or target.name is None:
             continue
         names = {target.name} | {
@@ -503,10 +501,15 @@ def names_a_missing_place(frame: Frame, catalog: Catalog, text: str) -> bool:
     """Whether the request names an area or floor the home does not have ("the lights in the
     attic" in a home without one) while the frame puts its target in a place the request does
     not say: the model put the missing place somewhere, and the home has no such thing."""
+    if not _names_an_unsaid_place(frame, catalog, text):
+        return False
     have = {("area", area_key(a)) for a in catalog.areas}
     have |= {("floor", floor_key(a.floor)) for a in catalog.areas.values() if a.floor}
-    if all(readings & have for readings in places_said(text)):
-        return False
+    return not all(readings & have for readings in places_said(text))
+
+
+def _names_an_unsaid_place(frame: Frame, catalog: Catalog, text: str) -> bool:
+    """Whether the frame puts a target in an area or on a floor the request does not say."""
     for clause in frame.clauses:
         area, floor = clause.target.area, clause.target.floor
         if area is not None and not place_said(catalog, area, "area", text):
