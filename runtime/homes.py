@@ -23,7 +23,7 @@ from __future__ import annotations
 import random
 import re
 import unicodedata
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import Any
@@ -389,6 +389,31 @@ and the words of covers, locks, thermostats and sensors, mean a kind of device e
 ("open the blinds", "lock the door", "the heating"), not part of a name."""
 
 
+def _same_device_words() -> dict[str, frozenset[str]]:
+    same: dict[str, frozenset[str]] = {}
+    for kind in DEVICE_KINDS:
+        for i in range(max(len(words) for words in kind.names.values())):
+            forms = frozenset(
+                fold(words[i]) for words in kind.names.values()
+                if i < len(words) and fold(words[i]) in _DEVICE_WORDS
+            )  # fmt: skip
+            for form in forms:
+                same[form] = same.get(form, frozenset()) | forms
+    return same
+
+
+_SAME_DEVICE_WORD = _same_device_words()
+"""Each device word (folded) -> the same word in every language, as the kinds line them up."""
+
+
+def device_word_forms(word: str) -> frozenset[str]:
+    """``word`` and, when it is a device word, the same word in the other languages, folded:
+    "Lampe" -> "lampe", "lamp", "lampara", so "allume la lampe" finds the "Floor lamp" of a
+    home named in English."""
+    folded = fold(word)
+    return _SAME_DEVICE_WORD.get(folded, frozenset()) | {folded}
+
+
 def device_words_in(name: str) -> set[str]:
     """The device words ``name`` has as whole words, spelt as the vocabulary spells them ("Left
     bedside lamp": "Bedside lamp", "Lamp")."""
@@ -471,14 +496,17 @@ def floor_key(name: str) -> str | None:
     return _FLOOR_INDEX.get(fold(name))
 
 
-def places_said(text: str) -> list[frozenset[tuple[str, str]]]:
+def places_said(text: str, names: Iterable[str] = ()) -> list[frozenset[tuple[str, str]]]:
     """The area and floor words ``text`` says, each as its readings: ``("area", key)`` and
-    ``("floor", key)`` pairs ("Keller" is a cellar and a basement)."""
+    ``("floor", key)`` pairs ("Keller" is a cellar and a basement). A word inside one of
+    ``names`` that ``text`` says is part of that name, not a place ("porch" in "turn off the
+    porch light")."""
     folded = f" {fold(text)} "
+    inside = [f" {n} " for n in map(fold, names) if n and f" {n} " in folded]
     said: dict[str, set[tuple[str, str]]] = {}
     for table, index in (("area", _AREA_INDEX), ("floor", _FLOOR_INDEX)):
         for word, key in index.items():
-            if f" {word} " in folded:
+            if f" {word} " in folded and not any(f" {word} " in n for n in inside):
                 said.setdefault(word, set()).add((table, key))
     return [frozenset(readings) for readings in said.values()]
 

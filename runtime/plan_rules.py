@@ -26,7 +26,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from edgeward.runtime.catalog import STATE_TOOL, Catalog, Entity
-from edgeward.runtime.homes import area_key, floor_key, fold
+from edgeward.runtime.homes import area_key, device_word_forms, floor_key, fold
 from edgeward.runtime.plan import Plan, PlannedCall, When
 
 MAX_CALLS = 20
@@ -140,12 +140,12 @@ def named(home: Catalog, name: str) -> list[Entity]:
 def containing(home: Catalog, words: str) -> list[Entity]:
     """Entities with ``words`` in their name or an alias, as whole words (compared folded):
     "the lamp" said of a home with a "Desk lamp" and a "Floor lamp"; sorted by ``entity_id``."""
-    key = f" {fold(words)} "
+    keys = [f" {form} " for form in device_word_forms(words)]
     return sorted(
         (
             e
             for e in home.entities.values()
-            if any(key in f" {fold(n)} " for n in (e.name, *e.aliases))
+            if any(k in f" {fold(n)} " for n in (e.name, *e.aliases) for k in keys)
         ),
         key=lambda e: e.entity_id,
     )

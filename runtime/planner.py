@@ -505,7 +505,8 @@ def names_a_missing_place(frame: Frame, catalog: Catalog, text: str) -> bool:
         return False
     have = {("area", area_key(a)) for a in catalog.areas}
     have |= {("floor", floor_key(a.floor)) for a in catalog.areas.values() if a.floor}
-    return not all(readings & have for readings in places_said(text))
+    names = (n for e in catalog.entities.values() for n in (e.name, *e.aliases))
+    return not all(readings & have for readings in places_said(text, names))
 
 
 def _names_an_unsaid_place(frame: Frame, catalog: Catalog, text: str) -> bool:

@@ -36,6 +36,7 @@ from edgeward.runtime.homes import (
     HomeError,
     area_key,
     as_spoken,
+    device_word_forms,
     device_words_in,
     floor_key,
     fold,
@@ -1102,20 +1103,23 @@ def build_partial(ctx: Context) -> Draft | None:
     """ "turn on the lamp", "allume la lampe de chevet": a device word that is part of the names
     of devices but no device's whole name; the one device, else ask which."""
     names = {fold(n) for e in ctx.home.entities.values() for n in (e.name, *e.aliases)}
-    spoken = {fold(n) for kind in DEVICE_KINDS for n in kind.names[ctx.language]}
-    words = sorted(
-        {w for e in _actionable(ctx) for n in (e.name, *e.aliases) for w in device_words_in(n)
-         if fold(w) not in names and fold(w) in spoken}
+    spoken = {fold(n): n for kind in DEVICE_KINDS for n in kind.names[ctx.language]}
+    # the word as the names spell it, and as the speaker says it ("Lamp" of "Floor lamp",
+    # said "lampe" in French)
+    pairs = sorted(
+        {(w, spoken[form]) for e in _actionable(ctx) for n in (e.name, *e.aliases)
+         for w in device_words_in(n) if fold(w) not in names
+         for form in device_word_forms(w) if form in spoken and form not in names}
     )  # fmt: skip
-    if not words:
+    if not pairs:
         return None
-    word = ctx.rng.choice(words)
+    word, said = ctx.rng.choice(pairs)
     options = rules.containing(ctx.home, word)
     actions = sorted({a for e in options for a in _actions_for(e)})
     if not actions:
         return None
     action = ctx.rng.choice(actions)
-    text, group = _verb(ctx, action, ph.the(ctx.language, as_spoken(word, ctx.language)))
+    text, group = _verb(ctx, action, ph.the(ctx.language, as_spoken(said, ctx.language)))
     plan = rules.one_or_ambiguous(
         [e for e in options if rules.service_of(e, action)], action, ctx.language
     )

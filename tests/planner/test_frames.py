@@ -133,6 +133,10 @@ def test_a_device_word_names_the_devices_that_have_it() -> None:
     # the grammar offers the device words of the home's names, not the kind's plain word
     assert {"bedside lamp", "lamp", "desk lamp"} <= fr.partial_names(home)
     assert "light" not in fr.partial_names(home)
+    # the word said in another language finds the names that have it ("lampe": every lamp)
+    lamps = ["light.desk", "light.lamp", "light.left", "light.right"]
+    assert plan("act name [ lampe ] on")["candidates"] == lamps
+    assert plan("act name [ lámpara de noche ] on")["candidates"] == ["light.left", "light.right"]
 
 
 def test_what_must_not_act_does_not() -> None:
@@ -274,6 +278,9 @@ def test_a_place_the_home_lacks_is_no_such_device_when_the_frame_put_it_elsewher
     cellar = Catalog(list(home.entities.values()), [Area("Keller"), *home.areas.values()])
     keller = fr.parse_frame("act all light @ [ keller ] off")
     assert not names_a_missing_place(keller, cellar, "Licht im Keller aus")
+    # a place word inside a device name the request says ("garage" of "Garage door") is the name
+    assert not names_a_missing_place(office, home, "close the garage door in ten minutes")
+    assert names_a_missing_place(office, home, "close the door of the garage")
 
 
 def test_a_repeated_clause_is_retried_where_its_target_was_chosen(
