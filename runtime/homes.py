@@ -214,6 +214,7 @@ DEVICE_KINDS: tuple[DeviceKind, ...] = (
     _kind("scene", "scene", None, 2.5, {"en": ("Movie night", "Good morning", "Good night", "Dinner", "Relax", "Reading", "Party", "Away"), "fr": ("Soirée cinéma", "Bonjour", "Bonne nuit", "Dîner", "Détente", "Lecture", "Fête", "Absent"), "es": ("Noche de cine", "Buenos días", "Buenas noches", "Cena", "Relax", "Lectura", "Fiesta", "Fuera de casa"), "de": ("Filmabend", "Guten Morgen", "Gute Nacht", "Abendessen", "Entspannen", "Lesen", "Party", "Abwesend")}),  # noqa: E501
     _kind("button", "button", None, 1.5, {"en": ("Doorbell chime", "Restart router", "Feed the cat", "Identify"), "fr": ("Carillon", "Redémarrer la box", "Nourrir le chat", "Identifier"), "es": ("Timbre", "Reiniciar router", "Dar de comer al gato", "Identificar"), "de": ("Türgong", "Router neu starten", "Katze füttern", "Identifizieren")}),  # noqa: E501
     _kind("temperature", "sensor", "temperature", 6, {"en": ("Temperature",), "fr": ("Température",), "es": ("Temperatura",), "de": ("Temperatur",)}),  # noqa: E501
+    _kind("outdoor_temperature", "sensor", "temperature", 3, {"en": ("Outdoor temperature", "Outside temperature"), "fr": ("Température extérieure",), "es": ("Temperatura exterior",), "de": ("Außentemperatur",)}, areas=("garden", "terrace", "balcony", "porch", "driveway")),  # noqa: E501
     _kind("humidity", "sensor", "humidity", 4, {"en": ("Humidity",), "fr": ("Humidité",), "es": ("Humedad",), "de": ("Luftfeuchtigkeit",)}),  # noqa: E501
     _kind("power", "sensor", "power", 3, {"en": ("Power", "Energy use"), "fr": ("Puissance", "Consommation"), "es": ("Potencia", "Consumo"), "de": ("Leistung", "Verbrauch")}),  # noqa: E501
     _kind("battery", "sensor", "battery", 2, {"en": ("Battery",), "fr": ("Batterie",), "es": ("Batería",), "de": ("Batterie",)}),  # noqa: E501
@@ -312,6 +313,18 @@ def translations(name: str) -> tuple[str, ...]:
         if any(f" {fold(p)} " in folded for p in group):
             out.extend(group)
     return tuple(out)
+
+
+def reworded(name: str) -> set[str]:
+    """``name`` (folded) with one of its phrases put in other words of the same meaning
+    ("Outdoor temperature" -> "outside temperature", "dehors temperature", ...)."""
+    folded = f" {fold(name)} "
+    out: set[str] = set()
+    for group in PHRASE_GROUPS:
+        for phrase in (f" {fold(p)} " for p in group):
+            if phrase in folded:
+                out |= {" ".join(folded.replace(phrase, f" {fold(o)} ").split()) for o in group}
+    return out
 
 
 def as_spoken(word: str, language: str) -> str:
@@ -653,6 +666,11 @@ PLACE_BOUND = frozenset({"garage_door", "gate", "awning", "irrigation", "outdoor
 """Kinds of device a home only has where it has their place (a garage door needs a garage)."""
 
 
+SELF_PLACED = frozenset({"outdoor_temperature"})
+"""Kinds whose names say where they are ("Outdoor temperature"): never named with their area,
+and in no area when the home has none they like."""
+
+
 def _liked(kind: DeviceKind, areas: Sequence[Area]) -> list[Area]:
     return [a for a in areas if area_key(a.name) in kind.areas] if kind.areas else []
 
@@ -665,6 +683,8 @@ def _pick_area(rng: random.Random, kind: DeviceKind, areas: Sequence[Area]) -> A
         return rng.choice(liked)
     if liked and rng.random() < 0.85:
         return rng.choice(liked)
+    if kind.key in SELF_PLACED:  # an outdoor sensor in a home without a garden: on a wall
+        return None
     indoor = [a for a in areas if AREA_WORDS.get(area_key(a.name) or "", ("x", {}))[0] is not None]
     return rng.choice(indoor or list(areas))
 
@@ -681,7 +701,7 @@ def _entity_name(
     noun = rng.choice(kind.names[language])
     if kind.key in MODIFIABLE and rng.random() < MODIFIED_SHARE:
         noun = _modified(noun, rng.choice(NAME_MODIFIERS[language]), language)
-    if area is None or kind.domain in ("scene", "button"):
+    if area is None or kind.domain in ("scene", "button") or kind.key in SELF_PLACED:
         name = noun
     elif kind.domain == "lock" and rng.random() < 0.8:
         name = noun

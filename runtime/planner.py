@@ -58,6 +58,7 @@ from edgeward.runtime.homes import (
     area_key,
     floor_key,
     places_said,
+    reworded,
     with_spoken_names,
 )
 from edgeward.runtime.language import detect_language
@@ -482,7 +483,8 @@ def _target_vetoes(model: LocalModel, generation: Generation, frame: Frame) -> l
 def grounded(frame: Frame, catalog: Catalog, text: str) -> bool:
     """Whether every device, area and floor the frame names is said in the request: a device by
     the name the frame used or another name or alias of it, a place by its name, an alias or
-    its word in another language."""
+    its word in another language; a name may be said in other words of the same meaning
+    ("outside" for "Outdoor temperature")."""
     if _names_an_unsaid_place(frame, catalog, text):
         return False
     for clause in frame.clauses:
@@ -492,6 +494,7 @@ def grounded(frame: Frame, catalog: Catalog, text: str) -> bool:
         names = {target.name} | {
             n for e in named(catalog, target.name) for n in (e.name, *e.aliases)
         }
+        names |= {r for n in names for r in reworded(n)}
         if not any(is_said(n, text) for n in names):
             return False
     return True

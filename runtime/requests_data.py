@@ -508,6 +508,13 @@ WHOLE_HOME = {
     "de": ("überall", "im ganzen Haus", "im Haus"),
 }
 ALL = {"en": "all the", "fr": "tous les", "es": "todos los", "de": "alle"}
+OUTSIDE = {
+    "en": ("outside", "outdoors", "out there"),
+    "fr": ("dehors", "à l'extérieur", "en extérieur"),
+    "es": ("fuera", "afuera", "en la calle"),
+    "de": ("draußen", "im Freien", "außen"),
+}
+"""How a request says "outdoors" of a reading ("how cold is it outside")."""
 HERE = {
     "en": ("in here", "here", "in this room"),
     "fr": ("ici", "dans cette pièce", "dans la pièce"),
@@ -972,6 +979,12 @@ def build_query(ctx: Context) -> Draft | None:
         plan = rules.query(rules.select(ctx.home, domain="light", area=area), lang)
         frame = fr.query(fr.every("light", area=None if here else area, here=here))
         area = area if here else _bystander_area(ctx)
+    elif roll < 0.9 and (outdoor := _outdoor_temperature(ctx)) is not None:
+        template, group = ctx.pick(QUERIES["temperature"][lang], f"own:{lang}:qtemperature")
+        text = template.format(p=ctx.rng.choice(OUTSIDE[lang]))
+        plan = rules.query([outdoor], lang)
+        frame = fr.query(fr.named(outdoor.name))
+        area = _bystander_area(ctx)
     else:
         family = "temperature" if ctx.rng.random() < 0.5 else ctx.rng.choice(list(AREA_READINGS))
         domain, dc = AREA_READINGS[family]
@@ -991,6 +1004,20 @@ def build_query(ctx: Context) -> Draft | None:
         return None
     kind = plan.kind if plan.kind == "ambiguous" else "query"
     return Draft(text, plan, frame, kind, group, area)
+
+
+def _outdoor_temperature(ctx: Context) -> Entity | None:
+    """The home's one temperature sensor named for the outdoors ("Outside temperature"), if it
+    has exactly one and no other device shares its name."""
+    outdoor = {fold(n) for k in DEVICE_KINDS if k.key == "outdoor_temperature"
+               for names in k.names.values() for n in names}  # fmt: skip
+    found = [
+        e for e in rules.select(ctx.home, domain="sensor", device_class="temperature")
+        if fold(e.name) in outdoor
+    ]  # fmt: skip
+    if len(found) != 1 or len(rules.named(ctx.home, found[0].name)) != 1:
+        return None
+    return found[0]
 
 
 def build_speaker_area(ctx: Context) -> Draft | None:
@@ -1262,9 +1289,10 @@ def build_multi(ctx: Context) -> Draft | None:
     used: set[str] = set()
     for _ in range(ctx.rng.choice([2, 2, 3])):
         builder = ctx.rng.choice(
-            [build_single, build_single, build_set_value, build_area, build_delayed]
-        )
-        draft = builder(ctx)
+            [build_single, build_single, build_set_value, build_area, build_delayed,
+             build_scheduled, build_garage, build_the_one, build_partial]
+        )  # fmt: skip
+        draft = builder(ctx) or build_single(ctx)  # a home without a garage: something else
         if draft is None or draft.plan.kind != "act":
             return None
         ids = {c.args["entity_id"] for c in draft.plan.calls}
@@ -1287,7 +1315,7 @@ def build_multi(ctx: Context) -> Draft | None:
 
 BUILDERS: dict[str, tuple[float, Callable[[Context], Draft | None]]] = {
     "single": (14, build_single),
-    "multi": (13, build_multi),
+    "multi": (16, build_multi),
     "area": (9, build_area),
     "floor": (5, build_floor),
     "set_value": (12, build_set_value),

@@ -244,6 +244,12 @@ def test_a_plan_naming_a_device_the_request_does_not_say_is_not_grounded() -> No
     office = fr.parse_frame("act all light @ [ office ] off")
     assert grounded(office, home, "éteins les lumières du bureau")
     assert not grounded(office, home, "turn off the lights in the attic")
+    # a name said in other words of the same meaning
+    outdoor = Catalog([Entity("sensor.out", "Outdoor temperature", device_class="temperature")])
+    reading = fr.parse_frame("query name [ outdoor temperature ]")
+    assert grounded(reading, outdoor, "what's the temperature outside")
+    assert grounded(reading, outdoor, "quelle température fait-il dehors")
+    assert not grounded(reading, outdoor, "what's the temperature in the cellar")
     upstairs = fr.parse_frame("act all light ^ [ upstairs ] off")
     assert grounded(upstairs, home, "mach oben das licht aus")
     assert not grounded(upstairs, home, "turn off the lights on the ground floor")
