@@ -15,7 +15,9 @@ One :class:`Decoder` owns a backend (one KV cache) and decodes one request at a 
   what the grammar allowed (temperature 1); forced tokens have log-probability 0;
 - vetoes: ``veto`` maps a new-token index to a token that must not be chosen there (unless it
   is the only one allowed), so a caller can ask for the next-best continuation at one point of
-  an earlier generation.
+  an earlier generation; ``begun`` gives that generation's tokens before the point, which are
+  fed with the prompt in one call instead of decoded again (their log-probabilities come back
+  as 0, as for forced tokens).
 """
 
 from __future__ import annotations
@@ -168,6 +170,7 @@ class Decoder:
         seed: int | None = None,
         stop: Sequence[str] = (),
         veto: Mapping[int, int] | None = None,
+        begun: Sequence[int] = (),
     ) -> Generation:
         if not prompt:
             raise ValueError("the prompt is empty")
@@ -194,18 +197,20 @@ class Decoder:
         reused = self._reuse_prefix(prefix_cache_key, prompt)
         pinned = len(prompt) if prefix_cache_key is not None else SINK_TOKENS
 
-        new: list[int] = []
-        logprobs: list[float] = []
+        new = list(begun[:max_new_tokens])
         forced_total = 0
         calls = 0
+        if state is not None and new:
+            state.consume(new)
         if state is not None and not state.done:
             forced = state.forced()
             state.consume(forced)
-            new += forced[:max_new_tokens]
-            logprobs += [0.0] * len(new)
-            forced_total += len(new)
-            if len(prompt) + len(new) >= limit:
-                raise ContextOverflowError(len(prompt) + len(new), limit)
+            forced = forced[: max_new_tokens - len(new)]
+            new += forced
+            forced_total += len(forced)
+        logprobs = [0.0] * len(new)
+        if len(prompt) + len(new) >= limit:
+            raise ContextOverflowError(len(prompt) + len(new), limit)
         pending = prompt[reused:] + new
         position = reused
         while len(pending) > self.prefill_chunk:
@@ -223,7 +228,8 @@ class Decoder:
                 self._prefixes.popitem(last=False)
 
         stop_reason: StopReason | None = None
-        text = ""
+        # stop strings are looked for after what ``begun`` gave
+        text = self.tokenizer.decode(list(begun), skip_special_tokens=True) if stop else ""
         longest_stop = max((len(s) for s in stop), default=0)
         while stop_reason is None:
             if state is not None and state.done:

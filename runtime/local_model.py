@@ -106,6 +106,7 @@ class LocalModel:
         seed: int | None = None,
         stop: Sequence[str] = (),
         veto: Mapping[int, int] | None = None,
+        begun: Sequence[int] = (),
     ) -> Generation:
         """Continue a prompt (text or token ids); see :mod:`generate` for the semantics."""
         ids = self.encode(prompt_or_ids) if isinstance(prompt_or_ids, str) else list(prompt_or_ids)
@@ -122,6 +123,7 @@ class LocalModel:
                 seed=seed,
                 stop=stop,
                 veto=veto,
+                begun=begun,
             )
 
     def clear_prefix_cache(self) -> None:

@@ -38,11 +38,12 @@ import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from edgeward.runtime.catalog import Area, Catalog, Entity
 from edgeward.runtime.constrained import CompiledGrammar, compile_lark
 from edgeward.runtime.frames import (
+    Clause,
     Frame,
     FrameError,
     States,
@@ -65,7 +66,7 @@ from edgeward.runtime.language import detect_language
 from edgeward.runtime.local_model import LocalModel, load_model
 from edgeward.runtime.model_folder import BackendName
 from edgeward.runtime.plan import Plan, When
-from edgeward.runtime.plan_rules import named
+from edgeward.runtime.plan_rules import containing, named, service_of
 from edgeward.runtime.retrieval import Retriever, is_said, place_said
 from edgeward.runtime.spoken_numbers import with_digits
 
@@ -306,6 +307,7 @@ _PREFIX_KEY = "edgeward-planner"
 _MAX_NEW_TOKENS = 128
 _RETRIEVER_SLOTS = 4
 _PREPARED_SLOTS = 64
+_NAME_END = " ]"
 
 
 class Planner:
@@ -409,7 +411,7 @@ class Planner:
             entities = sorted(
                 (catalog.entities[i] for i in keep[: len(entities) // 2]), key=lambda e: e.entity_id
             )
-        generation, frame = self._decode(ids, catalog)
+        generation, frame = self._decode(ids, catalog, text)
         if frame is None:
             return _not_understood(catalog, lang)
         try:
@@ -423,23 +425,60 @@ class Planner:
             plan = Plan("unsupported", reason="no_such_device")
         return finish_plan(replace(plan, confidence=sure), catalog, lang)
 
-    def _decode(self, ids: list[int], catalog: Catalog) -> tuple[Generation, Frame | None]:
-        """The model's frame for a prompt. A frame that says one clause twice is decoded again
-        with the repeated clause's target barred where the model chose it (its first, then its
-        last chosen token), and the first retry that repeats nothing is kept."""
+    def _decode(
+        self, ids: list[int], catalog: Catalog, text: str
+    ) -> tuple[Generation, Frame | None]:
+        """The model's frame for a prompt. A frame with a doubtful clause (one it says twice, one
+        naming a device the request does not say, one asking a device for an action it lacks)
+        is decoded again with what is doubtful barred where the model chose it
+        (:func:`_vetoes`), and the first retry without a doubtful clause is kept, its
+        log-probabilities those of the model's own distribution (what the barred token held is
+        taken out again)."""
         generation = self._generate(ids, catalog)
         frame = _parsed(generation.text)
-        if frame is None or not repeats_a_clause(frame):
+        if frame is None:
             return generation, frame
-        for veto in _target_vetoes(self.model, generation, frame):
-            retry = self._generate(ids, catalog, veto)
-            again = _parsed(retry.text)
-            if again is not None and not repeats_a_clause(again):
+        doubt = doubtful_clause(frame, catalog, text)
+        if doubt is None:
+            return generation, frame
+        for veto in _vetoes(self.model, generation, frame, doubt):
+            retry = self._retry(ids, catalog, text, generation, veto, doubt[1])
+            again = None if retry is None else _parsed(retry.text)
+            if again is not None and doubtful_clause(again, catalog, text) is None:
                 return retry, again
         return generation, frame
 
+    def _retry(
+        self,
+        ids: list[int],
+        catalog: Catalog,
+        text: str,
+        first: Generation,
+        veto: Mapping[int, int],
+        part: str,
+    ) -> Generation | None:
+        """``first`` decoded again from the barred position on (:func:`_unbarred`). A device
+        the request did not say is retried up to the end of the new name first, and no
+        further when the new one is not said either (None)."""
+        (k,) = veto
+        retry = self._generate(
+            ids, catalog, veto, first.token_ids[:k], (_NAME_END,) if part == "unsaid" else ()
+        )
+        if retry.stop_reason == "stop":
+            if not _name_said(retry.text.rsplit("[", 1)[-1].strip(), catalog, text):
+                return None
+            rest = self._generate(ids, catalog, begun=retry.token_ids)
+            done = len(retry.token_ids)
+            retry = replace(rest, logprobs=retry.logprobs[:done] + rest.logprobs[done:])
+        return _unbarred(retry, first, veto)
+
     def _generate(
-        self, ids: list[int], catalog: Catalog, veto: Mapping[int, int] | None = None
+        self,
+        ids: list[int],
+        catalog: Catalog,
+        veto: Mapping[int, int] | None = None,
+        begun: Sequence[int] = (),
+        stop: Sequence[str] = (),
     ) -> Generation:
         return self.model.generate(
             ids,
@@ -447,6 +486,8 @@ class Planner:
             grammar=self.grammar(catalog),
             prefix_cache_key=_PREFIX_KEY,
             veto=veto,
+            begun=begun,
+            stop=stop,
         )
 
 
@@ -457,26 +498,40 @@ def _parsed(text: str) -> Frame | None:
         return None
 
 
-def _target_vetoes(model: LocalModel, generation: Generation, frame: Frame) -> list[dict[int, int]]:
-    """Where the model chose the target of the first clause that repeats an earlier one: a
-    veto of its first and of its last chosen token between the brackets (tokens the grammar
-    forced were no choice); none when the target has no brackets ("one lock")."""
-    index = next(i for i, c in enumerate(frame.clauses) if c in frame.clauses[:i])
+Doubt = tuple[int, Literal["repeat", "unsaid", "action"]]
+"""A clause of a frame (its index) and what in it is doubtful: it repeats an earlier clause,
+it names a device the request does not say, or it asks a device for an action it lacks."""
+
+
+def _vetoes(
+    model: LocalModel, generation: Generation, frame: Frame, doubt: Doubt
+) -> list[dict[int, int]]:
+    """Where the model chose what is doubtful in a clause: for its target, a veto of the first
+    and of the last token chosen between the target's first brackets; for its action, of the
+    first token chosen after the target (tokens the grammar forced were no choice). None when
+    there is no such token ("one lock" has no brackets)."""
+    index, part = doubt
     text = generation.text
     start = 0
     for _ in range(index):
         start = text.index(" ; ", start) + 3
     end = text.find(" ; ", start)
-    opened = text.find("[", start, len(text) if end < 0 else end)
-    if opened < 0:
-        return []
-    closed = text.index("]", opened)
+    end = len(text) if end < 0 else end
+    if part != "action":
+        lo = text.find("[", start, end)
+        if lo < 0:
+            return []
+        hi = text.index("]", lo)
+    else:
+        lo, hi = text.rfind("]", start, end), end
     ids = generation.token_ids
     chosen = []
     for k, (token, logprob) in enumerate(zip(ids, generation.logprobs, strict=True)):
         begins = len(model.tokenizer.decode(list(ids[:k]), skip_special_tokens=True))
-        if opened < begins < closed and logprob != 0.0:
+        if lo < begins < hi and logprob != 0.0:
             chosen.append({k: token})
+    if part == "action":
+        return chosen[:1]
     return chosen[:1] + chosen[-1:] if len(chosen) > 1 else chosen
 
 
@@ -487,17 +542,56 @@ def grounded(frame: Frame, catalog: Catalog, text: str) -> bool:
     ("outside" for "Outdoor temperature")."""
     if _names_an_unsaid_place(frame, catalog, text):
         return False
-    for clause in frame.clauses:
+    return all(
+        _name_said(c.target.name, catalog, text)
+        for c in frame.clauses
+        if c.target.how == "name" and c.target.name
+    )
+
+
+def _name_said(name: str, catalog: Catalog, text: str) -> bool:
+    """Whether the request says a device the frame named ``name``: by that name, another name
+    or an alias of the device, or in other words of the same meaning."""
+    names = {name} | {n for e in named(catalog, name) for n in (e.name, *e.aliases)}
+    names |= {r for n in names for r in reworded(n)}
+    return any(is_said(n, text) for n in names)
+
+
+def doubtful_clause(frame: Frame, catalog: Catalog, text: str) -> Doubt | None:
+    """The first clause that repeats an earlier one, else the first that names a device the
+    request does not say (its target is doubtful), else the first that asks a named device for
+    an action it lacks ("brightness" of a fan: its action is doubtful); None when none does."""
+    for i, clause in enumerate(frame.clauses):
+        if clause in frame.clauses[:i]:
+            return i, "repeat"
+    for i, clause in enumerate(frame.clauses):
         target = clause.target
-        if target.how != "name" or target.name is None:
-            continue
-        names = {target.name} | {
-            n for e in named(catalog, target.name) for n in (e.name, *e.aliases)
-        }
-        names |= {r for n in names for r in reworded(n)}
-        if not any(is_said(n, text) for n in names):
-            return False
-    return True
+        if target.how == "name" and target.name and not _name_said(target.name, catalog, text):
+            return i, "unsaid"
+    for i, clause in enumerate(frame.clauses):
+        if not _can_do(clause, catalog):
+            return i, "action"
+    return None
+
+
+def _can_do(clause: Clause, catalog: Catalog) -> bool:
+    """Whether a device the clause names, if it names one, offers the clause's action."""
+    target = clause.target
+    if target.how != "name" or target.name is None or clause.action is None:
+        return True
+    devices = named(catalog, target.name) or containing(catalog, target.name)
+    return not devices or any(service_of(e, clause.action) for e in devices)
+
+
+def _unbarred(retry: Generation, first: Generation, veto: Mapping[int, int]) -> Generation:
+    """``retry`` (begun with ``first``'s tokens up to the barred position) with the
+    log-probabilities of the model's whole distribution: ``first``'s before that position, and
+    at it the chosen token's share of what the barred token (chosen the first time) left."""
+    (k,) = veto
+    logprobs = list(first.logprobs[:k]) + list(retry.logprobs[k:])
+    if k < len(logprobs):
+        logprobs[k] += math.log1p(-min(math.exp(first.logprobs[k]), 1.0 - 1e-9))
+    return replace(retry, logprobs=tuple(logprobs))
 
 
 def names_a_missing_place(frame: Frame, catalog: Catalog, text: str) -> bool:

@@ -4,6 +4,7 @@ the resolver refuse what the home cannot do."""
 
 from __future__ import annotations
 
+import math
 import re
 
 import pytest
@@ -17,7 +18,9 @@ from edgeward.runtime.local_model import LocalModel
 from edgeward.runtime.plan import When
 from edgeward.runtime.plan_rules import plan_key
 from edgeward.runtime.planner import (
-    _target_vetoes,
+    _unbarred,
+    _vetoes,
+    doubtful_clause,
     grounded,
     names_a_missing_place,
     repeats_a_clause,
@@ -295,7 +298,7 @@ def test_a_repeated_clause_is_retried_where_its_target_was_chosen(
     text = "act name [ desk ] off ; act name [ desk ] off"
     ids = shipped_model.encode(text)
     generation = Generation(text, tuple(ids), (-0.5,) * len(ids), "grammar", 1, 1, 0, 0)
-    vetoes = _target_vetoes(shipped_model, generation, fr.parse_frame(text))
+    vetoes = _vetoes(shipped_model, generation, fr.parse_frame(text), (1, "repeat"))
     assert vetoes
     second = text.index(" ; ")
     for veto in vetoes:
@@ -308,7 +311,50 @@ def test_a_repeated_clause_is_retried_where_its_target_was_chosen(
     plain = "act one lock lock ; act one lock lock"
     ids = shipped_model.encode(plain)
     generation = Generation(plain, tuple(ids), (-0.5,) * len(ids), "grammar", 1, 1, 0, 0)
-    assert _target_vetoes(shipped_model, generation, fr.parse_frame(plain)) == []
+    assert _vetoes(shipped_model, generation, fr.parse_frame(plain), (1, "repeat")) == []
+
+
+def test_a_clause_is_doubtful_for_a_repeat_an_unsaid_device_or_an_action_it_lacks() -> None:
+    home = _home()
+    said = "turn off the desk and lock the front door"
+    fine = fr.parse_frame("act name [ desk ] off ; act name [ front door ] lock")
+    assert doubtful_clause(fine, home, said) is None
+    twice = fr.parse_frame("act name [ desk ] off ; act name [ desk ] off")
+    assert doubtful_clause(twice, home, said) == (1, "repeat")
+    unsaid = fr.parse_frame("act name [ desk ] off ; act name [ back door ] lock")
+    assert doubtful_clause(unsaid, home, said) == (1, "unsaid")
+    # the Shelf light has no brightness, the Desk light has: the action is what is doubtful
+    dim = fr.parse_frame("act name [ shelf ] brightness 40")
+    assert doubtful_clause(dim, home, "shelf to 40 percent") == (0, "action")
+    assert (
+        doubtful_clause(fr.parse_frame("act name [ desk ] brightness 40"), home, "desk 40") is None
+    )
+    # sweeps and refusals name no device
+    assert doubtful_clause(fr.parse_frame("act all light here off"), home, "lights off") is None
+    assert doubtful_clause(fr.parse_frame("no out_of_domain"), home, "tell a joke") is None
+
+
+def test_a_doubtful_action_is_retried_where_the_model_chose_it(shipped_model: LocalModel) -> None:
+    text = "act name [ desk ] off ; act name [ shelf ] brightness 40"
+    ids = shipped_model.encode(text)
+    generation = Generation(text, tuple(ids), (-0.5,) * len(ids), "grammar", 1, 1, 0, 0)
+    ((veto,),) = [
+        list(v.items())
+        for v in _vetoes(shipped_model, generation, fr.parse_frame(text), (1, "action"))
+    ]
+    k, token = veto
+    assert ids[k] == token
+    before = shipped_model.tokenizer.decode(list(ids[:k]))
+    assert before.rstrip().endswith("[ shelf ]")
+
+
+def test_a_retry_keeps_the_probability_the_model_gave_it() -> None:
+    first = Generation("a", (5, 6), (-0.1, math.log(0.6)), "grammar", 1, 1, 0, 0)
+    # barred at index 1, the retry's token took 0.75 of the 0.4 the barred token left
+    retry = Generation("b", (5, 7), (-0.1, math.log(0.75)), "grammar", 1, 1, 0, 0)
+    again = _unbarred(retry, first, {1: 6})
+    assert again.logprobs[0] == -0.1
+    assert math.exp(again.logprobs[1]) == pytest.approx(0.3)
 
 
 @pytest.mark.parametrize(("lo", "hi"), [(0, 100), (7, 35), (2000, 6500), (153, 500), (5, 5)])
