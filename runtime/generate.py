@@ -13,8 +13,8 @@ One :class:`Decoder` owns a backend (one KV cache) and decodes one request at a 
   fed to the model together with the sampled token in one call (fast-forward);
 - per-token log-probabilities: ``log p(token)`` under the model's distribution restricted to
   what the grammar allowed (temperature 1); forced tokens have log-probability 0;
-- vetoes: ``veto`` maps a new-token index to a token that must not be chosen there (unless it
-  is the only one allowed), so a caller can ask for the next-best continuation at one point of
+- vetoes: ``veto`` maps a new-token index to tokens that must not be chosen there (unless
+  nothing else is allowed), so a caller can ask for the next-best continuation at one point of
   an earlier generation; ``begun`` gives that generation's tokens before the point, which are
   fed with the prompt in one call instead of decoded again (their log-probabilities come back
   as 0, as for forced tokens).
@@ -23,7 +23,7 @@ One :class:`Decoder` owns a backend (one KV cache) and decodes one request at a 
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -169,7 +169,7 @@ class Decoder:
         top_p: float = 1.0,
         seed: int | None = None,
         stop: Sequence[str] = (),
-        veto: Mapping[int, int] | None = None,
+        veto: Mapping[int, Collection[int]] | None = None,
         begun: Sequence[int] = (),
     ) -> Generation:
         if not prompt:
@@ -242,7 +242,7 @@ class Decoder:
             if state is not None:
                 logits = np.where(state.allowed(), logits, -np.inf).astype(np.float32)
             if veto and len(new) in veto:
-                banned = veto[len(new)]
+                banned = list(veto[len(new)])
                 if np.isfinite(np.delete(logits, banned)).any():
                     logits[banned] = -np.inf
             token = sample(logits, temperature, top_p, rng)

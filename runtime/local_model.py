@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -105,7 +105,7 @@ class LocalModel:
         top_p: float = 1.0,
         seed: int | None = None,
         stop: Sequence[str] = (),
-        veto: Mapping[int, int] | None = None,
+        veto: Mapping[int, Collection[int]] | None = None,
         begun: Sequence[int] = (),
     ) -> Generation:
         """Continue a prompt (text or token ids); see :mod:`generate` for the semantics."""

@@ -35,7 +35,7 @@ templates in en/fr/es/de.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Literal
@@ -55,7 +55,9 @@ from edgeward.runtime.frames import (
 )
 from edgeward.runtime.generate import Generation
 from edgeward.runtime.homes import (
+    DEVICE_KINDS,
     LANGUAGES,
+    DeviceKind,
     area_key,
     floor_key,
     places_said,
@@ -308,6 +310,8 @@ _MAX_NEW_TOKENS = 128
 _RETRIEVER_SLOTS = 4
 _PREPARED_SLOTS = 64
 _NAME_END = " ]"
+_CHAINED = ("action", "class")
+_CHAINED_TRIES = 3
 
 
 class Planner:
@@ -411,7 +415,7 @@ class Planner:
             entities = sorted(
                 (catalog.entities[i] for i in keep[: len(entities) // 2]), key=lambda e: e.entity_id
             )
-        generation, frame = self._decode(ids, catalog, text)
+        generation, frame = self._decode(ids, catalog, text, area)
         if frame is None:
             return _not_understood(catalog, lang)
         try:
@@ -426,26 +430,39 @@ class Planner:
         return finish_plan(replace(plan, confidence=sure), catalog, lang)
 
     def _decode(
-        self, ids: list[int], catalog: Catalog, text: str
+        self, ids: list[int], catalog: Catalog, text: str, area: str | None
     ) -> tuple[Generation, Frame | None]:
-        """The model's frame for a prompt. A frame with a doubtful clause (one it says twice, one
-        naming a device the request does not say, one asking a device for an action it lacks)
-        is decoded again with what is doubtful barred where the model chose it
-        (:func:`_vetoes`), and the first retry without a doubtful clause is kept, its
-        log-probabilities those of the model's own distribution (what the barred token held is
-        taken out again)."""
+        """The model's frame for a prompt. When the first doubtful clause (:func:`doubtful_clause`)
+        names a device the request does not say or repeats an earlier one, its target is decoded
+        again with the model's first, then its last, chosen token of the name barred; when it
+        asks a device for an action it lacks, or sweeps a class of devices none of which is
+        there, with the action or the class barred, and the next the model chose too while that
+        one does no better (up to :data:`_CHAINED_TRIES`). The first retry
+        with no doubtful clause is kept, with the log-probabilities of the model's own
+        distribution (:func:`_unbarred`), so its confidence is what the model gave it."""
         generation = self._generate(ids, catalog)
         frame = _parsed(generation.text)
         if frame is None:
             return generation, frame
-        doubt = doubtful_clause(frame, catalog, text)
+        doubt = doubtful_clause(frame, catalog, text, area)
         if doubt is None:
             return generation, frame
-        for veto in _vetoes(self.model, generation, frame, doubt):
-            retry = self._retry(ids, catalog, text, generation, veto, doubt[1])
-            again = None if retry is None else _parsed(retry.text)
-            if again is not None and doubtful_clause(again, catalog, text) is None:
-                return retry, again
+        for k, token in _choices(self.model, generation, doubt):
+            banned, mass = {token}, math.exp(generation.logprobs[k])
+            for _ in range(_CHAINED_TRIES if doubt[1] in _CHAINED else 1):
+                retry = self._retry(ids, catalog, text, generation, {k: banned}, doubt[1])
+                again = None if retry is None else _parsed(retry.text)
+                if retry is None or again is None:
+                    break
+                still = doubtful_clause(again, catalog, text, area)
+                index, part = doubt
+                if still is None and (part != "class" or _class_said(again, index, catalog, text)):
+                    return _unbarred(retry, generation, k, mass), again
+                if still != doubt or k >= len(retry.token_ids):
+                    break
+                # another action the device lacks, another class that is not there: bar it too
+                banned.add(retry.token_ids[k])
+                mass += math.exp(retry.logprobs[k]) * (1.0 - mass)
         return generation, frame
 
     def _retry(
@@ -454,12 +471,12 @@ class Planner:
         catalog: Catalog,
         text: str,
         first: Generation,
-        veto: Mapping[int, int],
+        veto: Mapping[int, Collection[int]],
         part: str,
     ) -> Generation | None:
-        """``first`` decoded again from the barred position on (:func:`_unbarred`). A device
-        the request did not say is retried up to the end of the new name first, and no
-        further when the new one is not said either (None)."""
+        """``first`` decoded again from the barred position on, its tokens before it fed as
+        they were. A device the request did not say is retried up to the end of the new name
+        first, and no further when the new one is not said either (None)."""
         (k,) = veto
         retry = self._generate(
             ids, catalog, veto, first.token_ids[:k], (_NAME_END,) if part == "unsaid" else ()
@@ -470,13 +487,13 @@ class Planner:
             rest = self._generate(ids, catalog, begun=retry.token_ids)
             done = len(retry.token_ids)
             retry = replace(rest, logprobs=retry.logprobs[:done] + rest.logprobs[done:])
-        return _unbarred(retry, first, veto)
+        return retry
 
     def _generate(
         self,
         ids: list[int],
         catalog: Catalog,
-        veto: Mapping[int, int] | None = None,
+        veto: Mapping[int, Collection[int]] | None = None,
         begun: Sequence[int] = (),
         stop: Sequence[str] = (),
     ) -> Generation:
@@ -498,18 +515,18 @@ def _parsed(text: str) -> Frame | None:
         return None
 
 
-Doubt = tuple[int, Literal["repeat", "unsaid", "action"]]
+Doubt = tuple[int, Literal["repeat", "unsaid", "action", "class"]]
 """A clause of a frame (its index) and what in it is doubtful: it repeats an earlier clause,
-it names a device the request does not say, or it asks a device for an action it lacks."""
+it names a device the request does not say, it asks a device for an action it lacks, or it
+sweeps a class of devices of which there is none where it sweeps."""
 
 
-def _vetoes(
-    model: LocalModel, generation: Generation, frame: Frame, doubt: Doubt
-) -> list[dict[int, int]]:
-    """Where the model chose what is doubtful in a clause: for its target, a veto of the first
-    and of the last token chosen between the target's first brackets; for its action, of the
-    first token chosen after the target (tokens the grammar forced were no choice). None when
-    there is no such token ("one lock" has no brackets)."""
+def _choices(model: LocalModel, generation: Generation, doubt: Doubt) -> list[tuple[int, int]]:
+    """Where the model chose what is doubtful in a clause, as (token index, token): for its
+    target, the first and the last token chosen between the target's first brackets; for its
+    action, the first token chosen after the target; for the class of a sweep, the first chosen
+    after the colon of ``cover:blind`` (tokens the grammar forced were no choice).
+    None when there is no such token ("one lock" has no brackets)."""
     index, part = doubt
     text = generation.text
     start = 0
@@ -517,20 +534,24 @@ def _vetoes(
         start = text.index(" ; ", start) + 3
     end = text.find(" ; ", start)
     end = len(text) if end < 0 else end
-    if part != "action":
+    if part == "action":
+        lo, hi = text.rfind("]", start, end), end
+    elif part == "class":
+        lo = text.index(":", start, end)
+        hi = text.find(" ", lo, end)
+        hi = end if hi < 0 else hi
+    else:
         lo = text.find("[", start, end)
         if lo < 0:
             return []
         hi = text.index("]", lo)
-    else:
-        lo, hi = text.rfind("]", start, end), end
     ids = generation.token_ids
     chosen = []
     for k, (token, logprob) in enumerate(zip(ids, generation.logprobs, strict=True)):
         begins = len(model.tokenizer.decode(list(ids[:k]), skip_special_tokens=True))
         if lo < begins < hi and logprob != 0.0:
-            chosen.append({k: token})
-    if part == "action":
+            chosen.append((k, token))
+    if part in _CHAINED:
         return chosen[:1]
     return chosen[:1] + chosen[-1:] if len(chosen) > 1 else chosen
 
@@ -557,20 +578,24 @@ def _name_said(name: str, catalog: Catalog, text: str) -> bool:
     return any(is_said(n, text) for n in names)
 
 
-def doubtful_clause(frame: Frame, catalog: Catalog, text: str) -> Doubt | None:
-    """The first clause that repeats an earlier one, else the first that names a device the
-    request does not say (its target is doubtful), else the first that asks a named device for
-    an action it lacks ("brightness" of a fan: its action is doubtful); None when none does."""
-    for i, clause in enumerate(frame.clauses):
-        if clause in frame.clauses[:i]:
-            return i, "repeat"
+def doubtful_clause(
+    frame: Frame, catalog: Catalog, text: str, area: str | None = None
+) -> Doubt | None:
+    """The first clause that repeats an earlier one or names a device the request does not say
+    (its target is doubtful), asks a named device for an action it lacks ("brightness" of a
+    fan: its action is doubtful), or, said from ``area``, sweeps a class of devices that is not
+    where it sweeps ("the blinds" of a room with shutters: its class is doubtful); None when no
+    clause does."""
     for i, clause in enumerate(frame.clauses):
         target = clause.target
+        if clause in frame.clauses[:i]:
+            return i, "repeat"
         if target.how == "name" and target.name and not _name_said(target.name, catalog, text):
             return i, "unsaid"
-    for i, clause in enumerate(frame.clauses):
         if not _can_do(clause, catalog):
             return i, "action"
+        if target.how == "all" and target.device_class and _sweeps_nothing(clause, catalog, area):
+            return i, "class"
     return None
 
 
@@ -583,14 +608,43 @@ def _can_do(clause: Clause, catalog: Catalog) -> bool:
     return not devices or any(service_of(e, clause.action) for e in devices)
 
 
-def _unbarred(retry: Generation, first: Generation, veto: Mapping[int, int]) -> Generation:
-    """``retry`` (begun with ``first``'s tokens up to the barred position) with the
-    log-probabilities of the model's whole distribution: ``first``'s before that position, and
-    at it the chosen token's share of what the barred token (chosen the first time) left."""
-    (k,) = veto
+def _sweeps_nothing(clause: Clause, catalog: Catalog, area: str | None) -> bool:
+    """Whether the clause, said from ``area``, finds nothing to act on or ask about."""
+    try:
+        plan = resolve(Frame((clause,)), catalog, area)
+    except FrameError:
+        return False
+    return plan.kind == "unsupported"
+
+
+def _class_said(frame: Frame, index: int, catalog: Catalog, text: str) -> bool:
+    """Whether the request says the class of devices clause ``index`` sweeps: a name of that
+    kind of device in one of the four languages ("persiana", "store banne"), or the name of
+    a device of that class in the home."""
+    target = frame.clauses[index].target
+    kind = (target.domain, target.device_class)
+    names = [n for k in DEVICE_KINDS if (k.domain, k.device_class) == kind for n in _names_of(k)]
+    names += [
+        n
+        for e in catalog.entities.values()
+        if (e.domain, e.device_class) == kind
+        for n in (e.name, *e.aliases)
+    ]
+    return any(is_said(n, text) for n in names)
+
+
+def _names_of(kind: DeviceKind) -> Iterator[str]:
+    return (n for names in kind.names.values() for n in names)
+
+
+def _unbarred(retry: Generation, first: Generation, k: int, barred: float) -> Generation:
+    """``retry``, begun with ``first``'s tokens before index ``k`` and barred there from
+    tokens the model gave ``barred`` of its probability, with the log-probabilities of the
+    model's whole distribution: ``first``'s before ``k``, and at ``k`` the chosen token's share
+    of what the barred tokens left."""
     logprobs = list(first.logprobs[:k]) + list(retry.logprobs[k:])
     if k < len(logprobs):
-        logprobs[k] += math.log1p(-min(math.exp(first.logprobs[k]), 1.0 - 1e-9))
+        logprobs[k] += math.log1p(-min(barred, 1.0 - 1e-9))
     return replace(retry, logprobs=tuple(logprobs))
 
 

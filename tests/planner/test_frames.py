@@ -18,8 +18,9 @@ from edgeward.runtime.local_model import LocalModel
 from edgeward.runtime.plan import When
 from edgeward.runtime.plan_rules import plan_key
 from edgeward.runtime.planner import (
+    _choices,
+    _class_said,
     _unbarred,
-    _vetoes,
     doubtful_clause,
     grounded,
     names_a_missing_place,
@@ -298,11 +299,10 @@ def test_a_repeated_clause_is_retried_where_its_target_was_chosen(
     text = "act name [ desk ] off ; act name [ desk ] off"
     ids = shipped_model.encode(text)
     generation = Generation(text, tuple(ids), (-0.5,) * len(ids), "grammar", 1, 1, 0, 0)
-    vetoes = _vetoes(shipped_model, generation, fr.parse_frame(text), (1, "repeat"))
-    assert vetoes
+    choices = _choices(shipped_model, generation, (1, "repeat"))
+    assert choices
     second = text.index(" ; ")
-    for veto in vetoes:
-        ((k, token),) = veto.items()
+    for k, token in choices:
         assert ids[k] == token
         before = shipped_model.tokenizer.decode(list(ids[:k]))
         assert len(before) > text.index("[", second)
@@ -311,7 +311,7 @@ def test_a_repeated_clause_is_retried_where_its_target_was_chosen(
     plain = "act one lock lock ; act one lock lock"
     ids = shipped_model.encode(plain)
     generation = Generation(plain, tuple(ids), (-0.5,) * len(ids), "grammar", 1, 1, 0, 0)
-    assert _vetoes(shipped_model, generation, fr.parse_frame(plain), (1, "repeat")) == []
+    assert _choices(shipped_model, generation, (1, "repeat")) == []
 
 
 def test_a_clause_is_doubtful_for_a_repeat_an_unsaid_device_or_an_action_it_lacks() -> None:
@@ -323,12 +323,25 @@ def test_a_clause_is_doubtful_for_a_repeat_an_unsaid_device_or_an_action_it_lack
     assert doubtful_clause(twice, home, said) == (1, "repeat")
     unsaid = fr.parse_frame("act name [ desk ] off ; act name [ back door ] lock")
     assert doubtful_clause(unsaid, home, said) == (1, "unsaid")
+    # the first doubtful clause, whatever its doubt: what comes after it depends on it
+    both = fr.parse_frame("act name [ back door ] lock ; act name [ back door ] lock")
+    assert doubtful_clause(both, home, said) == (0, "unsaid")
     # the Shelf light has no brightness, the Desk light has: the action is what is doubtful
     dim = fr.parse_frame("act name [ shelf ] brightness 40")
     assert doubtful_clause(dim, home, "shelf to 40 percent") == (0, "action")
     assert (
         doubtful_clause(fr.parse_frame("act name [ desk ] brightness 40"), home, "desk 40") is None
     )
+    # a sweep of a class of devices none of which is where it sweeps: the hall has a garage
+    # door, no gate (said from the hall, or of the hall)
+    gates = fr.parse_frame("act all cover:gate here close")
+    assert doubtful_clause(gates, home, "close the gate", "Hall") == (0, "class")
+    garage = fr.parse_frame("act all cover:garage @ [ hall ] close")
+    assert doubtful_clause(garage, home, "close the garage door in the hall") is None
+    # a retry that sweeps another class is kept only when the request says that class: the
+    # garage door for "la porte de garage", not for "the gate"
+    assert _class_said(garage, 0, home, "ferme la porte de garage")
+    assert not _class_said(garage, 0, home, "close the gate")
     # sweeps and refusals name no device
     assert doubtful_clause(fr.parse_frame("act all light here off"), home, "lights off") is None
     assert doubtful_clause(fr.parse_frame("no out_of_domain"), home, "tell a joke") is None
@@ -338,23 +351,32 @@ def test_a_doubtful_action_is_retried_where_the_model_chose_it(shipped_model: Lo
     text = "act name [ desk ] off ; act name [ shelf ] brightness 40"
     ids = shipped_model.encode(text)
     generation = Generation(text, tuple(ids), (-0.5,) * len(ids), "grammar", 1, 1, 0, 0)
-    ((veto,),) = [
-        list(v.items())
-        for v in _vetoes(shipped_model, generation, fr.parse_frame(text), (1, "action"))
-    ]
-    k, token = veto
+    ((k, token),) = _choices(shipped_model, generation, (1, "action"))
     assert ids[k] == token
     before = shipped_model.tokenizer.decode(list(ids[:k]))
     assert before.rstrip().endswith("[ shelf ]")
+
+
+def test_the_class_of_a_sweep_is_retried_where_the_model_chose_it(
+    shipped_model: LocalModel,
+) -> None:
+    text = "act name [ desk ] off ; act all cover:gate @ [ hall ] close"
+    ids = shipped_model.encode(text)
+    generation = Generation(text, tuple(ids), (-0.5,) * len(ids), "grammar", 1, 1, 0, 0)
+    ((k, token),) = _choices(shipped_model, generation, (1, "class"))
+    assert ids[k] == token
+    assert shipped_model.tokenizer.decode(list(ids[:k])).endswith("cover:")
 
 
 def test_a_retry_keeps_the_probability_the_model_gave_it() -> None:
     first = Generation("a", (5, 6), (-0.1, math.log(0.6)), "grammar", 1, 1, 0, 0)
     # barred at index 1, the retry's token took 0.75 of the 0.4 the barred token left
     retry = Generation("b", (5, 7), (-0.1, math.log(0.75)), "grammar", 1, 1, 0, 0)
-    again = _unbarred(retry, first, {1: 6})
+    again = _unbarred(retry, first, 1, 0.6)
     assert again.logprobs[0] == -0.1
     assert math.exp(again.logprobs[1]) == pytest.approx(0.3)
+    # two barred there (0.6, then 0.25 of the rest): 0.75 of the 0.3 left
+    assert math.exp(_unbarred(retry, first, 1, 0.7).logprobs[1]) == pytest.approx(0.225)
 
 
 @pytest.mark.parametrize(("lo", "hi"), [(0, 100), (7, 35), (2000, 6500), (153, 500), (5, 5)])

@@ -193,16 +193,22 @@ def test_a_veto_takes_the_next_best_token_there_and_nowhere_else(tiny_models: Ti
     prompt = model.encode(PROMPTS[0])
     first = model.generate(prompt, max_new_tokens=12)
     k = 5
-    retry = model.generate(prompt, max_new_tokens=12, veto={k: first.token_ids[k]})
+    retry = model.generate(prompt, max_new_tokens=12, veto={k: {first.token_ids[k]}})
     assert retry.token_ids[:k] == first.token_ids[:k]
     assert retry.token_ids[k] != first.token_ids[k]
     row = _full_logits(tiny_models.onnx, prompt + list(first.token_ids[:k]))[-1]
     row[first.token_ids[k]] = -np.inf
     assert retry.token_ids[k] == int(np.argmax(row[: model.folder.tokenizer_vocab_size]))
+    # two tokens barred at one place: the third best
+    third = model.generate(
+        prompt, max_new_tokens=12, veto={k: {first.token_ids[k], retry.token_ids[k]}}
+    )
+    row[retry.token_ids[k]] = -np.inf
+    assert third.token_ids[k] == int(np.argmax(row[: model.folder.tokenizer_vocab_size]))
     # begun with the first generation's tokens before the veto: the same continuation, with
     # those tokens fed in one call rather than decoded one by one
     resumed = model.generate(
-        prompt, max_new_tokens=12, veto={k: first.token_ids[k]}, begun=first.token_ids[:k]
+        prompt, max_new_tokens=12, veto={k: {first.token_ids[k]}}, begun=first.token_ids[:k]
     )
     assert resumed.token_ids == retry.token_ids
     assert resumed.logprobs[:k] == (0.0,) * k
