@@ -445,7 +445,8 @@ class Planner:
         if frame is None:
             return generation, frame
         doubt = doubtful_clause(frame, catalog, text, area)
-        if doubt is None:
+        if doubt is None or names_a_missing_place(frame, catalog, text):
+            # a place the home lacks is answered as such, not looked for elsewhere
             return generation, frame
         for k, token in _choices(self.model, generation, doubt):
             banned, mass = {token}, math.exp(generation.logprobs[k])
@@ -515,18 +516,21 @@ def _parsed(text: str) -> Frame | None:
         return None
 
 
-Doubt = tuple[int, Literal["repeat", "unsaid", "action", "class"]]
+Doubt = tuple[int, Literal["repeat", "unsaid", "place", "action", "class"]]
 """A clause of a frame (its index) and what in it is doubtful: it repeats an earlier clause,
-it names a device the request does not say, it asks a device for an action it lacks, or it
-sweeps a class of devices of which there is none where it sweeps."""
+it names a device the request does not say, it puts its target in a place the request does
+not say, it asks a device for an action it lacks, or it sweeps a class of devices of which
+there is none where it sweeps."""
 
 
 def _choices(model: LocalModel, generation: Generation, doubt: Doubt) -> list[tuple[int, int]]:
     """Where the model chose what is doubtful in a clause, as (token index, token): for its
-    target, the first and the last token chosen between the target's first brackets; for its
-    action, the first token chosen after the target; for the class of a sweep, the first chosen
-    after the colon of ``cover:blind`` (tokens the grammar forced were no choice).
-    None when there is no such token ("one lock" has no brackets)."""
+    target, the first and the last token chosen between the target's first brackets; for a
+    place it puts the target in, the first chosen between the place's brackets, then the first
+    chosen of the target ("all" against "name"); for its action, the first token chosen after
+    the target; for the class of a sweep, the first chosen after the colon of ``cover:blind``
+    (tokens the grammar forced were no choice). None when there is no such token ("one lock"
+    has no brackets)."""
     index, part = doubt
     text = generation.text
     start = 0
@@ -535,25 +539,37 @@ def _choices(model: LocalModel, generation: Generation, doubt: Doubt) -> list[tu
     end = text.find(" ; ", start)
     end = len(text) if end < 0 else end
     if part == "action":
-        lo, hi = text.rfind("]", start, end), end
-    elif part == "class":
-        lo = text.index(":", start, end)
-        hi = text.find(" ", lo, end)
-        hi = end if hi < 0 else hi
-    else:
-        lo = text.find("[", start, end)
-        if lo < 0:
-            return []
-        hi = text.index("]", lo)
+        return _chosen_in(model, generation, text.rfind("]", start, end), end)[:1]
+    if part == "class":
+        colon = text.index(":", start, end)
+        word_end = text.find(" ", colon, end)
+        return _chosen_in(model, generation, colon, end if word_end < 0 else word_end)[:1]
+    if part == "place":
+        place = max(text.find(" @ [", start, end), text.find(" ^ [", start, end)) + 3
+        how = text.index(" ", start)
+        return (
+            _chosen_in(model, generation, place, text.index("]", place))[:1]
+            + _chosen_in(model, generation, how - 1, text.index(" ", how + 1))[:1]
+        )
+    opened = text.find("[", start, end)
+    if opened < 0:
+        return []
+    chosen = _chosen_in(model, generation, opened, text.index("]", opened))
+    return chosen[:1] + chosen[-1:] if len(chosen) > 1 else chosen
+
+
+def _chosen_in(
+    model: LocalModel, generation: Generation, lo: int, hi: int
+) -> list[tuple[int, int]]:
+    """The tokens the model chose (not the grammar) that begin strictly between characters
+    ``lo`` and ``hi`` of the generation's text, as (index, token)."""
     ids = generation.token_ids
     chosen = []
     for k, (token, logprob) in enumerate(zip(ids, generation.logprobs, strict=True)):
         begins = len(model.tokenizer.decode(list(ids[:k]), skip_special_tokens=True))
         if lo < begins < hi and logprob != 0.0:
             chosen.append((k, token))
-    if part in _CHAINED:
-        return chosen[:1]
-    return chosen[:1] + chosen[-1:] if len(chosen) > 1 else chosen
+    return chosen
 
 
 def grounded(frame: Frame, catalog: Catalog, text: str) -> bool:
@@ -582,7 +598,8 @@ def doubtful_clause(
     frame: Frame, catalog: Catalog, text: str, area: str | None = None
 ) -> Doubt | None:
     """The first clause that repeats an earlier one or names a device the request does not say
-    (its target is doubtful), asks a named device for an action it lacks ("brightness" of a
+    (its target is doubtful), puts its target in an area or on a floor the request does not
+    say (the place is doubtful), asks a named device for an action it lacks ("brightness" of a
     fan: its action is doubtful), or, said from ``area``, sweeps a class of devices that is not
     where it sweeps ("the blinds" of a room with shutters: its class is doubtful); None when no
     clause does."""
@@ -592,6 +609,8 @@ def doubtful_clause(
             return i, "repeat"
         if target.how == "name" and target.name and not _name_said(target.name, catalog, text):
             return i, "unsaid"
+        if _unsaid_place(clause, catalog, text):
+            return i, "place"
         if not _can_do(clause, catalog):
             return i, "action"
         if target.how == "all" and target.device_class and _sweeps_nothing(clause, catalog, area):
@@ -662,13 +681,15 @@ def names_a_missing_place(frame: Frame, catalog: Catalog, text: str) -> bool:
 
 def _names_an_unsaid_place(frame: Frame, catalog: Catalog, text: str) -> bool:
     """Whether the frame puts a target in an area or on a floor the request does not say."""
-    for clause in frame.clauses:
-        area, floor = clause.target.area, clause.target.floor
-        if area is not None and not place_said(catalog, area, "area", text):
-            return True
-        if floor is not None and not place_said(catalog, floor, "floor", text):
-            return True
-    return False
+    return any(_unsaid_place(clause, catalog, text) for clause in frame.clauses)
+
+
+def _unsaid_place(clause: Clause, catalog: Catalog, text: str) -> bool:
+    """Whether the clause puts its target in an area or on a floor the request does not say."""
+    area, floor = clause.target.area, clause.target.floor
+    return (area is not None and not place_said(catalog, area, "area", text)) or (
+        floor is not None and not place_said(catalog, floor, "floor", text)
+    )
 
 
 def repeats_a_clause(frame: Frame) -> bool:

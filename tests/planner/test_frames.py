@@ -326,6 +326,10 @@ def test_a_clause_is_doubtful_for_a_repeat_an_unsaid_device_or_an_action_it_lack
     # the first doubtful clause, whatever its doubt: what comes after it depends on it
     both = fr.parse_frame("act name [ back door ] lock ; act name [ back door ] lock")
     assert doubtful_clause(both, home, said) == (0, "unsaid")
+    # the request says no office: the place is doubtful
+    office = fr.parse_frame("act all light @ [ office ] off @in 10 min")
+    assert doubtful_clause(office, home, "turn off the porch light in 10 minutes") == (0, "place")
+    assert doubtful_clause(office, home, "turn off the office lights in 10 minutes") is None
     # the Shelf light has no brightness, the Desk light has: the action is what is doubtful
     dim = fr.parse_frame("act name [ shelf ] brightness 40")
     assert doubtful_clause(dim, home, "shelf to 40 percent") == (0, "action")
@@ -366,6 +370,18 @@ def test_the_class_of_a_sweep_is_retried_where_the_model_chose_it(
     ((k, token),) = _choices(shipped_model, generation, (1, "class"))
     assert ids[k] == token
     assert shipped_model.tokenizer.decode(list(ids[:k])).endswith("cover:")
+
+
+def test_an_unsaid_place_is_retried_where_the_model_chose_it_and_its_target(
+    shipped_model: LocalModel,
+) -> None:
+    text = "act all light @ [ office ] off @in 10 min"
+    ids = shipped_model.encode(text)
+    generation = Generation(text, tuple(ids), (-0.5,) * len(ids), "grammar", 1, 1, 0, 0)
+    (place, how) = _choices(shipped_model, generation, (0, "place"))
+    assert shipped_model.tokenizer.decode(list(ids[: place[0]])).endswith("@ [")
+    assert shipped_model.tokenizer.decode(list(ids[: how[0]])) == "act"
+    assert [ids[place[0]], ids[how[0]]] == [place[1], how[1]]
 
 
 def test_a_retry_keeps_the_probability_the_model_gave_it() -> None:
