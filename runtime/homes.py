@@ -315,16 +315,20 @@ def translations(name: str) -> tuple[str, ...]:
     return tuple(out)
 
 
-def reworded(name: str) -> set[str]:
+@lru_cache(maxsize=4096)
+def reworded(name: str) -> frozenset[str]:
     """``name`` (folded) with one of its phrases put in other words of the same meaning
     ("Outdoor temperature" -> "outside temperature", "dehors temperature", ...)."""
     folded = f" {fold(name)} "
     out: set[str] = set()
-    for group in PHRASE_GROUPS:
-        for phrase in (f" {fold(p)} " for p in group):
+    for group in _FOLDED_GROUPS:
+        for phrase in group:
             if phrase in folded:
-                out |= {" ".join(folded.replace(phrase, f" {fold(o)} ").split()) for o in group}
-    return out
+                out |= {" ".join(folded.replace(phrase, o).split()) for o in group}
+    return frozenset(out)
+
+
+_FOLDED_GROUPS = tuple(tuple(f" {fold(p)} " for p in group) for group in PHRASE_GROUPS)
 
 
 def as_spoken(word: str, language: str) -> str:
