@@ -24,9 +24,12 @@ capped at :data:`DOUBTFUL_CONFIDENCE` when the frame names a device, area or flo
 does not say (:func:`grounded`, with the matching of :mod:`edgeward.runtime.retrieval`): a small
 model that cannot copy a name (a translation, a paraphrase) guesses one, and a guessed device
 must not move. A small model that loses its place in a request of several clauses writes one
-of them again instead of the next (:func:`repeats_a_clause`): the frame is then decoded again
-with that clause's target barred where the model chose it, and if every retry still repeats,
-the same cap applies, since half a request must not pass for all of it. A request that names
+of them again instead of the next (:func:`repeats_a_clause`); the same cap applies, since half
+a request must not pass for all of it. Before that, a frame with such a doubtful clause (a
+repeat, a device or place the request does not say, an action the device lacks, a class of
+devices that is not there: :func:`doubtful_clause`) is decoded again with the model's choice
+barred where it made it, and the first retry with no doubtful clause is kept, at the
+probability the model gave it. A request that names
 an area or floor the home does not have, which the model put somewhere else, is answered
 ``no_such_device`` (:func:`names_a_missing_place`). The ``say`` texts are deterministic
 templates in en/fr/es/de.
@@ -432,31 +435,34 @@ class Planner:
     def _decode(
         self, ids: list[int], catalog: Catalog, text: str, area: str | None
     ) -> tuple[Generation, Frame | None]:
-        """The model's frame for a prompt. When the first doubtful clause (:func:`doubtful_clause`)
-        names a device the request does not say or repeats an earlier one, its target is decoded
-        again with the model's first, then its last, chosen token of the name barred; when it
-        asks a device for an action it lacks, or sweeps a class of devices none of which is
-        there, with the action or the class barred, and the next the model chose too while that
-        one does no better (up to :data:`_CHAINED_TRIES`). The first retry
-        with no doubtful clause is kept, with the log-probabilities of the model's own
-        distribution (:func:`_unbarred`), so its confidence is what the model gave it."""
+        """The model's frame for a prompt, and when a clause of it is doubtful
+        (:func:`doubtful_clause`), the first retry that leaves no clause doubtful.
+
+        The first doubtful clause is decoded again with the model's choice barred where it made
+        it (:func:`_choices`): a name the request does not say or a repeated target at its
+        first, then its last, chosen token; a place the request does not say at the place, then
+        at the target's "all" or "name"; an action the device lacks or a class of devices that
+        is not there at the action or the class, and at the next choice too while it does no
+        better (up to :data:`_CHAINED_TRIES`); a retried class must be said in the request. The
+        retry's log-probabilities are those of the model's whole distribution
+        (:func:`_unbarred`), so its confidence is what the model gave it. A request that names
+        a place the home lacks is not retried: that place is not to be looked for elsewhere."""
         generation = self._generate(ids, catalog)
         frame = _parsed(generation.text)
         if frame is None:
             return generation, frame
         doubt = doubtful_clause(frame, catalog, text, area)
         if doubt is None or names_a_missing_place(frame, catalog, text):
-            # a place the home lacks is answered as such, not looked for elsewhere
             return generation, frame
+        index, part = doubt
         for k, token in _choices(self.model, generation, doubt):
             banned, mass = {token}, math.exp(generation.logprobs[k])
-            for _ in range(_CHAINED_TRIES if doubt[1] in _CHAINED else 1):
-                retry = self._retry(ids, catalog, text, generation, {k: banned}, doubt[1])
+            for _ in range(_CHAINED_TRIES if part in _CHAINED else 1):
+                retry = self._retry(ids, catalog, text, generation, {k: banned}, part)
                 again = None if retry is None else _parsed(retry.text)
                 if retry is None or again is None:
                     break
                 still = doubtful_clause(again, catalog, text, area)
-                index, part = doubt
                 if still is None and (part != "class" or _class_said(again, index, catalog, text)):
                     return _unbarred(retry, generation, k, mass), again
                 if still != doubt or k >= len(retry.token_ids):
