@@ -314,6 +314,7 @@ _RETRIEVER_SLOTS = 4
 _PREPARED_SLOTS = 64
 _NAME_END = " ]"
 _CHAINED = ("action", "class")
+_TARGETS = ("repeat", "unsaid", "place")
 _CHAINED_TRIES = 3
 
 
@@ -482,14 +483,14 @@ class Planner:
         part: str,
     ) -> Generation | None:
         """``first`` decoded again from the barred position on, its tokens before it fed as
-        they were. A device the request did not say is retried up to the end of the new name
-        first, and no further when the new one is not said either (None)."""
+        they were. A target is retried up to the end of the first name or place it then
+        writes, and no further when the request does not say that one either (None)."""
         (k,) = veto
         retry = self._generate(
-            ids, catalog, veto, first.token_ids[:k], (_NAME_END,) if part == "unsaid" else ()
+            ids, catalog, veto, first.token_ids[:k], (_NAME_END,) if part in _TARGETS else ()
         )
         if retry.stop_reason == "stop":
-            if not _name_said(retry.text.rsplit("[", 1)[-1].strip(), catalog, text):
+            if not _last_bracket_said(retry.text, catalog, text):
                 return None
             rest = self._generate(ids, catalog, begun=retry.token_ids)
             done = len(retry.token_ids)
@@ -660,6 +661,18 @@ def _class_said(frame: Frame, index: int, catalog: Catalog, text: str) -> bool:
 
 def _names_of(kind: DeviceKind) -> Iterator[str]:
     return (n for names in kind.names.values() for n in names)
+
+
+def _last_bracket_said(frame_text: str, catalog: Catalog, text: str) -> bool:
+    """Whether the request says what the last brackets of a frame's text begin: a device's
+    name after ``name``, an area after ``@``, a floor after ``^``."""
+    head, _, said = frame_text.rpartition("[")
+    said = said.strip()
+    if head.rstrip().endswith("@"):
+        return place_said(catalog, said, "area", text)
+    if head.rstrip().endswith("^"):
+        return place_said(catalog, said, "floor", text)
+    return _name_said(said, catalog, text)
 
 
 def _unbarred(retry: Generation, first: Generation, k: int, barred: float) -> Generation:
