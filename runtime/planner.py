@@ -28,8 +28,9 @@ of them again instead of the next (:func:`repeats_a_clause`); the same cap appli
 a request must not pass for all of it. Before that, a frame with such a doubtful clause (a
 repeat, a device or place the request does not say, an action the device lacks, a class of
 devices that is not there: :func:`doubtful_clause`) is decoded again with the model's choice
-barred where it made it, and the first retry with no doubtful clause is kept, at the
-probability the model gave it. A request that names
+barred where it made it, and the first retry with no doubtful clause is kept (its
+probabilities those of the model's other choices where one was barred, as the grammar's mask
+makes them for what the home cannot do). A request that names
 an area or floor the home does not have, which the model put somewhere else, is answered
 ``no_such_device`` (:func:`names_a_missing_place`). The ``say`` texts are deterministic
 templates in en/fr/es/de.
@@ -445,9 +446,10 @@ class Planner:
         at the target's "all" or "name"; an action the device lacks or a class of devices that
         is not there at the action or the class, and at the next choice too while it does no
         better (up to :data:`_CHAINED_TRIES`); a retried class must be said in the request. The
-        retry's log-probabilities are those of the model's whole distribution
-        (:func:`_unbarred`), so its confidence is what the model gave it. A request that names
-        a place the home lacks is not retried: that place is not to be looked for elsewhere."""
+        retry's probabilities at a barred place are those of the rest of the model's choices,
+        as the grammar's mask makes them for what the home cannot do: the barred choice was
+        ruled out by a check, as the masked ones by the grammar. A request that names a place
+        the home lacks is not retried: that place is not to be looked for elsewhere."""
         generation = self._generate(ids, catalog)
         frame = _parsed(generation.text)
         if frame is None:
@@ -457,7 +459,7 @@ class Planner:
             return generation, frame
         index, part = doubt
         for k, token in _choices(self.model, generation, doubt):
-            banned, mass = {token}, math.exp(generation.logprobs[k])
+            banned = {token}
             for _ in range(_CHAINED_TRIES if part in _CHAINED else 1):
                 retry = self._retry(ids, catalog, text, generation, {k: banned}, part)
                 again = None if retry is None else _parsed(retry.text)
@@ -465,12 +467,11 @@ class Planner:
                     break
                 still = doubtful_clause(again, catalog, text, area)
                 if still is None and (part != "class" or _class_said(again, index, catalog, text)):
-                    return _unbarred(retry, generation, k, mass), again
+                    return _resumed(retry, generation, k), again
                 if still != doubt or k >= len(retry.token_ids):
                     break
                 # another action the device lacks, another class that is not there: bar it too
                 banned.add(retry.token_ids[k])
-                mass += math.exp(retry.logprobs[k]) * (1.0 - mass)
         return generation, frame
 
     def _retry(
@@ -675,15 +676,10 @@ def _last_bracket_said(frame_text: str, catalog: Catalog, text: str) -> bool:
     return _name_said(said, catalog, text)
 
 
-def _unbarred(retry: Generation, first: Generation, k: int, barred: float) -> Generation:
-    """``retry``, begun with ``first``'s tokens before index ``k`` and barred there from
-    tokens the model gave ``barred`` of its probability, with the log-probabilities of the
-    model's whole distribution: ``first``'s before ``k``, and at ``k`` the chosen token's share
-    of what the barred tokens left."""
-    logprobs = list(first.logprobs[:k]) + list(retry.logprobs[k:])
-    if k < len(logprobs):
-        logprobs[k] += math.log1p(-min(barred, 1.0 - 1e-9))
-    return replace(retry, logprobs=tuple(logprobs))
+def _resumed(retry: Generation, first: Generation, k: int) -> Generation:
+    """``retry``, begun with ``first``'s tokens before index ``k``, with their
+    log-probabilities as ``first`` had them (begun tokens come back as 0)."""
+    return replace(retry, logprobs=first.logprobs[:k] + retry.logprobs[k:])
 
 
 def names_a_missing_place(frame: Frame, catalog: Catalog, text: str) -> bool:

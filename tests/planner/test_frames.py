@@ -20,7 +20,7 @@ from edgeward.runtime.plan_rules import plan_key
 from edgeward.runtime.planner import (
     _choices,
     _class_said,
-    _unbarred,
+    _resumed,
     doubtful_clause,
     grounded,
     names_a_missing_place,
@@ -384,15 +384,11 @@ def test_an_unsaid_place_is_retried_where_the_model_chose_it_and_its_target(
     assert [ids[place[0]], ids[how[0]]] == [place[1], how[1]]
 
 
-def test_a_retry_keeps_the_probability_the_model_gave_it() -> None:
+def test_a_retry_keeps_the_log_probabilities_of_the_tokens_it_began_with() -> None:
     first = Generation("a", (5, 6), (-0.1, math.log(0.6)), "grammar", 1, 1, 0, 0)
-    # barred at index 1, the retry's token took 0.75 of the 0.4 the barred token left
-    retry = Generation("b", (5, 7), (-0.1, math.log(0.75)), "grammar", 1, 1, 0, 0)
-    again = _unbarred(retry, first, 1, 0.6)
-    assert again.logprobs[0] == -0.1
-    assert math.exp(again.logprobs[1]) == pytest.approx(0.3)
-    # two barred there (0.6, then 0.25 of the rest): 0.75 of the 0.3 left
-    assert math.exp(_unbarred(retry, first, 1, 0.7).logprobs[1]) == pytest.approx(0.225)
+    # begun with token 5 (fed, so 0 in the retry) and barred at index 1
+    retry = Generation("b", (5, 7), (0.0, math.log(0.75)), "grammar", 1, 1, 0, 0)
+    assert _resumed(retry, first, 1).logprobs == (-0.1, math.log(0.75))
 
 
 @pytest.mark.parametrize(("lo", "hi"), [(0, 100), (7, 35), (2000, 6500), (153, 500), (5, 5)])
