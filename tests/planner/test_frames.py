@@ -293,12 +293,17 @@ def test_a_place_the_home_lacks_is_no_such_device_when_the_frame_put_it_elsewher
     assert names_a_missing_place(office, home, "close the door of the garage")
 
 
+def _decoded(model: LocalModel, text: str) -> tuple[list[int], Generation]:
+    """``text``'s token ids, and a generation of them in which the model chose every token."""
+    ids = model.encode(text)
+    return ids, Generation(text, tuple(ids), (-0.5,) * len(ids), "grammar", 1, 1, 0, 0)
+
+
 def test_a_repeated_clause_is_retried_where_its_target_was_chosen(
     shipped_model: LocalModel,
 ) -> None:
     text = "act name [ desk ] off ; act name [ desk ] off"
-    ids = shipped_model.encode(text)
-    generation = Generation(text, tuple(ids), (-0.5,) * len(ids), "grammar", 1, 1, 0, 0)
+    ids, generation = _decoded(shipped_model, text)
     choices = _choices(shipped_model, generation, (1, "repeat"))
     assert choices
     second = text.index(" ; ")
@@ -309,8 +314,7 @@ def test_a_repeated_clause_is_retried_where_its_target_was_chosen(
         assert len(before) < text.index("]", second)
     # a target without a name has nothing to bar: no retry
     plain = "act one lock lock ; act one lock lock"
-    ids = shipped_model.encode(plain)
-    generation = Generation(plain, tuple(ids), (-0.5,) * len(ids), "grammar", 1, 1, 0, 0)
+    ids, generation = _decoded(shipped_model, plain)
     assert _choices(shipped_model, generation, (1, "repeat")) == []
 
 
@@ -353,8 +357,7 @@ def test_a_clause_is_doubtful_for_a_repeat_an_unsaid_device_or_an_action_it_lack
 
 def test_a_doubtful_action_is_retried_where_the_model_chose_it(shipped_model: LocalModel) -> None:
     text = "act name [ desk ] off ; act name [ shelf ] brightness 40"
-    ids = shipped_model.encode(text)
-    generation = Generation(text, tuple(ids), (-0.5,) * len(ids), "grammar", 1, 1, 0, 0)
+    ids, generation = _decoded(shipped_model, text)
     ((k, token),) = _choices(shipped_model, generation, (1, "action"))
     assert ids[k] == token
     before = shipped_model.tokenizer.decode(list(ids[:k]))
@@ -365,8 +368,7 @@ def test_the_class_of_a_sweep_is_retried_where_the_model_chose_it(
     shipped_model: LocalModel,
 ) -> None:
     text = "act name [ desk ] off ; act all cover:gate @ [ hall ] close"
-    ids = shipped_model.encode(text)
-    generation = Generation(text, tuple(ids), (-0.5,) * len(ids), "grammar", 1, 1, 0, 0)
+    ids, generation = _decoded(shipped_model, text)
     ((k, token),) = _choices(shipped_model, generation, (1, "class"))
     assert ids[k] == token
     assert shipped_model.tokenizer.decode(list(ids[:k])).endswith("cover:")
@@ -376,8 +378,7 @@ def test_an_unsaid_place_is_retried_where_the_model_chose_it_and_its_target(
     shipped_model: LocalModel,
 ) -> None:
     text = "act all light @ [ office ] off @in 10 min"
-    ids = shipped_model.encode(text)
-    generation = Generation(text, tuple(ids), (-0.5,) * len(ids), "grammar", 1, 1, 0, 0)
+    ids, generation = _decoded(shipped_model, text)
     (place, how) = _choices(shipped_model, generation, (0, "place"))
     assert shipped_model.tokenizer.decode(list(ids[: place[0]])).endswith("@ [")
     assert shipped_model.tokenizer.decode(list(ids[: how[0]])) == "act"
