@@ -8,7 +8,10 @@ One :class:`Decoder` owns a backend (one KV cache) and decodes one request at a 
   the pinned prefix are evicted instead, for long sessions);
 - prefix reuse: with a ``prefix_cache_key`` the KV cache after the prompt is kept, and the next
   prompt under the same key only pays for the tokens after the longest common prefix (the
-  system prompt and tool catalog);
+  system prompt and tool catalog). With ``pin`` as well, only the prompt's first ``pin`` tokens
+  are kept, prefilled in calls of their own and reused only whole: a model whose activations
+  are quantized per call (dynamic int8) computes a token's cache a little differently beside
+  other tokens, so without a pin what a prompt gets could depend on the prompt before it;
 - constrained decoding: the grammar mask is applied each step, and tokens the grammar forces are
   fed to the model together with the sampled token in one call (fast-forward);
 - per-token log-probabilities: ``log p(token)`` under the model's distribution restricted to
@@ -122,13 +125,40 @@ class Decoder:
     def clear_prefix_cache(self) -> None:
         self._prefixes.clear()
 
-    def _reuse_prefix(self, key: str | None, prompt: Sequence[int]) -> int:
-        """Restore the cache of ``key`` rolled back to the common prefix; its length."""
+    def _prefill(self, tokens: Sequence[int], position: int) -> tuple[np.ndarray, int]:
+        """Run ``tokens`` from ``position`` in calls of at most ``prefill_chunk``: the logits
+        after the last one, and how many calls it took."""
+        calls = 0
+        while len(tokens) > self.prefill_chunk:
+            self.backend.prefill(tokens[: self.prefill_chunk], position)
+            position += self.prefill_chunk
+            tokens = tokens[self.prefill_chunk :]
+            calls += 1
+        return self.backend.prefill(tokens, position), calls + 1
+
+    def _keep_prefix(self, key: str | None, ids: Sequence[int]) -> None:
+        """Keep the cache as it is now under ``key``, as the cache of ``ids``."""
+        if key is None:
+            return
+        self._prefixes[key] = (tuple(ids), self.backend.snapshot())
+        self._prefixes.move_to_end(key)
+        while len(self._prefixes) > PREFIX_SLOTS:
+            self._prefixes.popitem(last=False)
+
+    def _reuse_prefix(self, key: str | None, prompt: Sequence[int], pin: int | None) -> int:
+        """Restore the cache of ``key`` rolled back to the common prefix; its length. With a
+        ``pin``, only a cache of exactly the prompt's first ``pin`` tokens is reused."""
         cached = self._prefixes.get(key) if key is not None else None
         if cached is None:
             self.backend.reset()
             return 0
         ids, snapshot = cached
+        if pin is not None:
+            if len(ids) != pin or tuple(prompt[:pin]) != ids:
+                self.backend.reset()
+                return 0
+            self.backend.restore(snapshot)
+            return pin
         common = 0
         for a, b in zip(ids, prompt, strict=False):
             if a != b:
@@ -171,6 +201,7 @@ class Decoder:
         stop: Sequence[str] = (),
         veto: Mapping[int, Collection[int]] | None = None,
         begun: Sequence[int] = (),
+        pin: int | None = None,
     ) -> Generation:
         if not prompt:
             raise ValueError("the prompt is empty")
@@ -194,7 +225,9 @@ class Decoder:
         rng = np.random.default_rng(seed) if temperature > 0.0 else None
         backend = self.backend
         prompt = list(prompt)
-        reused = self._reuse_prefix(prefix_cache_key, prompt)
+        if pin is not None and not 0 < pin < len(prompt):
+            raise ValueError(f"pin must be within the prompt (1 to {len(prompt) - 1}), got {pin}")
+        reused = self._reuse_prefix(prefix_cache_key, prompt, pin)
         pinned = len(prompt) if prefix_cache_key is not None else SINK_TOKENS
 
         new = list(begun[:max_new_tokens])
@@ -211,21 +244,17 @@ class Decoder:
         logprobs = [0.0] * len(new)
         if len(prompt) + len(new) >= limit:
             raise ContextOverflowError(len(prompt) + len(new), limit)
-        pending = prompt[reused:] + new
         position = reused
-        while len(pending) > self.prefill_chunk:
-            backend.prefill(pending[: self.prefill_chunk], position)
-            position += self.prefill_chunk
-            pending = pending[self.prefill_chunk :]
-            calls += 1
-        logits = backend.prefill(pending, position)
+        if pin is not None and reused < pin:
+            calls += self._prefill(prompt[reused:pin], position)[1]
+            position = pin
+            self._keep_prefix(prefix_cache_key, prompt[:pin])
+        pending = prompt[position:] + new
+        logits, prefills = self._prefill(pending, position)
+        calls += prefills
         position += len(pending)
-        calls += 1
-        if prefix_cache_key is not None:
-            self._prefixes[prefix_cache_key] = (tuple(prompt + new), backend.snapshot())
-            self._prefixes.move_to_end(prefix_cache_key)
-            while len(self._prefixes) > PREFIX_SLOTS:
-                self._prefixes.popitem(last=False)
+        if pin is None:
+            self._keep_prefix(prefix_cache_key, prompt + new)
 
         stop_reason: StopReason | None = None
         # stop strings are looked for after what ``begun`` gave

@@ -107,6 +107,7 @@ class LocalModel:
         stop: Sequence[str] = (),
         veto: Mapping[int, Collection[int]] | None = None,
         begun: Sequence[int] = (),
+        pin: int | None = None,
     ) -> Generation:
         """Continue a prompt (text or token ids); see :mod:`generate` for the semantics."""
         ids = self.encode(prompt_or_ids) if isinstance(prompt_or_ids, str) else list(prompt_or_ids)
@@ -124,6 +125,7 @@ class LocalModel:
                 stop=stop,
                 veto=veto,
                 begun=begun,
+                pin=pin,
             )
 
     def clear_prefix_cache(self) -> None:

@@ -42,7 +42,7 @@ import math
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 from edgeward.runtime.catalog import Area, Catalog, Entity
 from edgeward.runtime.constrained import CompiledGrammar, compile_lark
@@ -92,6 +92,14 @@ for the same thing twice."""
 
 PLAN_MARK = "<|edgeward_frames|>"
 """A token in the tokenizer of every model trained to write frames (the embedded model)."""
+
+
+class PromptIds(NamedTuple):
+    """A request's prompt as token ids, and how many of them describe the home (``pin``: the
+    prefix whose KV cache the next request on the same home reuses)."""
+
+    ids: list[int]
+    pin: int
 
 
 @dataclass(frozen=True)
@@ -357,8 +365,9 @@ class Planner:
             retriever = self._retrievers[catalog.version] = Retriever(catalog)
         return retriever
 
-    def prompt_ids(self, parts: PromptParts) -> list[int]:
-        """The chat prompt's token ids; the home description's ids are cached.
+    def prompt_ids(self, parts: PromptParts) -> PromptIds:
+        """The chat prompt's token ids, and how many of them describe the home (the prefix whose
+        KV cache the next request on the home reuses); the home description's ids are cached.
 
         The text is cut right after the system message, where the chat template puts a special
         token, so encoding the two pieces gives the same ids as encoding the whole.
@@ -374,7 +383,7 @@ class Planner:
             if len(self._head_ids) >= _PREPARED_SLOTS:
                 self._head_ids.pop(next(iter(self._head_ids)))
             self._head_ids[head] = ids
-        return ids + self.model.encode(text[cut:])
+        return PromptIds(ids + self.model.encode(text[cut:]), len(ids))
 
     def grammar(self, catalog: Catalog) -> CompiledGrammar:
         """The frame grammar of ``catalog``, compiled once per catalog version."""
@@ -411,8 +420,11 @@ class Planner:
         entities = prompt_entities(catalog, text, area, self._retriever(catalog))
         while True:
             parts = prompt_parts(catalog, text, area, entities, lang)
-            ids = self.prompt_ids(parts)
-            if len(ids) + self.max_new_tokens <= self.model.max_context or len(entities) <= 1:
+            prompt = self.prompt_ids(parts)
+            if (
+                len(prompt.ids) + self.max_new_tokens <= self.model.max_context
+                or len(entities) <= 1
+            ):
                 break
             # Too long for the model's context: describe only the best half of the candidates.
             retriever = self._retriever(catalog) or Retriever(catalog)
@@ -420,7 +432,7 @@ class Planner:
             entities = sorted(
                 (catalog.entities[i] for i in keep[: len(entities) // 2]), key=lambda e: e.entity_id
             )
-        generation, frame = self._decode(ids, catalog, text, area)
+        generation, frame = self._decode(prompt, catalog, text, area)
         if frame is None:
             return _not_understood(catalog, lang)
         try:
@@ -435,7 +447,7 @@ class Planner:
         return finish_plan(replace(plan, confidence=sure), catalog, lang)
 
     def _decode(
-        self, ids: list[int], catalog: Catalog, text: str, area: str | None
+        self, prompt: PromptIds, catalog: Catalog, text: str, area: str | None
     ) -> tuple[Generation, Frame | None]:
         """The model's frame for a prompt, and when a clause of it is doubtful
         (:func:`doubtful_clause`), the first retry that leaves no clause doubtful.
@@ -450,7 +462,7 @@ class Planner:
         as the grammar's mask makes them for what the home cannot do: the barred choice was
         ruled out by a check, as the masked ones by the grammar. A request that names a place
         the home lacks is not retried: that place is not to be looked for elsewhere."""
-        generation = self._generate(ids, catalog)
+        generation = self._generate(prompt, catalog)
         frame = _parsed(generation.text)
         if frame is None:
             return generation, frame
@@ -461,7 +473,7 @@ class Planner:
         for k, token in _choices(self.model, generation, doubt):
             banned = {token}
             for _ in range(_CHAINED_TRIES if part in _CHAINED else 1):
-                retry = self._retry(ids, catalog, text, generation, {k: banned}, part)
+                retry = self._retry(prompt, catalog, text, generation, {k: banned}, part)
                 again = None if retry is None else _parsed(retry.text)
                 if retry is None or again is None:
                     break
@@ -476,7 +488,7 @@ class Planner:
 
     def _retry(
         self,
-        ids: list[int],
+        prompt: PromptIds,
         catalog: Catalog,
         text: str,
         first: Generation,
@@ -488,32 +500,33 @@ class Planner:
         writes, and no further when the request does not say that one either (None)."""
         (k,) = veto
         retry = self._generate(
-            ids, catalog, veto, first.token_ids[:k], (_NAME_END,) if part in _TARGETS else ()
+            prompt, catalog, veto, first.token_ids[:k], (_NAME_END,) if part in _TARGETS else ()
         )
         if retry.stop_reason == "stop":
             if not _last_bracket_said(retry.text, catalog, text):
                 return None
-            rest = self._generate(ids, catalog, begun=retry.token_ids)
+            rest = self._generate(prompt, catalog, begun=retry.token_ids)
             done = len(retry.token_ids)
             retry = replace(rest, logprobs=retry.logprobs[:done] + rest.logprobs[done:])
         return retry
 
     def _generate(
         self,
-        ids: list[int],
+        prompt: PromptIds,
         catalog: Catalog,
         veto: Mapping[int, Collection[int]] | None = None,
         begun: Sequence[int] = (),
         stop: Sequence[str] = (),
     ) -> Generation:
         return self.model.generate(
-            ids,
+            prompt.ids,
             max_new_tokens=self.max_new_tokens,
             grammar=self.grammar(catalog),
             prefix_cache_key=_PREFIX_KEY,
             veto=veto,
             begun=begun,
             stop=stop,
+            pin=prompt.pin,
         )
 
 

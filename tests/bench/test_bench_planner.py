@@ -62,7 +62,7 @@ def _bare_step_ms(planner: Planner, example: Example, repeats: int = 200) -> flo
     entities = prompt_entities(example.home, example.text, example.area)
     ids = planner.prompt_ids(
         prompt_parts(example.home, example.text, example.area, entities, example.language)
-    )
+    ).ids
     backend = planner.model.backend
     backend.reset()
     backend.prefill(ids, 0)

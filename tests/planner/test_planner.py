@@ -121,4 +121,9 @@ def test_prompt_ids_equal_encoding_the_whole_prompt(planner: Planner) -> None:
                 ]
             )
         )
-        assert planner.prompt_ids(parts) == whole
+        prompt = planner.prompt_ids(parts)
+        assert prompt.ids == whole
+        # the pinned prefix is the home description, the rest the request
+        tail = planner.model.tokenizer.decode(whole[prompt.pin :], skip_special_tokens=False)
+        assert parts.user in tail
+        assert parts.system not in tail

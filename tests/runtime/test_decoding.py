@@ -97,6 +97,34 @@ def test_prefix_cache_reuse_equals_cold_run(tiny_models: TinyModels, which: str,
     assert other.reused_prompt_tokens == 0 and other.token_ids == reference.token_ids
 
 
+def test_a_pinned_prefix_is_prefilled_alone_and_reused_only_whole(tiny_models: TinyModels):
+    """With ``pin``, what a prompt gets does not depend on the prompt before it: the cache kept
+    is of the pinned tokens alone, computed in calls of their own, as a cold run computes it."""
+    warm = _open(tiny_models, "onnx")
+    cold = _open(tiny_models, "onnx")
+    head = len(warm.encode(SYSTEM))
+    assert warm.encode(PROMPTS[1])[:head] == warm.encode(SYSTEM)
+    first = warm.generate(PROMPTS[0], max_new_tokens=12, prefix_cache_key="home", pin=head)
+    assert first.reused_prompt_tokens == 0
+    second = warm.generate(PROMPTS[1], max_new_tokens=12, prefix_cache_key="home", pin=head)
+    assert second.reused_prompt_tokens == head
+    reference = cold.generate(PROMPTS[1], max_new_tokens=12, pin=head)
+    assert second.token_ids == reference.token_ids
+    assert second.logprobs == reference.logprobs
+    # the same prompt again reuses the pin, not more; another head reuses nothing
+    assert (
+        warm.generate(PROMPTS[1], max_new_tokens=4, prefix_cache_key="home", pin=head)
+    ).reused_prompt_tokens == head
+    other = "<|im_start|>system\nanother home<|im_end|>\n" + SHORT
+    pin = len(warm.encode("<|im_start|>system\nanother home<|im_end|>\n"))
+    assert (
+        warm.generate(other, max_new_tokens=4, prefix_cache_key="home", pin=pin)
+    ).reused_prompt_tokens == 0
+    for bad in (0, len(warm.encode(PROMPTS[1]))):
+        with pytest.raises(ValueError, match="pin"):
+            warm.generate(PROMPTS[1], max_new_tokens=1, prefix_cache_key="home", pin=bad)
+
+
 @pytest.mark.parametrize("which", ["onnx", "ov_stateful", "ov_stateless"])
 def test_dropping_cache_entries_matches_numpy_reference(tiny_models: TinyModels, which: str):
     """Evicting entries (sliding window, prefix roll-back) equals slicing the KV tensors of a
