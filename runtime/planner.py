@@ -39,7 +39,7 @@ templates in en/fr/es/de.
 from __future__ import annotations
 
 import math
-from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Literal, NamedTuple
@@ -61,7 +61,6 @@ from edgeward.runtime.generate import Generation
 from edgeward.runtime.homes import (
     DEVICE_KINDS,
     LANGUAGES,
-    DeviceKind,
     area_key,
     floor_key,
     places_said,
@@ -550,7 +549,7 @@ def _choices(model: LocalModel, generation: Generation, doubt: Doubt) -> list[tu
     place it puts the target in, the first chosen between the place's brackets, then the first
     chosen of the target ("all" against "name"); for its action, the first token chosen after
     the target; for the class of a sweep, the first chosen after the colon of ``cover:blind``
-    (tokens the grammar forced were no choice). None when there is no such token ("one lock"
+    (tokens the grammar forced were no choice). Empty when there is no such token ("one lock"
     has no brackets)."""
     index, part = doubt
     text = generation.text
@@ -663,7 +662,13 @@ def _class_said(frame: Frame, index: int, catalog: Catalog, text: str) -> bool:
     a device of that class in the home."""
     target = frame.clauses[index].target
     kind = (target.domain, target.device_class)
-    names = [n for k in DEVICE_KINDS if (k.domain, k.device_class) == kind for n in _names_of(k)]
+    names = [
+        n
+        for k in DEVICE_KINDS
+        if (k.domain, k.device_class) == kind
+        for in_language in k.names.values()
+        for n in in_language
+    ]
     names += [
         n
         for e in catalog.entities.values()
@@ -671,10 +676,6 @@ def _class_said(frame: Frame, index: int, catalog: Catalog, text: str) -> bool:
         for n in (e.name, *e.aliases)
     ]
     return any(is_said(n, text) for n in names)
-
-
-def _names_of(kind: DeviceKind) -> Iterator[str]:
-    return (n for names in kind.names.values() for n in names)
 
 
 def _last_bracket_said(frame_text: str, catalog: Catalog, text: str) -> bool:
