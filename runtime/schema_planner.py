@@ -10,7 +10,7 @@ confidence from the token log-probabilities.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -104,11 +104,10 @@ class SchemaPlanner:
                 else Catalog(entities, catalog.areas.values())
             )
             system = "\n".join([INSTRUCTIONS, *(_entity_line(e) for e in entities)])
-            ids = self.model.encode(
-                self.model.render_chat(
-                    [{"role": "system", "content": system}, {"role": "user", "content": user}]
-                )
+            chat = self.model.render_chat(
+                [{"role": "system", "content": system}, {"role": "user", "content": user}]
             )
+            ids = self.model.encode(chat)
             if len(ids) + self.max_new_tokens <= self.model.max_context or len(entities) <= 1:
                 break
             # Too long for the model's context: describe only the best half of the candidates.
@@ -125,6 +124,7 @@ class SchemaPlanner:
                 max_new_tokens=self.max_new_tokens,
                 grammar=self._grammar(home),
                 prefix_cache_key="edgeward-schema-planner",
+                pin=_pin(self.model, ids, chat[: chat.find(system) + len(system)]),
             )
         except ContextOverflowError:  # even the instructions alone do not fit this model
             failed = Plan("unsupported", reason="not_understood", confidence=0.0)
@@ -163,3 +163,13 @@ def _to_plan(text: str, catalog: Catalog) -> Plan:
         return Plan("ambiguous", candidates=which)
     reason = "out_of_domain" if answer["unsupported"] else "not_understood"
     return Plan("unsupported", reason=reason)
+
+
+def _pin(model: LocalModel, ids: Sequence[int], head: str) -> int | None:
+    """How many of a prompt's ``ids`` are the chat's ``head`` (up to the end of the system
+    message) however the request after it is tokenized: the ids ``head`` alone encodes to,
+    but for the last (a tokenizer may merge it with what follows). None when too few."""
+    alone = model.encode(head)
+    same = (i for i, (a, b) in enumerate(zip(ids, alone, strict=False)) if a != b)
+    pin = next(same, min(len(ids), len(alone))) - 1
+    return pin if 0 < pin < len(ids) else None

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from edgeward.runtime.eval_set import load_eval_home
+from edgeward.runtime.generate import Generation
 from edgeward.runtime.local_model import load_model
 from edgeward.runtime.random_model import TINY, train_tokenizer, write_onnx_model
 from edgeward.runtime.schema_planner import SchemaPlanner, _to_plan
@@ -41,6 +42,34 @@ def test_random_weights_still_give_plans_that_fit_the_home(planner: SchemaPlanne
         for call in plan.calls:
             home.validate(call.tool, call.args)  # raises if the grammar let anything else out
         assert set(plan.candidates) <= set(home.entities)
+
+
+def test_the_home_is_kept_as_a_pinned_prefix_and_a_plan_does_not_depend_on_the_one_before(
+    planner: SchemaPlanner,
+) -> None:
+    home = load_eval_home()
+    seen = []
+    generate = planner.model.generate
+
+    def recording(*args: object, **kwargs: object) -> Generation:
+        generation = generate(*args, **kwargs)  # type: ignore[arg-type]
+        seen.append((kwargs.get("pin"), generation.reused_prompt_tokens))
+        return generation
+
+    planner.model.generate = recording  # type: ignore[method-assign]
+    try:
+        alone = planner.plan(home, "lock the door")
+        planner.plan(home, "turn off the kitchen light", "Kitchen")
+        after = planner.plan(home, "lock the door")
+        planner.plan(home, "lock the door")
+    finally:
+        del planner.model.generate
+    assert after == alone
+    # every prompt pins its head (this tiny model's context holds only part of the home, picked
+    # for each request, so only a request on the same part reuses it)
+    assert all(pin is not None for pin, _ in seen)
+    assert seen[0][1] == 0
+    assert seen[3] == (seen[2][0], seen[2][0])
 
 
 def _answer(calls: list[dict[str, object]], which: list[str], unsupported: bool) -> str:
