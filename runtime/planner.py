@@ -496,18 +496,27 @@ class Planner:
     ) -> Generation | None:
         """``first`` decoded again from the barred position on, its tokens before it fed as
         they were. A target is retried up to the end of the first name or place it then
-        writes, and no further when the request does not say that one either (None)."""
+        writes; when the request does not say that one either, once more with the last token
+        the model chose in it barred, and no further (None) if that one is not said either."""
         (k,) = veto
-        retry = self._generate(
-            prompt, catalog, veto, first.token_ids[:k], (_NAME_END,) if part in _TARGETS else ()
-        )
-        if retry.stop_reason == "stop":
-            if not _last_bracket_said(retry.text, catalog, text):
+        stop = (_NAME_END,) if part in _TARGETS else ()
+        retry = self._generate(prompt, catalog, veto, first.token_ids[:k], stop)
+        if retry.stop_reason != "stop":
+            return retry
+        if not _last_bracket_said(retry.text, catalog, text):
+            inside = _chosen_in(self.model, retry, retry.text.rindex("["), len(retry.text) + 1)
+            if not inside or inside[-1][0] <= k:
                 return None
-            rest = self._generate(prompt, catalog, begun=retry.token_ids)
-            done = len(retry.token_ids)
-            retry = replace(rest, logprobs=retry.logprobs[:done] + rest.logprobs[done:])
-        return retry
+            j, token = inside[-1]
+            again = self._generate(prompt, catalog, {j: {token}}, retry.token_ids[:j], stop)
+            if again.stop_reason == "stop" and not _last_bracket_said(again.text, catalog, text):
+                return None
+            retry = replace(again, logprobs=retry.logprobs[:j] + again.logprobs[j:])
+            if again.stop_reason != "stop":
+                return retry
+        rest = self._generate(prompt, catalog, begun=retry.token_ids)
+        done = len(retry.token_ids)
+        return replace(rest, logprobs=retry.logprobs[:done] + rest.logprobs[done:])
 
     def _generate(
         self,

@@ -22,11 +22,12 @@ from edgeward.runtime.planner import (
 )
 from edgeward.runtime.requests_data import MUST_NOT_ACT, Example, generate
 
-# Measured on the shipped model (see runtime/MODEL_CARD.md); the tests allow a small margin for
-# the smaller samples they use.
-GENERATED_EXACT_MIN = 0.65
-HANDWRITTEN_EXACT_MIN = 0.58
-MUST_NOT_ACT_HELD_MIN = 0.76
+# Measured on the shipped model (see runtime/MODEL_CARD.md): 77.1 % on this test's 240 generated
+# requests, 87.3 % and 100 % on the hand-written set; the floors leave a margin for changes that
+# trade a few requests for others, and fail on a real loss.
+GENERATED_EXACT_MIN = 0.72
+HANDWRITTEN_EXACT_MIN = 0.83
+MUST_NOT_ACT_HELD_MIN = 0.95
 SHIPPED_BYTES_MAX = 10 * 1024 * 1024
 
 
