@@ -64,6 +64,12 @@ class Generation:
     """Tokens the grammar forced (fed without a model call of their own)."""
 
 
+def common_prefix(a: Sequence[int], b: Sequence[int]) -> int:
+    """How many leading ids ``a`` and ``b`` share."""
+    differ = (i for i, (x, y) in enumerate(zip(a, b, strict=False)) if x != y)
+    return next(differ, min(len(a), len(b)))
+
+
 def _log_softmax_at(logits: np.ndarray, token: int) -> float:
     top = float(np.max(logits))
     return float(logits[token]) - top - float(np.log(np.sum(np.exp(logits - top))))
@@ -159,12 +165,8 @@ class Decoder:
                 return 0
             self.backend.restore(snapshot)
             return pin
-        common = 0
-        for a, b in zip(ids, prompt, strict=False):
-            if a != b:
-                break
-            common += 1
-        common = min(common, len(prompt) - 1)  # the last prompt token must run for its logits
+        # the last prompt token must run for its logits
+        common = min(common_prefix(ids, prompt), len(prompt) - 1)
         if common <= 0:
             self.backend.reset()
             return 0

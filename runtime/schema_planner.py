@@ -17,6 +17,7 @@ from typing import Any
 from edgeward.runtime.catalog import STATE_TOOL, CallError, Catalog, Entity
 from edgeward.runtime.constrained import CompiledGrammar
 from edgeward.runtime.errors import ContextOverflowError
+from edgeward.runtime.generate import common_prefix
 from edgeward.runtime.local_model import LocalModel
 from edgeward.runtime.plan import Plan, PlannedCall
 from edgeward.runtime.planner import confidence, finish_plan, language_code, prompt_entities
@@ -169,7 +170,5 @@ def _pin(model: LocalModel, ids: Sequence[int], head: str) -> int | None:
     """How many of a prompt's ``ids`` are the chat's ``head`` (up to the end of the system
     message) however the request after it is tokenized: the ids ``head`` alone encodes to,
     but for the last (a tokenizer may merge it with what follows). None when too few."""
-    alone = model.encode(head)
-    same = (i for i, (a, b) in enumerate(zip(ids, alone, strict=False)) if a != b)
-    pin = next(same, min(len(ids), len(alone))) - 1
+    pin = common_prefix(ids, model.encode(head)) - 1
     return pin if 0 < pin < len(ids) else None
