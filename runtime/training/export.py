@@ -33,12 +33,52 @@ CHATML_TEMPLATE = (
 )
 
 
-class _WithCache(torch.nn.Module):
-    """The Optimum calling convention around :class:`Decoder`."""
+class _Inference(torch.nn.Module):
+    """:class:`Decoder` with a KV cache, in the Optimum calling convention, laid out for few nodes.
+
+    The same computation as ``Decoder.forward`` under its causal and padding mask, rearranged
+    because a step of a model this size costs its graph's node count more than its arithmetic:
+    one matrix per layer gives q, k, v and the rotated halves of q and k (``_rotate_half`` is a
+    signed permutation and the attention's 1/sqrt(head_dim) a constant, so both fold into the
+    weights); gate and up share one matrix; the rotary angles are computed once for all heads;
+    the mask is made once, additive; and each group of query heads meets its shared key and
+    value head as one taller matrix rather than the keys and values being repeated per head.
+    """
 
     def __init__(self, model: Decoder) -> None:
         super().__init__()
-        self.model = model
+        cfg = model.cfg
+        heads, self.n_kv, self.d = cfg.num_attention_heads, cfg.num_key_value_heads, cfg.head_dim
+        self.rep = heads // self.n_kv
+        q_width, k_width = heads * self.d, self.n_kv * self.d
+        self.widths = [q_width + k_width, q_width + k_width, k_width]
+        self.q_width = q_width
+        half = self.d // 2
+        turn = torch.zeros(self.d, self.d)  # x @ turn == _rotate_half(x) for one head
+        turn[torch.arange(half) + half, torch.arange(half)] = -1.0
+        turn[torch.arange(half), torch.arange(half) + half] = 1.0
+        scale = self.d**-0.5
+
+        def rows(weight: torch.Tensor, n: int) -> tuple[torch.Tensor, torch.Tensor]:
+            return weight.T, weight.T @ torch.block_diag(*[turn] * n)
+
+        self.qkv, self.out, self.gate_up, self.down = (torch.nn.ParameterList() for _ in range(4))
+        self.norms = torch.nn.ModuleList()
+        for layer in model.layers:
+            attn = layer.self_attn
+            q, q_turned = rows(attn.q_proj.weight * scale, heads)
+            k, k_turned = rows(attn.k_proj.weight, self.n_kv)
+            self.qkv.append(torch.cat((q, k, q_turned, k_turned, attn.v_proj.weight.T), dim=1))
+            self.out.append(attn.o_proj.weight.T)
+            self.gate_up.append(torch.cat((layer.gate_proj.weight.T, layer.up_proj.weight.T), 1))
+            self.down.append(layer.down_proj.weight.T)
+            self.norms.append(
+                torch.nn.ModuleList((layer.input_layernorm, layer.post_attention_layernorm))
+            )
+        self.embed, self.norm = model.embed_tokens, model.norm
+        self.head = torch.nn.Parameter(model.embed_tokens.weight.T)
+        self.inv_freq = model.inv_freq
+        self.copies = heads + self.n_kv  # rotary angles per head of q, then of k
 
     def forward(
         self,
@@ -47,18 +87,38 @@ class _WithCache(torch.nn.Module):
         position_ids: torch.Tensor,
         *past_flat: torch.Tensor,
     ) -> tuple[torch.Tensor, ...]:
-        past = [(past_flat[2 * i], past_flat[2 * i + 1]) for i in range(len(past_flat) // 2)]
-        past_len = past[0][0].shape[2]
-        seq = input_ids.shape[1]
-        q = torch.arange(seq, device=input_ids.device) + past_len
-        k = torch.arange(past_len + seq, device=input_ids.device)
-        causal = k.unsqueeze(0) <= q.unsqueeze(1)
-        mask = causal.unsqueeze(0).unsqueeze(0) & attention_mask.bool().unsqueeze(1).unsqueeze(2)
-        hidden, presents = self.model(input_ids, position_ids, mask, past)
-        out: list[torch.Tensor] = [self.model.logits(hidden)]
-        for key, value in presents:
-            out += [key, value]
-        return tuple(out)
+        b, seq = input_ids.shape
+        past_len = past_flat[0].shape[2]
+        q_at = torch.arange(seq) + past_len
+        causal = torch.arange(past_len + seq).unsqueeze(0) <= q_at.unsqueeze(1)
+        visible = causal.unsqueeze(0) & attention_mask.bool().unsqueeze(1)  # [b, seq, total]
+        mask = torch.zeros(visible.shape).masked_fill(~visible, torch.finfo(torch.float32).min)
+        mask = mask.repeat(1, self.rep, 1).unsqueeze(1)  # [b, 1, rep * seq, total]
+        freqs = position_ids.to(torch.float32).unsqueeze(-1) * self.inv_freq
+        angles = torch.cat((freqs, freqs), dim=-1).repeat(1, 1, self.copies)
+        cos, sin = angles.cos(), angles.sin()
+        x = self.embed(input_ids)
+        out: list[torch.Tensor] = []
+        for i, (norm_in, norm_post) in enumerate(self.norms):
+            qk, qk_turned, v = (norm_in(x) @ self.qkv[i]).split(self.widths, dim=-1)
+            qk = qk * cos + qk_turned * sin
+            q, k = qk[..., : self.q_width], qk[..., self.q_width :]
+            # query heads as [kv head, (repeat, position)] rows against that head's keys
+            q = q.reshape(b, seq, self.n_kv, self.rep, self.d).permute(0, 2, 3, 1, 4)
+            q = q.reshape(b, self.n_kv, self.rep * seq, self.d)
+            k = torch.cat(
+                (past_flat[2 * i], k.reshape(b, seq, self.n_kv, self.d).transpose(1, 2)), 2
+            )
+            v = torch.cat(
+                (past_flat[2 * i + 1], v.reshape(b, seq, self.n_kv, self.d).transpose(1, 2)), 2
+            )
+            out += [k, v]
+            weights = torch.softmax(q @ k.transpose(2, 3) + mask, dim=-1)
+            attn = (weights @ v).reshape(b, self.n_kv, self.rep, seq, self.d)
+            x = x + attn.permute(0, 3, 1, 2, 4).reshape(b, seq, -1) @ self.out[i]
+            gate, up = (norm_post(x) @ self.gate_up[i]).chunk(2, dim=-1)
+            x = x + (torch.nn.functional.silu(gate) * up) @ self.down[i]
+        return (self.norm(x) @ self.head, *out)
 
 
 def _export_onnx(model: Decoder, path: Path) -> None:
@@ -84,7 +144,7 @@ def _export_onnx(model: Decoder, path: Path) -> None:
     for name in present_names:
         dynamic[name] = {0: "batch_size", 2: "total_sequence_length"}
     torch.onnx.export(
-        _WithCache(model).eval(),
+        _Inference(model).eval(),
         inputs,
         str(path),
         input_names=["input_ids", "attention_mask", "position_ids", *past_names],

@@ -20,6 +20,7 @@ import math
 import random
 import time
 from collections.abc import Iterator, Sequence
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -131,6 +132,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--per-home", type=int, default=32, help="requests generated per home")
     parser.add_argument("--max-len", type=int, default=1536)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument(
+        "--weights",
+        type=Path,
+        help="also keep the trained fp32 weights here (torch.save; not part of the model folder, "
+        "which holds only int8 files): a later change to the export can start from them",
+    )
     args = parser.parse_args(argv)
 
     torch.manual_seed(args.seed)
@@ -229,6 +236,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         "command": "python -m edgeward.runtime.training.train "
         + " ".join(argv if argv is not None else __import__("sys").argv[1:]),
     }
+    if args.weights is not None:
+        partial = args.weights.with_name(args.weights.name + ".partial")
+        torch.save({"config": asdict(cfg), "state_dict": model.state_dict()}, partial)
+        partial.replace(args.weights)
     export_model(model, tokenizer, args.out, training_report=report)
     print(json.dumps(report, indent=2), flush=True)
     return 0
