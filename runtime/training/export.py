@@ -63,7 +63,10 @@ class _Inference(torch.nn.Module):
             return weight.T, weight.T @ torch.block_diag(*[turn] * n)
 
         self.qkv, self.out, self.gate_up, self.down = (torch.nn.ParameterList() for _ in range(4))
-        self.norms = torch.nn.ModuleList()
+        self.norms_in, self.norms_post = norms_in, norms_post = (
+            torch.nn.ModuleList(),
+            torch.nn.ModuleList(),
+        )
         for layer in model.layers:
             attn = layer.self_attn
             q, q_turned = rows(attn.q_proj.weight * scale, heads)
@@ -72,9 +75,8 @@ class _Inference(torch.nn.Module):
             self.out.append(attn.o_proj.weight.T)
             self.gate_up.append(torch.cat((layer.gate_proj.weight.T, layer.up_proj.weight.T), 1))
             self.down.append(layer.down_proj.weight.T)
-            self.norms.append(
-                torch.nn.ModuleList((layer.input_layernorm, layer.post_attention_layernorm))
-            )
+            norms_in.append(layer.input_layernorm)
+            norms_post.append(layer.post_attention_layernorm)
         self.embed, self.norm = model.embed_tokens, model.norm
         self.head = torch.nn.Parameter(model.embed_tokens.weight.T)
         self.inv_freq = model.inv_freq
@@ -99,7 +101,7 @@ class _Inference(torch.nn.Module):
         cos, sin = angles.cos(), angles.sin()
         x = self.embed(input_ids)
         out: list[torch.Tensor] = []
-        for i, (norm_in, norm_post) in enumerate(self.norms):
+        for i, norm_in in enumerate(self.norms_in):
             qk, qk_turned, v = (norm_in(x) @ self.qkv[i]).split(self.widths, dim=-1)
             qk = qk * cos + qk_turned * sin
             q, k = qk[..., : self.q_width], qk[..., self.q_width :]
@@ -116,7 +118,7 @@ class _Inference(torch.nn.Module):
             weights = torch.softmax(q @ k.transpose(2, 3) + mask, dim=-1)
             attn = (weights @ v).reshape(b, self.n_kv, self.rep, seq, self.d)
             x = x + attn.permute(0, 3, 1, 2, 4).reshape(b, seq, -1) @ self.out[i]
-            gate, up = (norm_post(x) @ self.gate_up[i]).chunk(2, dim=-1)
+            gate, up = (self.norms_post[i](x) @ self.gate_up[i]).chunk(2, dim=-1)
             x = x + (torch.nn.functional.silu(gate) * up) @ self.down[i]
         return (self.norm(x) @ self.head, *out)
 

@@ -1,9 +1,9 @@
 """The planner's decoder in torch: a Llama-shaped transformer small enough to train on a CPU.
 
 Same computation as Hugging Face ``LlamaForCausalLM`` (RMSNorm, rotary positions, grouped-query
-attention, SwiGLU feed-forward, tied input/output embeddings), so the exported graph computes what a Llama decoder does, with
-the Optimum inputs and outputs any Optimum-style runtime feeds (its layout is the export's:
-:mod:`edgeward.runtime.training.export`). Training runs several requests
+attention, SwiGLU feed-forward, tied input/output embeddings), so the exported graph computes
+what a Llama decoder does, with the inputs and outputs an Optimum-style runtime feeds (its layout
+is the export's: :mod:`edgeward.runtime.training.export`). Training runs several requests
 after one shared home description (see :mod:`edgeward.runtime.training.packing`).
 """
 

@@ -1,0 +1,103 @@
+"""The exported decoder computes what the trained one does (needs the ``train`` extra: torch)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+pytest.importorskip("torch")
+
+import torch
+
+from edgeward.runtime.training.export import _export_onnx, _Inference
+from edgeward.runtime.training.model import Decoder, DecoderConfig
+
+CFG = DecoderConfig(vocab_size=97, hidden_size=48, num_attention_heads=6, num_key_value_heads=2)
+
+
+def _trained_like() -> Decoder:
+    """A small decoder whose norms are not all ones (training moves them)."""
+    torch.manual_seed(3)
+    model = Decoder(CFG).eval()
+    with torch.no_grad():
+        for name, param in model.named_parameters():
+            if "norm" in name:
+                param.uniform_(0.5, 1.5)
+            else:
+                param.normal_(0.0, 0.3)
+    return model
+
+
+def _empty_cache(batch: int) -> list[torch.Tensor]:
+    return [
+        torch.zeros(batch, CFG.num_key_value_heads, 0, CFG.head_dim)
+        for _ in range(2 * CFG.num_hidden_layers)
+    ]
+
+
+def test_the_inference_layout_is_the_decoder_with_and_without_a_cache() -> None:
+    model = _trained_like()
+    ids = torch.randint(0, CFG.vocab_size, (2, 11))
+    positions = torch.arange(11).repeat(2, 1)
+    with torch.no_grad():
+        hidden, _ = model(ids, positions, None)
+        expected = model.logits(hidden)
+        inference = _Inference(model)
+        whole = inference(ids, torch.ones(2, 11, dtype=torch.long), positions, *_empty_cache(2))
+        first = inference(
+            ids[:, :7], torch.ones(2, 7, dtype=torch.long), positions[:, :7], *_empty_cache(2)
+        )
+        rest = inference(
+            ids[:, 7:], torch.ones(2, 11, dtype=torch.long), positions[:, 7:], *first[1:]
+        )
+    torch.testing.assert_close(whole[0], expected, atol=1e-4, rtol=1e-4)
+    torch.testing.assert_close(rest[0], expected[:, 7:], atol=1e-4, rtol=1e-4)
+    # the cache holds each layer's keys and values as the decoder computes them
+    assert rest[1].shape == (2, CFG.num_key_value_heads, 11, CFG.head_dim)
+
+
+def test_padding_hides_a_key_as_the_decoders_mask_does() -> None:
+    model = _trained_like()
+    ids = torch.randint(0, CFG.vocab_size, (1, 6))
+    positions = torch.arange(6).unsqueeze(0)
+    attention = torch.tensor([[1, 1, 0, 1, 1, 1]])
+    causal = torch.ones(6, 6, dtype=torch.bool).tril()
+    mask = (causal & attention.bool()).view(1, 1, 6, 6)
+    with torch.no_grad():
+        hidden, _ = model(ids, positions, mask)
+        got = _Inference(model)(ids, attention, positions, *_empty_cache(1))[0]
+    keep = [0, 1, 3, 4, 5]  # the hidden position's own output is not used
+    torch.testing.assert_close(got[:, keep], model.logits(hidden)[:, keep], atol=1e-4, rtol=1e-4)
+
+
+def test_the_onnx_graph_gives_the_decoders_logits(tmp_path: Path) -> None:
+    ort = pytest.importorskip("onnxruntime")
+    model = _trained_like()
+    path = tmp_path / "model.onnx"
+    with torch.no_grad():
+        _export_onnx(model, path)
+        ids = torch.randint(0, CFG.vocab_size, (1, 9))
+        hidden, _ = model(ids, torch.arange(9).unsqueeze(0), None)
+        expected = model.logits(hidden).numpy()
+    session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    feeds = {
+        "input_ids": ids[:, :5].numpy(),
+        "attention_mask": np.ones((1, 5), np.int64),
+        "position_ids": np.arange(5)[None],
+    }
+    names = [
+        f"past_key_values.{i}.{k}" for i in range(CFG.num_hidden_layers) for k in ("key", "value")
+    ]
+    feeds.update({name: cache.numpy() for name, cache in zip(names, _empty_cache(1), strict=True)})
+    first = session.run(None, feeds)
+    feeds.update(
+        input_ids=ids[:, 5:].numpy(),
+        attention_mask=np.ones((1, 9), np.int64),
+        position_ids=np.arange(5, 9)[None],
+    )
+    feeds.update(zip(names, first[1:], strict=True))
+    second = session.run(None, feeds)
+    np.testing.assert_allclose(first[0], expected[:, :5], atol=1e-4, rtol=1e-4)
+    np.testing.assert_allclose(second[0], expected[:, 5:], atol=1e-4, rtol=1e-4)
