@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -101,3 +102,70 @@ def test_the_onnx_graph_gives_the_decoders_logits(tmp_path: Path) -> None:
     second = session.run(None, feeds)
     np.testing.assert_allclose(first[0], expected[:, :5], atol=1e-4, rtol=1e-4)
     np.testing.assert_allclose(second[0], expected[:, 5:], atol=1e-4, rtol=1e-4)
+
+
+class _EarlierLayout(torch.nn.Module):
+    """The graph the export wrote before its current layout: the decoder's own modules, under
+    ``model``, so its nodes carry their names (``/model/layers.0/self_attn/q_proj/MatMul``)."""
+
+    def __init__(self, model: Decoder) -> None:
+        super().__init__()
+        self.model = model
+
+    def forward(self, input_ids: torch.Tensor, position_ids: torch.Tensor) -> torch.Tensor:
+        hidden, _ = self.model(input_ids, position_ids, None)
+        return self.model.logits(hidden)
+
+
+def _earlier_int8_folder(model: Decoder, folder: Path) -> None:
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    folder.mkdir()
+    fp32 = folder / "fp32.onnx"
+    with torch.no_grad():
+        torch.onnx.export(
+            _EarlierLayout(model).eval(),
+            (torch.zeros(1, 4, dtype=torch.long), torch.arange(4).unsqueeze(0)),
+            str(fp32),
+            input_names=["input_ids", "position_ids"],
+            output_names=["logits"],
+            opset_version=17,
+            dynamo=False,
+        )
+    quantize_dynamic(
+        str(fp32),
+        str(folder / "model.onnx"),
+        op_types_to_quantize=["MatMul", "Gather"],
+        weight_type=QuantType.QInt8,
+    )
+    config = CFG.hf_config(eos_token_id=2, pad_token_id=0)
+    (folder / "config.json").write_text(json.dumps(config))
+
+
+def test_a_model_in_the_earlier_layout_is_rebuilt_from_its_int8_weights(tmp_path: Path) -> None:
+    pytest.importorskip("onnxruntime")
+    from edgeward.runtime.training.reexport import decoder_from_onnx
+
+    model = _trained_like()
+    _earlier_int8_folder(model, tmp_path / "old")
+    rebuilt = decoder_from_onnx(tmp_path / "old")
+    assert rebuilt.cfg == CFG
+    for name, original in model.state_dict().items():
+        got = rebuilt.state_dict()[name]
+        # one int8 scale per tensor: off by at most half a step (a step is about max / 127)
+        step = float(original.abs().max()) / 127
+        torch.testing.assert_close(got, original, atol=step, rtol=0, msg=name)
+        if "norm" not in name:  # quantized, so not bit-equal
+            assert not torch.equal(got, original), name
+
+
+def test_a_graph_without_the_earlier_names_is_refused(tmp_path: Path) -> None:
+    pytest.importorskip("onnxruntime")
+    from edgeward.runtime.training.reexport import decoder_from_onnx
+
+    folder = tmp_path / "new"
+    folder.mkdir()
+    _export_onnx(_trained_like(), folder / "model.onnx")  # today's layout: fused, unnamed weights
+    (folder / "config.json").write_text(json.dumps(CFG.hf_config(eos_token_id=2, pad_token_id=0)))
+    with pytest.raises(ValueError, match="weights missing"):
+        decoder_from_onnx(folder)

@@ -1,0 +1,100 @@
+"""Re-export a model folder this project wrote, in the current export's layout, from its int8 ONNX.
+
+A model exported by an earlier layout of :mod:`edgeward.runtime.training.export` keeps its
+weights, int8 with one scale per tensor, in ``model.onnx``; this rebuilds a :class:`Decoder`
+from them (dequantized) and exports it again, so a graph change needs no retraining. The
+weights are the int8 ones, not the original fp32 ones: quantizing them again costs a little
+accuracy, which the model card reports where it ships such a folder.
+
+    python -m edgeward.runtime.training.reexport --model OLD_FOLDER --out NEW_FOLDER
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+from pathlib import Path
+
+import numpy as np
+import onnx
+import torch
+from onnx import numpy_helper
+from tokenizers import Tokenizer
+
+from edgeward.runtime.training.export import export_model
+from edgeward.runtime.training.model import Decoder, DecoderConfig
+
+_PROJECTION = re.compile(
+    r"^/model/layers\.(\d+)/(?:self_attn/)?(q_proj|k_proj|v_proj|o_proj|gate_proj|up_proj|down_proj)"
+    r"/MatMul_quant$"
+)
+
+
+def _dequantized(inits: dict[str, np.ndarray], name: str) -> np.ndarray:
+    """The float value of quantized initializer ``X_quantized`` (its ``X_scale``, ``X_zero_point``)."""
+    base = name.removesuffix("_quantized")
+    values = inits[name].astype(np.float32) - inits[f"{base}_zero_point"].astype(np.float32)
+    return values * inits[f"{base}_scale"]
+
+
+def decoder_from_onnx(folder: Path) -> Decoder:
+    """The :class:`Decoder` whose weights ``folder/model.onnx`` holds (int8, dequantized).
+
+    Weights are found by the node names the earlier export gave them, never by their order; a
+    graph without every one of them is refused.
+    """
+    settings = json.loads((folder / "config.json").read_text())
+    fields = DecoderConfig.__dataclass_fields__
+    cfg = DecoderConfig(**{k: v for k, v in settings.items() if k in fields})
+    graph = onnx.load(str(folder / "model.onnx")).graph
+    inits = {i.name: numpy_helper.to_array(i) for i in graph.initializer}
+    weights: dict[str, np.ndarray] = {}
+    for node in graph.node:
+        found = _PROJECTION.match(node.name)
+        if node.op_type == "MatMulInteger" and found:
+            layer, proj = found.groups()
+            prefix = "" if proj.endswith(("gate_proj", "up_proj", "down_proj")) else "self_attn."
+            # ONNX multiplies x @ W; torch's Linear keeps W transposed
+            weights[f"layers.{layer}.{prefix}{proj}.weight"] = _dequantized(inits, node.input[1]).T
+        elif node.op_type == "Gather" and node.name == "/model/embed_tokens/Gather":
+            weights["embed_tokens.weight"] = _dequantized(inits, node.input[0])
+    for name, value in inits.items():
+        if name.startswith("model.") and name.endswith("norm.weight"):
+            weights[name.removeprefix("model.")] = value
+    model = Decoder(cfg)
+    expected = set(model.state_dict())
+    if set(weights) != expected:
+        missing, extra = sorted(expected - set(weights)), sorted(set(weights) - expected)
+        raise ValueError(f"{folder}/model.onnx: weights missing {missing}, unexpected {extra}")
+    model.load_state_dict({k: torch.tensor(v) for k, v in weights.items()})
+    return model.eval()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model", type=Path, required=True, help="model folder to read")
+    parser.add_argument("--out", type=Path, required=True, help="model folder to write")
+    args = parser.parse_args(argv)
+    if args.out.resolve() == args.model.resolve():
+        print("reexport: --out must differ from --model", file=sys.stderr)
+        return 2
+    try:
+        model = decoder_from_onnx(args.model)
+        tokenizer = Tokenizer.from_file(str(args.model / "tokenizer.json"))
+        report = json.loads((args.model / "training.json").read_text())
+    except (OSError, ValueError, KeyError) as exc:
+        print(f"reexport: {exc}", file=sys.stderr)
+        return 1
+    # how the folder was made: the training run's command, then this one
+    report["reexport_command"] = "python -m edgeward.runtime.training.reexport " + " ".join(
+        argv if argv is not None else sys.argv[1:]
+    )
+    export_model(model, tokenizer, args.out, training_report=report)
+    print(f"wrote {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
