@@ -11,6 +11,7 @@ The model runtime
   OpenVINO, stateful or not (``backend_openvino``), behind one ``backend.Backend`` interface.
 - ``generate``: decoding with a bounded, prefix-reusable KV cache and per-token log-probabilities.
 - ``constrained``: llguidance grammars, compiled once per catalog, so only valid calls come out.
+- ``bounded_cache``: the fixed-size caches of what is prepared once per catalog version.
 - ``model_tools``: ``edgeward model inspect|quantize``; ``random_model``: random-weight exports for
   tests and benchmarks; ``errors``: the exception types.
 

@@ -28,6 +28,7 @@ import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
+from functools import lru_cache
 from typing import Any, Literal
 
 from edgeward.runtime import plan_rules as rules
@@ -135,9 +136,10 @@ def timed(frame: Frame, when: When) -> Frame:
 # ---------------------------------------------------------------- text
 
 
+@lru_cache(maxsize=1 << 16)
 def clean(text: str) -> str:
     """How names, areas and floors are written in prompts and frames: lower case, single spaces,
-    no brackets."""
+    no brackets. Cached: a plan cleans the home's names many times over."""
     return " ".join(text.lower().replace("_", " ").replace("[", " ").replace("]", " ").split())
 
 

@@ -44,6 +44,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Literal, NamedTuple
 
+from edgeward.runtime.bounded_cache import BoundedCache
 from edgeward.runtime.catalog import Area, Catalog, Entity
 from edgeward.runtime.constrained import CompiledGrammar, compile_lark
 from edgeward.runtime.frames import (
@@ -132,11 +133,19 @@ def area_line(area: Area) -> str:
 
 
 def home_text(entities: Sequence[Entity], catalog: Catalog) -> str:
-    """The system message: the home's areas, then one line per entity."""
-    areas = sorted(set(catalog.areas) | {e.area for e in entities if e.area})
-    lines = [area_line(catalog.areas.get(name) or Area(name)) for name in areas]
-    lines += [entity_line(e) for e in entities]
-    return "\n".join(lines)
+    """The system message: the home's areas, then one line per entity (of ``catalog``, whose
+    version with the entities' ids is the key the text is kept under for the next request)."""
+
+    def describe() -> str:
+        areas = sorted(set(catalog.areas) | {e.area for e in entities if e.area})
+        lines = [area_line(catalog.areas.get(name) or Area(name)) for name in areas]
+        lines += [entity_line(e) for e in entities]
+        return "\n".join(lines)
+
+    return _HOME_TEXTS.get((catalog.version, tuple(e.entity_id for e in entities)), describe)
+
+
+_HOME_TEXTS: BoundedCache[tuple[str, tuple[str, ...]], str] = BoundedCache(64)
 
 
 def request_text(text: str, area: str | None) -> str:
@@ -332,10 +341,10 @@ class Planner:
     def __init__(self, model: LocalModel, *, max_new_tokens: int = _MAX_NEW_TOKENS) -> None:
         self.model = model
         self.max_new_tokens = max_new_tokens
-        self._retrievers: dict[str, Retriever] = {}
-        self._grammars: dict[str, CompiledGrammar] = {}
-        self._head_ids: dict[str, list[int]] = {}
-        self._spoken: dict[tuple[str, str], Catalog] = {}
+        self._retrievers: BoundedCache[str, Retriever] = BoundedCache(_RETRIEVER_SLOTS)
+        self._grammars: BoundedCache[str, CompiledGrammar] = BoundedCache(_PREPARED_SLOTS)
+        self._head_ids: BoundedCache[str, list[int]] = BoundedCache(_PREPARED_SLOTS)
+        self._spoken: BoundedCache[tuple[str, str], Catalog] = BoundedCache(_PREPARED_SLOTS)
 
     @classmethod
     def default(cls, backend: BackendName = "auto", threads: int | None = None) -> Planner:
@@ -345,24 +354,15 @@ class Planner:
     def spoken_catalog(self, catalog: Catalog, language: str) -> Catalog:
         """``catalog`` with its devices' names in ``language`` as aliases
         (:func:`~edgeward.runtime.homes.with_spoken_names`), made once per catalog version."""
-        key = (catalog.version, language)
-        spoken = self._spoken.get(key)
-        if spoken is None:
-            if len(self._spoken) >= _PREPARED_SLOTS:
-                self._spoken.pop(next(iter(self._spoken)))
-            spoken = self._spoken[key] = with_spoken_names(catalog, language)
-        return spoken
+        return self._spoken.get(
+            (catalog.version, language), lambda: with_spoken_names(catalog, language)
+        )
 
     def _retriever(self, catalog: Catalog) -> Retriever | None:
         """The retrieval index of a big home, built once per catalog version."""
         if len(catalog) <= MAX_ENTITIES:
             return None
-        retriever = self._retrievers.get(catalog.version)
-        if retriever is None:
-            if len(self._retrievers) >= _RETRIEVER_SLOTS:
-                self._retrievers.pop(next(iter(self._retrievers)))
-            retriever = self._retrievers[catalog.version] = Retriever(catalog)
-        return retriever
+        return self._retrievers.get(catalog.version, lambda: Retriever(catalog))
 
     def prompt_ids(self, parts: PromptParts) -> PromptIds:
         """The chat prompt's token ids, and how many of them describe the home (the prefix whose
@@ -376,27 +376,17 @@ class Planner:
         )
         cut = text.find(parts.system) + len(parts.system) if parts.system else 0
         head = text[:cut]
-        ids = self._head_ids.get(head)
-        if ids is None:
-            ids = self.model.encode(head)
-            if len(self._head_ids) >= _PREPARED_SLOTS:
-                self._head_ids.pop(next(iter(self._head_ids)))
-            self._head_ids[head] = ids
+        ids = self._head_ids.get(head, lambda: self.model.encode(head))
         return PromptIds(ids + self.model.encode(text[cut:]), len(ids))
 
     def grammar(self, catalog: Catalog) -> CompiledGrammar:
         """The frame grammar of ``catalog``, compiled once per catalog version."""
-        grammar = self._grammars.get(catalog.version)
-        if grammar is None:
-            grammar = compile_lark(
-                self.model.tokenizer_info,
-                frame_grammar(catalog),
-                key=f"planner:{catalog.version}",
-            )
-            if len(self._grammars) >= _PREPARED_SLOTS:
-                self._grammars.pop(next(iter(self._grammars)))
-            self._grammars[catalog.version] = grammar
-        return grammar
+        return self._grammars.get(
+            catalog.version,
+            lambda: compile_lark(
+                self.model.tokenizer_info, frame_grammar(catalog), key=f"planner:{catalog.version}"
+            ),
+        )
 
     def plan(
         self,

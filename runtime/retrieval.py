@@ -22,6 +22,7 @@ from functools import lru_cache
 
 from rapidfuzz import fuzz, process
 
+from edgeward.runtime.bounded_cache import BoundedCache
 from edgeward.runtime.catalog import STATE_TOOL, Catalog, Entity
 from edgeward.runtime.homes import (
     AREA_WORDS,
@@ -235,17 +236,10 @@ def tools_of(home: Catalog, entity_ids: Iterable[str]) -> tuple[str, ...]:
 def retrieve(text: str, area: str | None, home: Catalog, k: int = DEFAULT_K) -> Candidates:
     """Retrieval with the index of the last few catalog versions kept (a catalog's version is
     a hash of its content, so an index never outlives what it indexed)."""
-    retriever = _RECENT.get(home.version)
-    if retriever is None:
-        retriever = Retriever(home)
-        if len(_RECENT) >= _RECENT_MAX:
-            _RECENT.pop(next(iter(_RECENT)))
-        _RECENT[home.version] = retriever
-    return retriever.retrieve(text, area, k)
+    return _RECENT.get(home.version, lambda: Retriever(home)).retrieve(text, area, k)
 
 
-_RECENT: dict[str, Retriever] = {}
-_RECENT_MAX = 4
+_RECENT: BoundedCache[str, Retriever] = BoundedCache(4)
 
 
 def _words(*texts: str) -> set[str]:

@@ -14,6 +14,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
+from edgeward.runtime.bounded_cache import BoundedCache
 from edgeward.runtime.catalog import STATE_TOOL, CallError, Catalog, Entity
 from edgeward.runtime.constrained import CompiledGrammar
 from edgeward.runtime.errors import ContextOverflowError
@@ -76,7 +77,7 @@ class SchemaPlanner:
     def __init__(self, model: LocalModel, *, max_new_tokens: int = 256) -> None:
         self.model = model
         self.max_new_tokens = max_new_tokens
-        self._grammars: dict[str, CompiledGrammar] = {}
+        self._grammars: BoundedCache[str, CompiledGrammar] = BoundedCache(16)
         self._retriever: Retriever | None = None
 
     def plan(
@@ -134,15 +135,12 @@ class SchemaPlanner:
         return finish_plan(replace(plan, confidence=confidence(generation.logprobs)), catalog, lang)
 
     def _grammar(self, home: Catalog) -> CompiledGrammar:
-        grammar = self._grammars.get(home.version)
-        if grammar is None:
-            if len(self._grammars) >= 16:
-                self._grammars.pop(next(iter(self._grammars)))
-            grammar = self.model.compile_json_schema(
+        return self._grammars.get(
+            home.version,
+            lambda: self.model.compile_json_schema(
                 answer_schema(home), key=f"schema-planner:{home.version}"
-            )
-            self._grammars[home.version] = grammar
-        return grammar
+            ),
+        )
 
 
 def _to_plan(text: str, catalog: Catalog) -> Plan:
