@@ -22,7 +22,7 @@ from typing import Any
 import torch
 from tokenizers import Tokenizer
 
-from edgeward.runtime.training.model import Decoder
+from edgeward.runtime.training.model import Block, Decoder
 from edgeward.runtime.training.tokenizer import IM_END, PAD
 
 CHATML_TEMPLATE = (
@@ -68,6 +68,7 @@ class _Inference(torch.nn.Module):
             torch.nn.ModuleList(),
         )
         for layer in model.layers:
+            assert isinstance(layer, Block)  # a ModuleList's items are typed as any Module
             attn = layer.self_attn
             q, q_turned = rows(attn.q_proj.weight * scale, heads)
             k, k_turned = rows(attn.k_proj.weight, self.n_kv)
