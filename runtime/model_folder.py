@@ -233,7 +233,8 @@ def _token_text(value: Any) -> str | None:
     return None
 
 
-def _load_tokenizer(path: Path) -> Tokenizer:
+def load_tokenizer(path: Path) -> Tokenizer:
+    """The ``tokenizer.json`` of model folder ``path``."""
     file = path / "tokenizer.json"
     if not file.is_file():
         raise ModelNotFoundError(file, "file is missing from the model folder")
@@ -308,7 +309,7 @@ def open_model_folder(path: Path | str, backend: BackendName = "auto") -> ModelF
     fmt, model_file = detect_format(folder, backend)
     config = read_config(folder)
     config_data = _read_json(folder / "config.json", required=True)
-    tokenizer = _load_tokenizer(folder)
+    tokenizer = load_tokenizer(folder)
     tokenizer_size = tokenizer.get_vocab_size(with_added_tokens=True)
     if tokenizer_size > config.vocab_size:
         raise TokenizerError(

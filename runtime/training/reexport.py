@@ -20,9 +20,11 @@ from pathlib import Path
 import numpy as np
 import onnx
 import torch
+from google.protobuf.message import DecodeError
 from onnx import numpy_helper
-from tokenizers import Tokenizer
 
+from edgeward.runtime.errors import ModelFolderError
+from edgeward.runtime.model_folder import load_tokenizer
 from edgeward.runtime.training.export import export_model
 from edgeward.runtime.training.model import Decoder, DecoderConfig
 
@@ -48,7 +50,10 @@ def decoder_from_onnx(folder: Path) -> Decoder:
     settings = json.loads((folder / "config.json").read_text())
     fields = DecoderConfig.__dataclass_fields__
     cfg = DecoderConfig(**{k: v for k, v in settings.items() if k in fields})
-    graph = onnx.load(str(folder / "model.onnx")).graph
+    try:
+        graph = onnx.load(str(folder / "model.onnx")).graph
+    except DecodeError as exc:
+        raise ValueError(f"{folder}/model.onnx is not an ONNX model: {exc}") from exc
     inits = {i.name: numpy_helper.to_array(i) for i in graph.initializer}
     weights: dict[str, np.ndarray] = {}
     for node in graph.node:
@@ -67,7 +72,10 @@ def decoder_from_onnx(folder: Path) -> Decoder:
     expected = set(model.state_dict())
     if set(weights) != expected:
         missing, extra = sorted(expected - set(weights)), sorted(set(weights) - expected)
-        raise ValueError(f"{folder}/model.onnx: weights missing {missing}, unexpected {extra}")
+        raise ValueError(
+            f"{folder}/model.onnx is not in the earlier export layout this reads: "
+            f"weights missing {missing}, unexpected {extra}"
+        )
     model.load_state_dict({k: torch.tensor(v) for k, v in weights.items()})
     return model.eval()
 
@@ -82,9 +90,9 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     try:
         model = decoder_from_onnx(args.model)
-        tokenizer = Tokenizer.from_file(str(args.model / "tokenizer.json"))
+        tokenizer = load_tokenizer(args.model)
         report = json.loads((args.model / "training.json").read_text())
-    except (OSError, ValueError, KeyError) as exc:
+    except (OSError, ValueError, KeyError, TypeError, ModelFolderError) as exc:
         print(f"reexport: {exc}", file=sys.stderr)
         return 1
     # how the folder was made: the training run's command, then this one

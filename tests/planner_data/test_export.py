@@ -169,3 +169,18 @@ def test_a_graph_without_the_earlier_names_is_refused(tmp_path: Path) -> None:
     (folder / "config.json").write_text(json.dumps(CFG.hf_config(eos_token_id=2, pad_token_id=0)))
     with pytest.raises(ValueError, match="weights missing"):
         decoder_from_onnx(folder)
+
+
+def test_reexport_refuses_a_bad_folder_with_a_message(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from edgeward.runtime.training.reexport import main
+
+    folder = tmp_path / "bad"
+    folder.mkdir()
+    (folder / "config.json").write_text(json.dumps(CFG.hf_config(eos_token_id=2, pad_token_id=0)))
+    (folder / "model.onnx").write_bytes(b"not a model")
+    assert main(["--model", str(folder), "--out", str(tmp_path / "out")]) == 1
+    assert "is not an ONNX model" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
+    assert main(["--model", str(folder), "--out", str(folder)]) == 2
