@@ -89,6 +89,10 @@ DOUBTFUL_CONFIDENCE = 0.3
 """The most confidence a plan gets when it names a device the request does not say, or asks
 for the same thing twice."""
 
+AGREEMENT_BELOW = 0.9
+"""Below this confidence (the daemon's default ``min_confidence``), a plan's least certain
+choice is tried the other way, to see whether both ways mean the same plan."""
+
 
 PLAN_MARK = "<|edgeward_frames|>"
 """A token in the tokenizer of every model trained to write frames (the embedded model)."""
@@ -428,12 +432,60 @@ class Planner:
             plan = resolve(frame, catalog, area, state, lang)
         except FrameError:
             return _not_understood(catalog, lang)
-        sure = confidence(generation.logprobs)
-        if not grounded(frame, catalog, text) or repeats_a_clause(frame):
-            sure = min(sure, DOUBTFUL_CONFIDENCE)
         if names_a_missing_place(frame, catalog, text):
             plan = Plan("unsupported", reason="no_such_device")
+            sure = confidence(generation.logprobs)
+        else:
+            sure = self._agreeing_confidence(prompt, catalog, area, state, lang, generation, plan)
+        if not grounded(frame, catalog, text) or repeats_a_clause(frame):
+            sure = min(sure, DOUBTFUL_CONFIDENCE)
         return finish_plan(replace(plan, confidence=sure), catalog, lang)
+
+    def _agreeing_confidence(
+        self,
+        prompt: PromptIds,
+        catalog: Catalog,
+        area: str | None,
+        state: States | None,
+        lang: str,
+        generation: Generation,
+        plan: Plan,
+    ) -> float:
+        """:func:`confidence`, except that when the model's least certain choice was between
+        two frames that mean the same plan ("name [ kitchen ceiling light ]" and "all light @ [
+        kitchen ]" in a kitchen with one light), both count for it.
+
+        Below :data:`AGREEMENT_BELOW`, a plan that would act or answer has its frame decoded
+        again with that choice barred; if the other frame resolves to the same plan, the
+        choice's probability is its own plus the other's, and the other frame's later choices
+        count like the first frame's. (A refusal or a question back is never acted on, so its
+        confidence is left as it is.)"""
+        sure = confidence(generation.logprobs)
+        if sure >= AGREEMENT_BELOW or plan.kind not in ("act", "query"):
+            return sure
+        k = min(range(len(generation.logprobs)), key=generation.logprobs.__getitem__)
+        other = self._generate(
+            prompt, catalog, {k: {generation.token_ids[k]}}, generation.token_ids[:k]
+        )
+        frame = _parsed(other.text)
+        if frame is None or len(other.logprobs) <= k:
+            return sure
+        try:
+            again = resolve(frame, catalog, area, state, lang)
+        except FrameError:
+            return sure
+        if (again.kind, again.calls, again.candidates, again.reason) != (
+            plan.kind,
+            plan.calls,
+            plan.candidates,
+            plan.reason,
+        ):
+            return sure
+        chosen = math.exp(generation.logprobs[k])
+        # the retry's probability at k is among the choices left once the first was barred
+        either = chosen + math.exp(other.logprobs[k]) * (1.0 - chosen)
+        rest = [*generation.logprobs[:k], *generation.logprobs[k + 1 :], *other.logprobs[k + 1 :]]
+        return max(sure, min(either, confidence(rest)))
 
     def _decode(
         self, prompt: PromptIds, catalog: Catalog, text: str, area: str | None

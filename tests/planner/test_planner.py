@@ -7,12 +7,14 @@ import itertools
 
 import pytest
 
+from edgeward.runtime import planner as planner_module
 from edgeward.runtime.catalog import Catalog
-from edgeward.runtime.eval_set import load_handwritten
+from edgeward.runtime.eval_set import load_eval_home, load_handwritten
 from edgeward.runtime.evaluation import evaluate, format_report
 from edgeward.runtime.local_model import LocalModel, load_model
 from edgeward.runtime.plan import Plan
 from edgeward.runtime.planner import (
+    AGREEMENT_BELOW,
     DEFAULT_MODEL,
     LANGUAGES,
     MAX_ENTITIES,
@@ -128,3 +130,30 @@ def test_prompt_ids_equal_encoding_the_whole_prompt(planner: Planner) -> None:
         tail = planner.model.tokenizer.decode(whole[prompt.pin :], skip_special_tokens=False)
         assert parts.user in tail
         assert parts.system not in tail
+
+
+def test_two_frames_that_mean_the_same_plan_both_count_for_its_confidence(
+    planner: Planner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The model splits "set the thermostat to 22" between two frames of the one thermostat;
+    the plan is as sure as both together. A plan is never changed, nor made less sure."""
+    home = load_eval_home()
+    request = "set the thermostat to twenty two degrees"
+    agreed = planner.plan(home, request, None, "en")
+    assert [(c.tool, c.args) for c in agreed.calls] == [
+        ("climate.set_temperature", {"entity_id": "climate.thermostat", "temperature": 22.0})
+    ]
+    samples = [e for e in load_handwritten() if e.area is None][:60]
+    with_agreement = [planner.plan(e.home, e.text, None, e.language) for e in samples]
+    monkeypatch.setattr(planner_module, "AGREEMENT_BELOW", 0.0)
+    alone = planner.plan(home, request, None, "en")
+    assert alone.calls == agreed.calls
+    assert alone.confidence < AGREEMENT_BELOW <= agreed.confidence
+    for example, plan in zip(samples, with_agreement, strict=True):
+        first = planner.plan(example.home, example.text, None, example.language)
+        assert (first.kind, first.calls, first.candidates) == (
+            plan.kind,
+            plan.calls,
+            plan.candidates,
+        ), example.text
+        assert plan.confidence >= first.confidence - 1e-9, example.text
