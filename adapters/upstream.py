@@ -42,14 +42,16 @@ from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import urlsplit
 
-import httpx
 from pydantic import SecretStr
 
 from edgeward.runtime.catalog import Tool
 from edgeward.runtime.plan import PlannedCall
+
+if TYPE_CHECKING:  # httpx is imported when a client is made: a gateway that never escalates
+    import httpx  # does not carry it (8 MB)
 
 log = logging.getLogger(__name__)
 
@@ -483,6 +485,8 @@ class UpstreamClient:
         self._rng = rng or random.SystemRandom()
         if self.base_url.startswith("http://"):
             log.warning("upstream %s is plain http: requests travel without TLS", destination_name)
+        import httpx
+
         self._http = httpx.Client(
             verify=_tls_context(ca_bundle, destination_name),
             timeout=httpx.Timeout(timeout_s),
@@ -667,6 +671,8 @@ class UpstreamClient:
         return json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
     def _attempt(self, body: bytes, headers: dict[str, str], names: _ToolNames) -> UpstreamAnswer:
+        import httpx
+
         name = self.destination_name
         url = f"{self.base_url}/chat/completions"
         try:
