@@ -1,8 +1,9 @@
 """Train the embedded planner model from scratch on generated requests, then export it.
 
-Usage (reproduces the shipped model)::
+Usage (the command the shipped model was trained with; runtime/MODEL_CARD.md says at which commit,
+and how its files were then re-exported)::
 
-    python -m edgeward.runtime.training.train --out runtime/default_model --minutes 45 --seed 0
+    python -m edgeward.runtime.training.train --out runtime/default_model --minutes 56 --seed 0 --threads 2
 
 Steps: generate training requests (:mod:`edgeward.runtime.requests_data`), fit the tokenizer on
 them, train the decoder on packed rows for a fixed wall-clock budget with a time-based cosine
