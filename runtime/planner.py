@@ -475,12 +475,7 @@ class Planner:
             again = resolve(frame, catalog, area, state, lang)
         except FrameError:
             return sure
-        if (again.kind, again.calls, again.candidates, again.reason) != (
-            plan.kind,
-            plan.calls,
-            plan.candidates,
-            plan.reason,
-        ):
+        if again != plan:  # both straight from resolve: no say, confidence 1, the same language
             return sure
         chosen = math.exp(generation.logprobs[k])
         # the retry's probability at k is among the choices left once the first was barred
