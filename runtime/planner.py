@@ -20,7 +20,8 @@ Homes small enough to describe whole (:data:`MAX_ENTITIES`) use the description 
 prompt prefix whose KV cache is reused across requests; bigger homes get the entities retrieval
 picks for the request (the grammar still allows every name of the home). The confidence is the
 lowest probability the model gave to a token it chose (tokens the grammar forced do not count;
-when that choice was between two frames that resolve to the same plan, both count:
+when that choice was between two frames that resolve to the same plan, both count, and when the
+other frame asks a device for an action it lacks, that one does not count:
 :data:`AGREEMENT_BELOW`), capped at :data:`DOUBTFUL_CONFIDENCE` when the frame names a device,
 area or floor the request does not say (:func:`grounded`, with the matching of
 :mod:`edgeward.runtime.retrieval`): a small model that cannot copy a name (a translation, a
@@ -28,13 +29,13 @@ paraphrase) guesses one, and a guessed device must not move. A small model that 
 in a request of several clauses writes one of them again instead of the next
 (:func:`repeats_a_clause`); the same cap applies, since half a request must not pass for all of
 it. Before that, a frame with such a doubtful clause (a repeat, a device or place the request
-does not say, an action the device lacks, a class of devices that is not there:
-:func:`doubtful_clause`) is decoded again with the model's choice barred where it made it, and
-the first retry with no doubtful clause is kept (its probabilities those of the model's other
-choices where one was barred, as the grammar's mask makes them for what the home cannot do). A
-request that names an area or floor the home does not have, which the model put somewhere else,
-is answered ``no_such_device`` (:func:`names_a_missing_place`). The ``say`` texts are
-deterministic templates in en/fr/es/de.
+does not say, an action the device lacks or the request's words contradict, a class of devices
+that is not there or not said: :func:`doubtful_clause`) is decoded again with the model's
+choice barred where it made it, and the first retry with no doubtful clause is kept (its
+probabilities those of the model's other choices where one was barred, as the grammar's mask
+makes them for what the home cannot do). A request that names an area or floor the home does
+not have, which the model put somewhere else, is answered ``no_such_device``
+(:func:`names_a_missing_place`). The ``say`` texts are deterministic templates in en/fr/es/de.
 """
 
 from __future__ import annotations
@@ -45,6 +46,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Literal, NamedTuple
 
+from edgeward.runtime.action_words import contradicts
 from edgeward.runtime.bounded_cache import BoundedCache
 from edgeward.runtime.catalog import Area, Catalog, Entity
 from edgeward.runtime.constrained import CompiledGrammar, compile_lark
@@ -53,6 +55,7 @@ from edgeward.runtime.frames import (
     Frame,
     FrameError,
     States,
+    Target,
     clean,
     frame_grammar,
     in_units,
@@ -62,9 +65,12 @@ from edgeward.runtime.frames import (
 from edgeward.runtime.generate import Generation
 from edgeward.runtime.homes import (
     DEVICE_KINDS,
+    DOMAIN_SYNONYMS,
+    DOMAIN_WORDS,
     LANGUAGES,
     area_key,
     floor_key,
+    fold,
     places_said,
     reworded,
     with_spoken_names,
@@ -97,6 +103,15 @@ choice is tried the other way, to see whether both ways mean the same plan."""
 
 PLAN_MARK = "<|edgeward_frames|>"
 """A token in the tokenizer of every model trained to write frames (the embedded model)."""
+
+
+class Decoded(NamedTuple):
+    """The frame the planner keeps for a request, the generation it came from, and the tokens a
+    retry barred to get it, by position (none when the first frame was kept)."""
+
+    generation: Generation
+    frame: Frame | None
+    barred: Mapping[int, Collection[int]] = {}
 
 
 class PromptIds(NamedTuple):
@@ -426,7 +441,8 @@ class Planner:
             entities = sorted(
                 (catalog.entities[i] for i in keep[: len(entities) // 2]), key=lambda e: e.entity_id
             )
-        generation, frame = self._decode(prompt, catalog, text, area)
+        decoded = self._decode(prompt, catalog, text, area)
+        generation, frame = decoded.generation, decoded.frame
         if frame is None:
             return _not_understood(catalog, lang)
         try:
@@ -437,7 +453,9 @@ class Planner:
             plan = Plan("unsupported", reason="no_such_device")
             sure = confidence(generation.logprobs)
         else:
-            sure = self._agreeing_confidence(prompt, catalog, area, state, lang, generation, plan)
+            sure = self._agreeing_confidence(
+                prompt, catalog, text, area, state, lang, decoded, plan
+            )
         if not grounded(frame, catalog, text) or repeats_a_clause(frame):
             sure = min(sure, DOUBTFUL_CONFIDENCE)
         return finish_plan(replace(plan, confidence=sure), catalog, lang)
@@ -446,10 +464,11 @@ class Planner:
         self,
         prompt: PromptIds,
         catalog: Catalog,
+        text: str,
         area: str | None,
         state: States | None,
         lang: str,
-        generation: Generation,
+        decoded: Decoded,
         plan: Plan,
     ) -> float:
         """:func:`confidence`, except that when the model's least certain choice was between
@@ -459,15 +478,18 @@ class Planner:
         Below :data:`AGREEMENT_BELOW`, a plan that would act or answer has its frame decoded
         again with that choice barred; if the other frame resolves to the same plan, the
         choice's probability is its own plus the other's, and the other frame's later choices
-        count like the first frame's. (A refusal or a question back is never acted on, so its
-        confidence is left as it is.)"""
+        count like the first frame's. If the other frame asks a device for an action it lacks,
+        the choice's probability is taken among the rest, as if the grammar had masked that one
+        (a choice a retry barred there stays barred). (A refusal or a question back is never
+        acted on, so its confidence is left as it is.)"""
+        generation = decoded.generation
         sure = confidence(generation.logprobs)
         if sure >= AGREEMENT_BELOW or plan.kind not in ("act", "query"):
             return sure
         k = min(range(len(generation.logprobs)), key=generation.logprobs.__getitem__)
-        other = self._generate(
-            prompt, catalog, {k: {generation.token_ids[k]}}, generation.token_ids[:k]
-        )
+        # a choice a retry already barred there stays barred: its share is not counted twice
+        veto = {k: {generation.token_ids[k], *decoded.barred.get(k, ())}}
+        other = self._generate(prompt, catalog, veto, generation.token_ids[:k])
         frame = _parsed(other.text)
         if frame is None or len(other.logprobs) <= k:
             return sure
@@ -475,26 +497,38 @@ class Planner:
             again = resolve(frame, catalog, area, state, lang)
         except FrameError:
             return sure
-        if again != plan:  # both straight from resolve: no say, confidence 1, the same language
-            return sure
         chosen = math.exp(generation.logprobs[k])
         # the retry's probability at k is among the choices left once the first was barred
-        either = chosen + math.exp(other.logprobs[k]) * (1.0 - chosen)
-        rest = [*generation.logprobs[:k], *generation.logprobs[k + 1 :], *other.logprobs[k + 1 :]]
-        return max(sure, min(either, confidence(rest)))
+        other_share = math.exp(other.logprobs[k]) * (1.0 - chosen)
+        if again == plan:  # both straight from resolve: no say, confidence 1, the same language
+            either = chosen + other_share
+            rest = [
+                *generation.logprobs[:k],
+                *generation.logprobs[k + 1 :],
+                *other.logprobs[k + 1 :],
+            ]
+            return max(sure, min(either, confidence(rest)))
+        if all(_can_do(clause, catalog) for clause in frame.clauses):
+            return sure
+        # the other choice asks the device for an action it lacks: like a choice the grammar
+        # masks for what the home cannot do, it does not count against this one
+        alone = chosen / (1.0 - other_share)
+        return max(
+            sure, min(alone, confidence([*generation.logprobs[:k], *generation.logprobs[k + 1 :]]))
+        )
 
-    def _decode(
-        self, prompt: PromptIds, catalog: Catalog, text: str, area: str | None
-    ) -> tuple[Generation, Frame | None]:
+    def _decode(self, prompt: PromptIds, catalog: Catalog, text: str, area: str | None) -> Decoded:
         """The model's frame for a prompt, and when a clause of it is doubtful
-        (:func:`doubtful_clause`), the first retry that leaves no clause doubtful.
+        (:func:`doubtful_clause`), the first retry that leaves no clause doubtful (with the
+        tokens it barred).
 
         The first doubtful clause is decoded again with the model's choice barred where it made
         it (:func:`_choices`): a name the request does not say or a repeated target at its
         first, then its last, chosen token; a place the request does not say at the place, then
-        at the target's "all" or "name"; an action the device lacks or a class of devices that
-        is not there at the action or the class, and at the next choice too while it does no
-        better (up to :data:`_CHAINED_TRIES`); a retried class must be said in the request. The
+        at the target's "all" or "name"; an action the device lacks or the request's words
+        contradict at the action, and a doubtful class at the class, then at the target's "all"
+        or "one", each at the next choice too while it does no better (up to
+        :data:`_CHAINED_TRIES`); a retried sweep must be of a kind the request says. The
         retry's probabilities at a barred place are those of the rest of the model's choices,
         as the grammar's mask makes them for what the home cannot do: the barred choice was
         ruled out by a check, as the masked ones by the grammar. A request that names a place
@@ -502,10 +536,10 @@ class Planner:
         generation = self._generate(prompt, catalog)
         frame = _parsed(generation.text)
         if frame is None:
-            return generation, frame
+            return Decoded(generation, frame)
         doubt = doubtful_clause(frame, catalog, text, area)
         if doubt is None or names_a_missing_place(frame, catalog, text):
-            return generation, frame
+            return Decoded(generation, frame)
         index, part = doubt
         for k, token in _choices(self.model, generation, doubt):
             banned = {token}
@@ -515,13 +549,15 @@ class Planner:
                 if retry is None or again is None:
                     break
                 still = doubtful_clause(again, catalog, text, area)
-                if still is None and (part != "class" or _class_said(again, index, catalog, text)):
-                    return _resumed(retry, generation, k), again
+                if still is None and (
+                    part != "class" or _kind_of_said(again, index, catalog, text)
+                ):
+                    return Decoded(_resumed(retry, generation, k), again, {k: banned})
                 if still != doubt or k >= len(retry.token_ids):
                     break
                 # another action the device lacks, another class that is not there: bar it too
                 banned.add(retry.token_ids[k])
-        return generation, frame
+        return Decoded(generation, frame)
 
     def _retry(
         self,
@@ -595,9 +631,9 @@ def _choices(model: LocalModel, generation: Generation, doubt: Doubt) -> list[tu
     target, the first and the last token chosen between the target's first brackets; for a
     place it puts the target in, the first chosen between the place's brackets, then the first
     chosen of the target ("all" against "name"); for its action, the first token chosen after
-    the target; for the class of a sweep, the first chosen after the colon of ``cover:blind``
-    (tokens the grammar forced were no choice). Empty when there is no such token ("one lock"
-    has no brackets)."""
+    the target; for the class of a sweep, the first chosen after the colon of ``cover:blind``,
+    then the first chosen of the target (tokens the grammar forced were no choice). Empty when
+    there is no such token ("one lock" has no brackets)."""
     index, part = doubt
     text = generation.text
     start = 0
@@ -606,11 +642,16 @@ def _choices(model: LocalModel, generation: Generation, doubt: Doubt) -> list[tu
     end = text.find(" ; ", start)
     end = len(text) if end < 0 else end
     if part == "action":
-        return _chosen_in(model, generation, text.rfind("]", start, end), end)[:1]
+        return _chosen_in(model, generation, _target_end(text, start, end), end)[:1]
     if part == "class":
         colon = text.index(":", start, end)
         word_end = text.find(" ", colon, end)
-        return _chosen_in(model, generation, colon, end if word_end < 0 else word_end)[:1]
+        how = text.index(" ", start)
+        # the class, then "all" or "one" (a name, perhaps, instead of a sweep)
+        return (
+            _chosen_in(model, generation, colon, end if word_end < 0 else word_end)[:1]
+            + _chosen_in(model, generation, how - 1, text.index(" ", how + 1))[:1]
+        )
     if part == "place":
         place = max(text.find(" @ [", start, end), text.find(" ^ [", start, end)) + 3
         how = text.index(" ", start)
@@ -623,6 +664,17 @@ def _choices(model: LocalModel, generation: Generation, doubt: Doubt) -> list[tu
         return []
     chosen = _chosen_in(model, generation, opened, text.index("]", opened))
     return chosen[:1] + chosen[-1:] if len(chosen) > 1 else chosen
+
+
+def _target_end(text: str, start: int, end: int) -> int:
+    """The last character of the target of the clause at ``text[start:end]``: its last
+    bracket, else the end of ``thermostat``, of the kind of ``all``/``one``, or of ``here``."""
+    bracket = text.rfind("]", start, end)
+    if bracket >= 0:
+        return bracket
+    words = text[start:end].split(" ")  # verb, how, then the kind and "here" of a sweep
+    count = 2 if words[1] == "thermostat" else 3 + (words[3:4] == ["here"])
+    return start + len(" ".join(words[:count])) - 1
 
 
 def _chosen_in(
@@ -661,28 +713,92 @@ def _name_said(name: str, catalog: Catalog, text: str) -> bool:
     return any(is_said(n, text) for n in names)
 
 
+def _says_another_domain(frame: Frame, catalog: Catalog, text: str) -> bool:
+    """Whether a frame of one clause that names a device leaves out what the request calls by
+    the plain word of another kind of device ("blinds", "Licht"), saying no word of the named
+    device's kind: "the living room blinds" do not say the "Living room lamp". (In a frame of
+    several clauses that word may belong to another clause, or to one the model left out.)"""
+    if len(frame.clauses) != 1:
+        return False
+    mine = _domains(frame.clauses[0].target, catalog)
+    said = {d for d, words in _PLAIN_WORDS.items() if any(is_said(w, text) for w in words)}
+    return (
+        bool(said - mine)
+        and not said & mine
+        and not any(is_said(w, text) for d in mine for w in DOMAIN_SYNONYMS.get(d, ()))
+    )
+
+
+def _domains(target: Target, catalog: Catalog) -> set[str]:
+    """The kinds of device (domains) a target is about."""
+    if target.how == "name" and target.name:
+        return {e.domain for e in named(catalog, target.name) or containing(catalog, target.name)}
+    if target.how == "thermostat":
+        return {"climate"}
+    return {target.domain} if target.domain else set()
+
+
+_PLAIN_WORDS = {
+    domain: tuple(w for pair in by_language.values() for w in pair)
+    for domain, by_language in DOMAIN_WORDS.items()
+    if domain not in ("sensor", "binary_sensor")  # "sensor" is said of both
+}
+
+
 def doubtful_clause(
     frame: Frame, catalog: Catalog, text: str, area: str | None = None
 ) -> Doubt | None:
-    """The first clause that repeats an earlier one or names a device the request does not say
-    (its target is doubtful), puts its target in an area or on a floor the request does not
-    say (the place is doubtful), asks a named device for an action it lacks ("brightness" of a
-    fan: its action is doubtful), or, said from ``area``, sweeps a class of devices that is not
-    where it sweeps ("the blinds" of a room with shutters: its class is doubtful); None when no
-    clause does."""
+    """The first clause that repeats an earlier one or names a device the request does not say,
+    or, alone in its frame, one of another kind than the request's plain word says ("the living
+    room blinds" as the living room lamp: its target is doubtful), puts its target in an area
+    or on a floor the request does not say (the place is doubtful), asks a named device for an
+    action it lacks ("brightness" of a fan) or for the opposite of what the request's words say
+    ("power on" as off, :mod:`~edgeward.runtime.action_words`: its action is doubtful), or
+    sweeps or asks for the one device of a class that, said from ``area``, is not where it
+    sweeps ("the blinds" of a room with shutters), or that the request does not say while it
+    says another class ("close the blinds" as the garage door: its class is doubtful); None
+    when no clause does."""
     for i, clause in enumerate(frame.clauses):
         target = clause.target
         if clause in frame.clauses[:i]:
             return i, "repeat"
-        if target.how == "name" and target.name and not _name_said(target.name, catalog, text):
+        if (
+            target.how == "name"
+            and target.name
+            and (
+                not _name_said(target.name, catalog, text)
+                or _says_another_domain(frame, catalog, text)
+            )
+        ):
             return i, "unsaid"
         if _unsaid_place(clause, catalog, text):
             return i, "place"
-        if not _can_do(clause, catalog):
+        if not _can_do(clause, catalog) or (
+            clause.verb == "act" and contradicts(clause.action, text, _names_of(catalog))
+        ):
             return i, "action"
-        if target.how == "all" and target.device_class and _sweeps_nothing(clause, catalog, area):
+        if target.device_class and (
+            (target.how == "all" and _sweeps_nothing(clause, catalog, area))
+            or _says_another_class(clause, catalog, text)
+        ):
             return i, "class"
     return None
+
+
+def _names_of(catalog: Catalog) -> tuple[str, ...]:
+    """The home's names of devices, areas and floors, with their aliases, folded, longest
+    first, kept per catalog version."""
+
+    def folded() -> tuple[str, ...]:
+        names = {n for e in catalog.entities.values() for n in (e.name, *e.aliases)}
+        names |= {n for a in catalog.areas.values() for n in (a.name, *a.aliases)}
+        names |= {a.floor for a in catalog.areas.values() if a.floor}
+        return tuple(sorted({fold(n) for n in names}, key=len, reverse=True))
+
+    return _NAMES.get(catalog.version, folded)
+
+
+_NAMES: BoundedCache[str, tuple[str, ...]] = BoundedCache(8)
 
 
 def _can_do(clause: Clause, catalog: Catalog) -> bool:
@@ -703,12 +819,31 @@ def _sweeps_nothing(clause: Clause, catalog: Catalog, area: str | None) -> bool:
     return plan.kind == "unsupported"
 
 
-def _class_said(frame: Frame, index: int, catalog: Catalog, text: str) -> bool:
-    """Whether the request says the class of devices clause ``index`` sweeps: a name of that
-    kind of device in one of the four languages ("persiana", "store banne"), or the name of
-    a device of that class in the home."""
+def _says_another_class(clause: Clause, catalog: Catalog, text: str) -> bool:
+    """Whether the request says a class of devices other than the one the clause's target has,
+    by a name of that class in one of the four languages, and does not say the target's ("close
+    the blinds" read as the garage door: ``one cover:garage``)."""
+    target = clause.target
+    if _kind_said((target.domain, target.device_class), catalog, text):
+        return False
+    return any(
+        any(is_said(n, text) for names in k.names.values() for n in names)
+        for k in DEVICE_KINDS
+        if k.device_class and (k.domain, k.device_class) != (target.domain, target.device_class)
+    )
+
+
+def _kind_of_said(frame: Frame, index: int, catalog: Catalog, text: str) -> bool:
+    """Whether the request says the kind of devices clause ``index`` sweeps or asks for the one
+    of (:func:`_kind_said`); true of a clause that names its device."""
     target = frame.clauses[index].target
-    kind = (target.domain, target.device_class)
+    return target.how == "name" or _kind_said((target.domain, target.device_class), catalog, text)
+
+
+def _kind_said(kind: tuple[str | None, str | None], catalog: Catalog, text: str) -> bool:
+    """Whether the request says a kind of device (domain, class): a name of that kind in one of
+    the four languages ("persiana", "store banne"), or the name of a device of it in the home."""
+    domain, device_class = kind
     names = [
         n
         for k in DEVICE_KINDS
@@ -716,6 +851,9 @@ def _class_said(frame: Frame, index: int, catalog: Catalog, text: str) -> bool:
         for in_language in k.names.values()
         for n in in_language
     ]
+    if device_class is None and domain is not None:
+        names += [n for words in DOMAIN_WORDS.get(domain, {}).values() for n in words]
+        names += DOMAIN_SYNONYMS.get(domain, ())
     names += [
         n
         for e in catalog.entities.values()

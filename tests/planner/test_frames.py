@@ -19,7 +19,7 @@ from edgeward.runtime.plan import When
 from edgeward.runtime.plan_rules import plan_key
 from edgeward.runtime.planner import (
     _choices,
-    _class_said,
+    _kind_of_said,
     _resumed,
     doubtful_clause,
     grounded,
@@ -348,8 +348,17 @@ def test_a_clause_is_doubtful_for_a_repeat_an_unsaid_device_or_an_action_it_lack
     assert doubtful_clause(garage, home, "close the garage door in the hall") is None
     # a retry that sweeps another class is kept only when the request says that class: the
     # garage door for "la porte de garage", not for "the gate"
-    assert _class_said(garage, 0, home, "ferme la porte de garage")
-    assert not _class_said(garage, 0, home, "close the gate")
+    assert _kind_of_said(garage, 0, home, "ferme la porte de garage")
+    assert not _kind_of_said(garage, 0, home, "close the gate")
+    # the request says only words of the other side of an action that has one
+    on = fr.parse_frame("act name [ desk ] off")
+    assert doubtful_clause(on, home, "power on the desk") == (0, "action")
+    assert doubtful_clause(on, home, "turn off the desk") is None
+    # the blinds are a kind of device, the desk a light: "the blinds" do not say the desk
+    assert doubtful_clause(on, home, "desk blinds down") == (0, "unsaid")
+    assert doubtful_clause(on, home, "desk light down") is None
+    # "close the gate" read as the garage door: the request says another class
+    assert doubtful_clause(garage, home, "close the gate in the hall") == (0, "class")
     # sweeps and refusals name no device
     assert doubtful_clause(fr.parse_frame("act all light here off"), home, "lights off") is None
     assert doubtful_clause(fr.parse_frame("no out_of_domain"), home, "tell a joke") is None
@@ -369,9 +378,25 @@ def test_the_class_of_a_sweep_is_retried_where_the_model_chose_it(
 ) -> None:
     text = "act name [ desk ] off ; act all cover:gate @ [ hall ] close"
     ids, generation = _decoded(shipped_model, text)
-    ((k, token),) = _choices(shipped_model, generation, (1, "class"))
-    assert ids[k] == token
+    # the class, then "all" (a name, perhaps, rather than a sweep)
+    (k, token), (j, how) = _choices(shipped_model, generation, (1, "class"))
+    assert [ids[k], ids[j]] == [token, how]
     assert shipped_model.tokenizer.decode(list(ids[:k])).endswith("cover:")
+    assert shipped_model.tokenizer.decode(list(ids[:j])).endswith("off ; act")
+
+
+def test_a_contradicted_action_of_a_sweep_is_retried_at_the_action(
+    shipped_model: LocalModel,
+) -> None:
+    home = _home()
+    text = "act name [ desk ] on ; act all light here off"
+    frame = fr.parse_frame(text)
+    said = "turn on the desk and power on the lights here"
+    assert doubtful_clause(frame, home, said, "Hall") == (1, "action")
+    ids, generation = _decoded(shipped_model, text)
+    ((k, token),) = _choices(shipped_model, generation, (1, "action"))
+    assert ids[k] == token
+    assert shipped_model.tokenizer.decode(list(ids[:k])).endswith("act all light here")
 
 
 def test_an_unsaid_place_is_retried_where_the_model_chose_it_and_its_target(

@@ -1,0 +1,75 @@
+"""Words that say which of two opposite actions a request asks for: "on" or "open" against
+"off" or "close", "unlock" against "lock", in English, French, Spanish and German.
+
+A small model that has not seen a phrasing may read it backwards ("power on" as off, "pull down
+the blinds" as open). The planner checks an action that has an opposite against the words of
+the request (:func:`contradicts`): when the request says words of the opposite side only, the
+action is doubtful and the model's next choice is tried. A request that says words of both sides
+("turn off the light on the porch", "mach das Licht an der Veranda aus") is never contradicted,
+so words that are also prepositions ("on", "an", "auf") do no harm there. Names are not words
+of a side: the home's devices, areas and floors, and the words for floors ("planta baja") are
+taken out of the request first. Words are compared folded (:func:`~edgeward.runtime.homes.fold`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+
+from edgeward.runtime.homes import FLOOR_WORDS, fold
+
+OPPOSITES: Mapping[str, tuple[str, int]] = {
+    "on": ("on", 1), "off": ("on", -1), "open": ("on", 1), "close": ("on", -1),
+    "unlock": ("lock", 1), "lock": ("lock", -1),
+}  # fmt: skip
+"""Each action that has an opposite: its pair, and its side of it. "on" and "open" are one
+side, as the rules make "on" open a blind and "off" close a valve."""
+
+_WORDS: Mapping[str, Mapping[int, str]] = {
+    "on": {
+        1: """on allume allumer allumez rallume enciende encender enciendes prende prender
+              encendido encendida encendidos encendidas an einschalten anschalten anmachen
+              open raise lift up ouvre ouvrir ouvrez monte remonte leve releve abre abrir sube
+              subir levanta alza offne offnen oeffne auf aufmachen hoch""",
+        -1: """off kill shut eteins eteindre eteignez eteint eteinte apaga apagar apagas apagado
+               apagada apagados apagadas quita aus ab ausschalten ausmachen abschalten
+               close lower down ferme fermer fermez baisse descends abaisse cierra cerrar
+               baja bajar schliess schliesse schliessen zu zumachen runter herunter""",
+    },
+    "lock": {
+        1: """unlock unbolt deverrouille deverrouiller desbloquea desbloquear entriegle
+              entriegeln aufschliessen""",
+        -1: """lock bolt verrouille verrouiller bloquea bloquear llave verriegle verriegeln ab
+               abschliessen""",
+    },
+}
+"""Per pair, the words of each side: verbs, their particles ("on", "aus", "hoch") and the
+states a request may ask for ("encendido")."""
+
+SIDES: Mapping[str, Mapping[str, int]] = {
+    pair: {fold(word): side for side, words in by_side.items() for word in words.split()}
+    for pair, by_side in _WORDS.items()
+}
+"""Per pair, each word (folded) and the side it says."""
+
+
+_FLOORS = tuple(fold(w) for _, by in FLOOR_WORDS.values() for ws in by.values() for w in ws)
+
+
+def contradicts(action: str | None, text: str, names: Iterable[str] = ()) -> bool:
+    """Whether ``text``, once ``names`` (folded) and the words for floors are taken out of it,
+    says only words of the opposite of ``action`` ("power on the lights" against "off"); False
+    for an action without an opposite."""
+    if action is None or action not in OPPOSITES:
+        return False
+    pair, side = OPPOSITES[action]
+    words = SIDES[pair]
+    said = {words[w] for w in _without(fold(text), (*names, *_FLOORS)).split() if w in words}
+    return said == {-side}
+
+
+def _without(text: str, names: Iterable[str]) -> str:
+    padded = f" {text} "
+    for name in names:
+        if name and f" {name} " in padded:
+            padded = padded.replace(f" {name} ", " ")
+    return padded
