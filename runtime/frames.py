@@ -32,6 +32,7 @@ from functools import lru_cache
 from typing import Any, Literal
 
 from edgeward.runtime import plan_rules as rules
+from edgeward.runtime.bounded_cache import BoundedCache
 from edgeward.runtime.catalog import Catalog, Entity
 from edgeward.runtime.homes import device_words_in, fold
 from edgeward.runtime.plan import Plan, PlannedCall, When
@@ -521,11 +522,24 @@ def partial_names(home: Catalog) -> set[str]:
     }  # fmt: skip
 
 
+def frame_names(home: Catalog) -> frozenset[str]:
+    """The names a frame may give a device of ``home``: its names and aliases, and the device
+    words in them (kept per catalog version)."""
+
+    def make() -> frozenset[str]:
+        names = {clean(n) for e in home.entities.values() for n in (e.name, *e.aliases)}
+        return frozenset(names - {""}) | partial_names(home)
+
+    return _FRAME_NAMES.get(home.version, make)
+
+
+_FRAME_NAMES: BoundedCache[str, frozenset[str]] = BoundedCache(8)
+
+
 def frame_grammar(home: Catalog) -> str:
     """The Lark grammar (llguidance dialect) of every frame over ``home``'s names and kinds."""
     entities = list(home.entities.values())
-    names = {clean(n) for e in entities for n in (e.name, *e.aliases) if clean(n)}
-    names |= partial_names(home)
+    names = frame_names(home)
     areas = {clean(a.name) for a in home.areas.values() if clean(a.name)}
     floors = {clean(a.floor) for a in home.areas.values() if a.floor and clean(a.floor)}
     kinds = {e.domain for e in entities} | {

@@ -25,6 +25,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+from edgeward.runtime.bounded_cache import BoundedCache
 from edgeward.runtime.catalog import STATE_TOOL, Catalog, Entity
 from edgeward.runtime.homes import area_key, device_word_forms, floor_key, fold
 from edgeward.runtime.plan import Plan, PlannedCall, When
@@ -130,11 +131,19 @@ def select(
 
 def named(home: Catalog, name: str) -> list[Entity]:
     """Entities whose name or an alias is ``name`` (compared folded), sorted by ``entity_id``."""
-    key = fold(name)
-    return sorted(
-        (e for e in home.entities.values() if key in {fold(n) for n in (e.name, *e.aliases)}),
-        key=lambda e: e.entity_id,
-    )
+    return list(_NAMED.get(home.version, lambda: _names_index(home)).get(fold(name), ()))
+
+
+def _names_index(home: Catalog) -> dict[str, list[Entity]]:
+    index: dict[str, list[Entity]] = {}
+    for entity in sorted(home.entities.values(), key=lambda e: e.entity_id):
+        for key in {fold(n) for n in (entity.name, *entity.aliases)}:
+            index.setdefault(key, []).append(entity)
+    return index
+
+
+_NAMED: BoundedCache[str, dict[str, list[Entity]]] = BoundedCache(8)
+"""Each catalog version's entities by folded name and alias."""
 
 
 def containing(home: Catalog, words: str) -> list[Entity]:

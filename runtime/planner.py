@@ -58,6 +58,7 @@ from edgeward.runtime.frames import (
     Target,
     clean,
     frame_grammar,
+    frame_names,
     in_units,
     parse_frame,
     resolve,
@@ -365,6 +366,9 @@ class Planner:
         self._grammars: BoundedCache[str, CompiledGrammar] = BoundedCache(_PREPARED_SLOTS)
         self._head_ids: BoundedCache[str, list[int]] = BoundedCache(_PREPARED_SLOTS)
         self._spoken: BoundedCache[tuple[str, str], Catalog] = BoundedCache(_PREPARED_SLOTS)
+        self._pieces: dict[str, list[int]] = {}  # token ids by the text they decode to
+        for i in range(model.tokenizer.get_vocab_size()):
+            self._pieces.setdefault(model.tokenizer.decode([i]), []).append(i)
 
     @classmethod
     def default(cls, backend: BackendName = "auto", threads: int | None = None) -> Planner:
@@ -559,6 +563,17 @@ class Planner:
                 banned.add(retry.token_ids[k])
         return Decoded(generation, frame)
 
+    def _not_said_starts(self, catalog: Catalog, text: str) -> set[int]:
+        """Every token that cannot begin a name the request says, of the names a frame may
+        write for ``catalog``; none when it says no name."""
+        said = [" " + n for n in frame_names(catalog) if _name_said(n, catalog, text)]
+        if not said:
+            return set()
+        starts = {
+            i for n in said for end in range(1, len(n) + 1) for i in self._pieces.get(n[:end], ())
+        }
+        return set(range(self.model.tokenizer.get_vocab_size())) - starts
+
     def _retry(
         self,
         prompt: PromptIds,
@@ -570,8 +585,10 @@ class Planner:
     ) -> Generation | None:
         """``first`` decoded again from the barred position on, its tokens before it fed as
         they were. A target is retried up to the end of the first name or place it then
-        writes; when the request does not say that one either, once more with the last token
-        the model chose in it barred, and no further (None) if that one is not said either."""
+        writes; when the request does not say that one either, once more: a name with its first
+        token barred and every name the request does not say (when it says one), a place with
+        the last token the model chose in it barred; and no further (None) if that one is not
+        said either."""
         (k,) = veto
         stop = (_NAME_END,) if part in _TARGETS else ()
         retry = self._generate(prompt, catalog, veto, first.token_ids[:k], stop)
@@ -579,10 +596,17 @@ class Planner:
             return retry
         if not _last_bracket_said(retry.text, catalog, text):
             inside = _chosen_in(self.model, retry, retry.text.rindex("["), len(retry.text) + 1)
-            if not inside or inside[-1][0] <= k:
+            unsaid = self._not_said_starts(catalog, text)
+            if unsaid and inside and retry.text.rpartition("[")[0].endswith("name "):
+                # a name: once more among the names the request says
+                j, token = inside[0]
+                bar = {token, *unsaid, *veto.get(j, ())}
+            elif not inside or inside[-1][0] <= k:
                 return None
-            j, token = inside[-1]
-            again = self._generate(prompt, catalog, {j: {token}}, retry.token_ids[:j], stop)
+            else:
+                j, token = inside[-1]
+                bar = {token}
+            again = self._generate(prompt, catalog, {j: bar}, retry.token_ids[:j], stop)
             if again.stop_reason == "stop" and not _last_bracket_said(again.text, catalog, text):
                 return None
             retry = replace(again, logprobs=retry.logprobs[:j] + again.logprobs[j:])

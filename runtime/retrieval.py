@@ -196,18 +196,31 @@ class Retriever:
 def is_said(name: str, text: str) -> bool:
     """Whether ``text`` says ``name``: more than half of the name's words (filler aside) are in
     it, exactly, with a typo, or inside a longer word ("Küchenlicht")."""
-    wanted = [w for w in fold(name).split() if w not in STOPWORDS] or fold(name).split()
-    words = fold(text).split()
-    found = sum(
-        any(
-            w == r
-            or fuzz.ratio(w, r) >= (_FUZZY_SHORT if len(w) <= 5 else _FUZZY_CUTOFF)
-            or (len(w) >= _MIN_PART and w in r)
-            for r in words
-        )
-        for w in wanted
-    )
+    wanted = _name_words(name)
+    words = _text_words(text)
+    found = sum(_word_said(w, words) for w in wanted)
     return bool(wanted) and found * 2 > len(wanted)
+
+
+@lru_cache(maxsize=4096)
+def _name_words(name: str) -> tuple[str, ...]:
+    return tuple(w for w in fold(name).split() if w not in STOPWORDS) or tuple(fold(name).split())
+
+
+@lru_cache(maxsize=256)
+def _text_words(text: str) -> tuple[str, ...]:
+    return tuple(fold(text).split())
+
+
+@lru_cache(maxsize=65536)
+def _word_said(word: str, words: tuple[str, ...]) -> bool:
+    """Whether one of ``words`` is ``word``, exactly, with a typo, or with it inside."""
+    return any(
+        word == r
+        or fuzz.ratio(word, r) >= (_FUZZY_SHORT if len(word) <= 5 else _FUZZY_CUTOFF)
+        or (len(word) >= _MIN_PART and word in r)
+        for r in words
+    )
 
 
 def place_said(catalog: Catalog, said: str, table: str, text: str) -> bool:

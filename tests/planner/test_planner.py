@@ -132,6 +132,23 @@ def test_prompt_ids_equal_encoding_the_whole_prompt(planner: Planner) -> None:
         assert parts.system not in tail
 
 
+def test_a_name_retried_once_more_is_one_the_request_says(planner: Planner) -> None:
+    """ "what's the temperature outside": the model puts the sensor in the office, then in the
+    hallway, then names the smoke alarm; its last try may only begin a name the request says,
+    and "outside" says the outdoor temperature."""
+    home = load_eval_home()
+    spoken = planner.spoken_catalog(home, "en")
+    request = "what's the temperature outside"
+    barred = planner._not_said_starts(spoken, request)
+    assert planner.model.encode(" outdoor")[0] not in barred
+    assert planner.model.encode(" smoke")[0] in barred
+    assert planner._not_said_starts(spoken, "tell me a joke") == set()
+    plan = planner.plan(home, request, None, "en")
+    assert [(c.tool, c.args) for c in plan.calls] == [
+        ("state.get", {"entity_id": "sensor.outdoor_temperature"})
+    ]
+
+
 def test_a_choice_the_device_cannot_carry_out_does_not_count_against_the_plan(
     planner: Planner, monkeypatch: pytest.MonkeyPatch
 ) -> None:
