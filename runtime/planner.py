@@ -530,8 +530,9 @@ class Planner:
         it (:func:`_choices`): a name the request does not say or a repeated target at its
         first, then its last, chosen token; a place the request does not say at the place, then
         at the target's "all" or "name"; an action the device lacks or the request's words
-        contradict at the action, and a doubtful class at the class, then at the target's "all"
-        or "one", each at the next choice too while it does no better (up to
+        contradict at the action, a doubtful class at the class, then at the target's "all"
+        or "one", and a doubtful sweep at its "all", each at the next choice too while it does
+        no better (up to
         :data:`_CHAINED_TRIES`); a retried sweep must be of a kind the request says. The
         retry's probabilities at a barred place are those of the rest of the model's choices,
         as the grammar's mask makes them for what the home cannot do: the barred choice was
@@ -643,7 +644,7 @@ def _parsed(text: str) -> Frame | None:
         return None
 
 
-Doubt = tuple[int, Literal["repeat", "unsaid", "place", "action", "class"]]
+Doubt = tuple[int, Literal["repeat", "unsaid", "place", "action", "class", "sweep"]]
 """A clause of a frame (its index) and what in it is doubtful: it repeats an earlier clause,
 it names a device the request does not say, it puts its target in a place the request does
 not say, it asks a device for an action it lacks, or it sweeps a class of devices of which
@@ -656,7 +657,8 @@ def _choices(model: LocalModel, generation: Generation, doubt: Doubt) -> list[tu
     place it puts the target in, the first chosen between the place's brackets, then the first
     chosen of the target ("all" against "name"); for its action, the first token chosen after
     the target; for the class of a sweep, the first chosen after the colon of ``cover:blind``,
-    then the first chosen of the target (tokens the grammar forced were no choice). Empty when
+    then the first chosen of the target; for a sweep, the first chosen of the target (tokens
+    the grammar forced were no choice). Empty when
     there is no such token ("one lock" has no brackets)."""
     index, part = doubt
     text = generation.text
@@ -667,6 +669,9 @@ def _choices(model: LocalModel, generation: Generation, doubt: Doubt) -> list[tu
     end = len(text) if end < 0 else end
     if part == "action":
         return _chosen_in(model, generation, _target_end(text, start, end), end)[:1]
+    if part == "sweep":
+        how = text.index(" ", start)
+        return _chosen_in(model, generation, how - 1, text.index(" ", how + 1))[:1]
     if part == "class":
         colon = text.index(":", start, end)
         word_end = text.find(" ", colon, end)
@@ -780,8 +785,10 @@ def doubtful_clause(
     ("power on" as off, :mod:`~edgeward.runtime.action_words`: its action is doubtful), or
     sweeps or asks for the one device of a class that, said from ``area``, is not where it
     sweeps ("the blinds" of a room with shutters), or that the request does not say while it
-    says another class ("close the blinds" as the garage door: its class is doubtful); None
-    when no clause does."""
+    says another class ("close the blinds" as the garage door: its class is doubtful), or
+    sweeps a kind of device the request does not say while it names a device of another kind
+    ("bewässerung im garten an" as the garden's lights: the sweep is doubtful); None when no
+    clause does."""
     for i, clause in enumerate(frame.clauses):
         target = clause.target
         if clause in frame.clauses[:i]:
@@ -806,7 +813,21 @@ def doubtful_clause(
             or _says_another_class(clause, catalog, text)
         ):
             return i, "class"
+        if target.how == "all" and _names_another_kind(clause, catalog, text):
+            return i, "sweep"
     return None
+
+
+def _names_another_kind(clause: Clause, catalog: Catalog, text: str) -> bool:
+    """Whether the request names a device of another kind than the one a sweep is of, and says
+    no word of that kind ("bewässerung im garten an" read as the garden's lights)."""
+    target = clause.target
+    if _kind_said((target.domain, target.device_class), catalog, text):
+        return False
+    return any(
+        e.domain != target.domain and _name_said(e.name, catalog, text)
+        for e in catalog.entities.values()
+    )
 
 
 def _names_of(catalog: Catalog) -> tuple[str, ...]:

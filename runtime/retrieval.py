@@ -47,6 +47,7 @@ _PERCENT = frozenset({"%", "percent", "pour", "por", "prozent", "pct"})
 _FUZZY_CUTOFF = 80.0  # rapidfuzz ratio at which two words are one with a typo
 _FUZZY_SHORT = 90.0  # the same when a name's word has 5 letters or fewer: "night" is not "light"
 _MIN_PART = 4  # shortest indexed word looked for inside a longer request word
+_MIN_INSIDE = 6  # shortest request word looked for inside a longer word of a name
 _ANY_FLOOR = frozenset({"floor", "level", "etage", "planta", "piso", "stock", "geschoss"})
 """Words every floor's name has: they do not say which floor."""
 
@@ -214,11 +215,13 @@ def _text_words(text: str) -> tuple[str, ...]:
 
 @lru_cache(maxsize=65536)
 def _word_said(word: str, words: tuple[str, ...]) -> bool:
-    """Whether one of ``words`` is ``word``, exactly, with a typo, or with it inside."""
+    """Whether one of ``words`` is ``word``, exactly, with a typo, with it inside, or inside it
+    ("Ventilator" of a "Deckenventilator")."""
     return any(
         word == r
         or fuzz.ratio(word, r) >= (_FUZZY_SHORT if len(word) <= 5 else _FUZZY_CUTOFF)
         or (len(word) >= _MIN_PART and word in r)
+        or (len(r) >= _MIN_INSIDE and r in word)
         for r in words
     )
 

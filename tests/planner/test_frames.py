@@ -233,6 +233,8 @@ def test_grammar_allows_only_the_home(shipped_model: LocalModel) -> None:
         ("Licht", "schalte das küchenlicht ein", True),  # inside a compound
         ("Desk lamp", "mets la lampe de bureau à 40 %", False),  # a translation
         ("Bedroom ceiling light", "good night, and turn off the bedroom fan too", False),
+        ("Deckenventilator", "mach den Ventilator im Schlafzimmer aus", True),  # part of one
+        ("Deckenventilator", "mach das Licht aus", False),  # too short a part: not looked for
     ],
 )
 def test_a_name_is_said_when_most_of_its_words_are(name: str, text: str, said: bool) -> None:
@@ -359,6 +361,10 @@ def test_a_clause_is_doubtful_for_a_repeat_an_unsaid_device_or_an_action_it_lack
     assert doubtful_clause(on, home, "desk light down") is None
     # "close the gate" read as the garage door: the request says another class
     assert doubtful_clause(garage, home, "close the gate in the hall") == (0, "class")
+    # a sweep of lights when the request names the garage door and no light: the sweep
+    lights = fr.parse_frame("act all light @ [ hall ] on")
+    assert doubtful_clause(lights, home, "open the garage door in the hall") == (0, "sweep")
+    assert doubtful_clause(lights, home, "turn on the hall lights and the garage door") is None
     # sweeps and refusals name no device
     assert doubtful_clause(fr.parse_frame("act all light here off"), home, "lights off") is None
     assert doubtful_clause(fr.parse_frame("no out_of_domain"), home, "tell a joke") is None
