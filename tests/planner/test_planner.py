@@ -24,11 +24,11 @@ from edgeward.runtime.planner import (
 )
 from edgeward.runtime.requests_data import MUST_NOT_ACT, Example, generate
 
-# Measured on the shipped model (see runtime/MODEL_CARD.md): 77.1 % on this test's 240 generated
-# requests, 86.7 % and 99.0 % on the hand-written set; the floors leave a margin for changes that
+# Measured on the shipped model (see runtime/MODEL_CARD.md): 80.0 % on this test's 240 generated
+# requests, 89.2 % and 98.2 % on the hand-written set; the floors leave a margin for changes that
 # trade a few requests for others, and fail on a real loss.
-GENERATED_EXACT_MIN = 0.72
-HANDWRITTEN_EXACT_MIN = 0.83
+GENERATED_EXACT_MIN = 0.75
+HANDWRITTEN_EXACT_MIN = 0.85
 MUST_NOT_ACT_HELD_MIN = 0.95
 SHIPPED_BYTES_MAX = 10 * 1024 * 1024
 
