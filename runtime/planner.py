@@ -16,26 +16,26 @@ description also lists each device's word in the request's language as an alias
 (:func:`~edgeward.runtime.homes.with_spoken_names`); a request that does not give its language
 gets the one its words show (:mod:`edgeward.runtime.language`).
 
-Homes small enough to describe whole (:data:`MAX_ENTITIES`) use the description as a fixed
-prompt prefix whose KV cache is reused across requests; bigger homes get the entities retrieval
+Homes small enough to describe whole (:data:`MAX_ENTITIES`) use the description as a fixed prompt
+prefix whose KV cache is reused across requests (kept per description, so a home spoken to in two
+languages keeps both, up to the generator's prefix slots); bigger homes get the entities retrieval
 picks for the request (the grammar still allows every name of the home). The confidence is the
-lowest probability the model gave to a token it chose (tokens the grammar forced do not count;
-when that choice was between two frames that resolve to the same plan, both count, and when the
-other frame asks a device for an action it lacks, that one does not count:
-:data:`AGREEMENT_BELOW`), capped at :data:`DOUBTFUL_CONFIDENCE` when the frame names a device,
-area or floor the request does not say (:func:`grounded`, with the matching of
-:mod:`edgeward.runtime.retrieval`): a small model that cannot copy a name (a translation, a
-paraphrase) guesses one, and a guessed device must not move. A small model that loses its place
-in a request of several clauses writes one of them again instead of the next
-(:func:`repeats_a_clause`); the same cap applies, since half a request must not pass for all of
-it. Before that, a frame with such a doubtful clause (a repeat, a device or place the request
-does not say, an action the device lacks or the request's words contradict, a class of devices
-that is not there or not said: :func:`doubtful_clause`) is decoded again with the model's
+lowest probability the model gave to a token it chose (tokens the grammar forced do not count; when
+that choice was between two frames that resolve to the same plan, both count, and when the other
+frame asks a device for an action it lacks, that one does not count: :data:`AGREEMENT_BELOW`),
+capped at :data:`DOUBTFUL_CONFIDENCE` when the frame names a device, area or floor the request does
+not say (:func:`grounded`, with the matching of :mod:`edgeward.runtime.retrieval`): a small model
+that cannot copy a name (a translation, a paraphrase) guesses one, and a guessed device must not
+move. A small model that loses its place in a request of several clauses writes one of them again
+instead of the next (:func:`repeats_a_clause`); the same cap applies, since half a request must not
+pass for all of it. Before that, a frame with such a doubtful clause (a repeat, a device or place
+the request does not say, an action the device lacks or the request's words contradict, a class of
+devices that is not there or not said: :func:`doubtful_clause`) is decoded again with the model's
 choice barred where it made it, and the first retry with no doubtful clause is kept (its
-probabilities those of the model's other choices where one was barred, as the grammar's mask
-makes them for what the home cannot do). A request that names an area or floor the home does
-not have, which the model put somewhere else, is answered ``no_such_device``
-(:func:`names_a_missing_place`). The ``say`` texts are deterministic templates in en/fr/es/de.
+probabilities those of the model's other choices where one was barred, as the grammar's mask makes
+them for what the home cannot do). A request that names an area or floor the home does not have,
+which the model put somewhere else, is answered ``no_such_device`` (:func:`names_a_missing_place`).
+The ``say`` texts are deterministic templates in en/fr/es/de.
 """
 
 from __future__ import annotations
@@ -629,7 +629,7 @@ class Planner:
             prompt.ids,
             max_new_tokens=self.max_new_tokens,
             grammar=self.grammar(catalog),
-            prefix_cache_key=_PREFIX_KEY,
+            prefix_cache_key=f"{_PREFIX_KEY}:{catalog.version}",
             veto=veto,
             begun=begun,
             stop=stop,

@@ -11,6 +11,7 @@ from edgeward.runtime import planner as planner_module
 from edgeward.runtime.catalog import Catalog
 from edgeward.runtime.eval_set import load_eval_home, load_handwritten
 from edgeward.runtime.evaluation import evaluate, format_report
+from edgeward.runtime.generate import Generation
 from edgeward.runtime.local_model import LocalModel, load_model
 from edgeward.runtime.plan import Plan
 from edgeward.runtime.planner import (
@@ -130,6 +131,33 @@ def test_prompt_ids_equal_encoding_the_whole_prompt(planner: Planner) -> None:
         tail = planner.model.tokenizer.decode(whole[prompt.pin :], skip_special_tokens=False)
         assert parts.user in tail
         assert parts.system not in tail
+
+
+def test_a_home_spoken_to_in_two_languages_keeps_both_descriptions_cached(
+    planner: Planner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each language describes the home with its own aliases: a new prompt prefix. Both stay
+    cached, so asking in English, then French, then English again does not run the home's
+    description again."""
+    home = load_eval_home()
+    reused: list[int] = []
+    generate = planner.model.generate
+
+    def counting(*args: object, **kwargs: object) -> Generation:
+        generation = generate(*args, **kwargs)  # type: ignore[arg-type]
+        reused.append(generation.reused_prompt_tokens)
+        return generation
+
+    monkeypatch.setattr(planner.model, "generate", counting)
+    for text, language in [
+        ("turn off the kitchen light", "en"),
+        ("éteins la lumière de la cuisine", "fr"),
+    ]:
+        planner.plan(home, text, None, language)
+    reused.clear()
+    planner.plan(home, "turn off the kitchen light", None, "en")
+    planner.plan(home, "éteins la lumière de la cuisine", None, "fr")
+    assert reused and all(r > 0 for r in reused), reused
 
 
 def test_a_name_retried_once_more_is_one_the_request_says(planner: Planner) -> None:
