@@ -528,8 +528,9 @@ class Planner:
 
         The first doubtful clause is decoded again with the model's choice barred where it made
         it (:func:`_choices`): a name the request does not say or a repeated target at its
-        first, then its last, chosen token; a place the request does not say at the place, then
-        at the target's "all" or "name"; an action the device lacks or the request's words
+        first, then its last, chosen token; a place the request does not say at the place, then,
+        when the request says "all", where the place begins (no place), then at the target's
+        "all" or "name"; an action the device lacks or the request's words
         contradict at the action, a doubtful class at the class, then at the target's "all"
         or "one", and a doubtful sweep at its "all", each at the next choice too while it does
         no better (up to
@@ -546,7 +547,7 @@ class Planner:
         if doubt is None or names_a_missing_place(frame, catalog, text):
             return Decoded(generation, frame)
         index, part = doubt
-        for k, token in _choices(self.model, generation, doubt):
+        for k, token in _choices(self.model, generation, doubt, says_all(text)):
             banned = {token}
             for _ in range(_CHAINED_TRIES if part in _CHAINED else 1):
                 retry = self._retry(prompt, catalog, text, generation, {k: banned}, part)
@@ -651,11 +652,14 @@ not say, it asks a device for an action it lacks, or it sweeps a class of device
 there is none where it sweeps."""
 
 
-def _choices(model: LocalModel, generation: Generation, doubt: Doubt) -> list[tuple[int, int]]:
+def _choices(
+    model: LocalModel, generation: Generation, doubt: Doubt, whole: bool = False
+) -> list[tuple[int, int]]:
     """Where the model chose what is doubtful in a clause, as (token index, token): for its
     target, the first and the last token chosen between the target's first brackets; for a
-    place it puts the target in, the first chosen between the place's brackets, then the first
-    chosen of the target ("all" against "name"); for its action, the first token chosen after
+    place it puts the target in, the first chosen between the place's brackets, then (``whole``:
+    the request says "all") the place's ``@``/``^``, then the first chosen of the target ("all"
+    against "name"); for its action, the first token chosen after
     the target; for the class of a sweep, the first chosen after the colon of ``cover:blind``,
     then the first chosen of the target; for a sweep, the first chosen of the target (tokens
     the grammar forced were no choice). Empty when
@@ -682,10 +686,14 @@ def _choices(model: LocalModel, generation: Generation, doubt: Doubt) -> list[tu
             + _chosen_in(model, generation, how - 1, text.index(" ", how + 1))[:1]
         )
     if part == "place":
-        place = max(text.find(" @ [", start, end), text.find(" ^ [", start, end)) + 3
+        marker = max(text.find(" @ [", start, end), text.find(" ^ [", start, end))
+        place = marker + 3
         how = text.index(" ", start)
+        # a request that says "all" may mean no place at all: "turn off all the lights"
+        dropped = _chosen_in(model, generation, marker - 1, marker + 2)[:1] if whole else []
         return (
             _chosen_in(model, generation, place, text.index("]", place))[:1]
+            + dropped
             + _chosen_in(model, generation, how - 1, text.index(" ", how + 1))[:1]
         )
     opened = text.find("[", start, end)
@@ -693,6 +701,16 @@ def _choices(model: LocalModel, generation: Generation, doubt: Doubt) -> list[tu
         return []
     chosen = _chosen_in(model, generation, opened, text.index("]", opened))
     return chosen[:1] + chosen[-1:] if len(chosen) > 1 else chosen
+
+
+_ALL_WORDS = frozenset(
+    "all every everything tout tous toute toutes todo todos toda todas alle alles".split()
+)
+
+
+def says_all(text: str) -> bool:
+    """Whether the request says "all" or "every" in one of the four languages."""
+    return not _ALL_WORDS.isdisjoint(fold(text).split())
 
 
 def _target_end(text: str, start: int, end: int) -> int:

@@ -25,6 +25,7 @@ from edgeward.runtime.planner import (
     grounded,
     names_a_missing_place,
     repeats_a_clause,
+    says_all,
 )
 from edgeward.runtime.requests_data import generate
 from edgeward.runtime.retrieval import is_said
@@ -414,6 +415,11 @@ def test_an_unsaid_place_is_retried_where_the_model_chose_it_and_its_target(
     assert shipped_model.tokenizer.decode(list(ids[: place[0]])).endswith("@ [")
     assert shipped_model.tokenizer.decode(list(ids[: how[0]])) == "act"
     assert [ids[place[0]], ids[how[0]]] == [place[1], how[1]]
+    # a request that says "all" may mean no place: the place's marker is a choice too
+    (place, marker, how) = _choices(shipped_model, generation, (0, "place"), whole=True)
+    assert shipped_model.tokenizer.decode(list(ids[: marker[0]])) == "act all light"
+    assert says_all("turn off all the lights") and says_all("éteins toutes les lumières")
+    assert not says_all("turn off the lights in the office")
 
 
 def test_a_retry_keeps_the_log_probabilities_of_the_tokens_it_began_with() -> None:
