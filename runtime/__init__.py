@@ -23,7 +23,9 @@ The embedded planner
   which answers JSON under a schema of the catalog.
 - ``retrieval``: candidate entities and tools for big homes, lexical and fuzzy, on the box.
 - ``language``: which of en/fr/es/de a request is in, when the caller does not say.
-- ``action_words``: the words that say "on" or "off", "lock" or "unlock", for the planner's check.
+- ``doubts``: the planner's checks of a frame against the request's words and the home (what
+  to decode again, what to trust less); ``action_words``: the words that say "on" or "off",
+  "lock" or "unlock", for one of them.
 - ``homes``, ``plan_rules``, ``phrasing``, ``requests_data``, ``ha_sentences``: the training data
   generator (random homes, the rules for expected plans, requests in en/fr/es/de).
 - ``eval_set``, ``evaluation``: the hand-written set and ``edgeward eval``.

@@ -44,18 +44,27 @@ import math
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, Literal, NamedTuple
+from typing import Any, NamedTuple
 
-from edgeward.runtime.action_words import contradicts
 from edgeward.runtime.bounded_cache import BoundedCache
 from edgeward.runtime.catalog import Area, Catalog, Entity
 from edgeward.runtime.constrained import CompiledGrammar, compile_lark
+from edgeward.runtime.doubts import (
+    Doubt,
+    can_do,
+    doubtful_clause,
+    grounded,
+    kind_of_said,
+    last_bracket_said,
+    name_said,
+    names_a_missing_place,
+    repeats_a_clause,
+    says_all,
+)
 from edgeward.runtime.frames import (
-    Clause,
     Frame,
     FrameError,
     States,
-    Target,
     clean,
     frame_grammar,
     frame_names,
@@ -65,23 +74,14 @@ from edgeward.runtime.frames import (
 )
 from edgeward.runtime.generate import Generation
 from edgeward.runtime.homes import (
-    DEVICE_KINDS,
-    DOMAIN_SYNONYMS,
-    DOMAIN_WORDS,
     LANGUAGES,
-    area_key,
-    floor_key,
-    fold,
-    places_said,
-    reworded,
     with_spoken_names,
 )
 from edgeward.runtime.language import detect_language
 from edgeward.runtime.local_model import LocalModel, load_model
 from edgeward.runtime.model_folder import BackendName
 from edgeward.runtime.plan import Plan, When
-from edgeward.runtime.plan_rules import containing, named, service_of
-from edgeward.runtime.retrieval import Retriever, is_said, place_said
+from edgeward.runtime.retrieval import Retriever
 from edgeward.runtime.spoken_numbers import with_digits
 
 DEFAULT_MODEL = Path(__file__).resolve().parent / "default_model"
@@ -512,7 +512,7 @@ class Planner:
                 *other.logprobs[k + 1 :],
             ]
             return max(sure, min(either, confidence(rest)))
-        if all(_can_do(clause, catalog) for clause in frame.clauses):
+        if all(can_do(clause, catalog) for clause in frame.clauses):
             return sure
         # the other choice asks the device for an action it lacks: like a choice the grammar
         # masks for what the home cannot do, it does not count against this one
@@ -555,9 +555,7 @@ class Planner:
                 if retry is None or again is None:
                     break
                 still = doubtful_clause(again, catalog, text, area)
-                if still is None and (
-                    part != "class" or _kind_of_said(again, index, catalog, text)
-                ):
+                if still is None and (part != "class" or kind_of_said(again, index, catalog, text)):
                     return Decoded(_resumed(retry, generation, k), again, {k: banned})
                 if still != doubt or k >= len(retry.token_ids):
                     break
@@ -568,7 +566,7 @@ class Planner:
     def _not_said_starts(self, catalog: Catalog, text: str) -> set[int]:
         """Every token that cannot begin a name the request says, of the names a frame may
         write for ``catalog``; none when it says no name."""
-        said = [" " + n for n in frame_names(catalog) if _name_said(n, catalog, text)]
+        said = [" " + n for n in frame_names(catalog) if name_said(n, catalog, text)]
         if not said:
             return set()
         starts = {
@@ -596,7 +594,7 @@ class Planner:
         retry = self._generate(prompt, catalog, veto, first.token_ids[:k], stop)
         if retry.stop_reason != "stop":
             return retry
-        if not _last_bracket_said(retry.text, catalog, text):
+        if not last_bracket_said(retry.text, catalog, text):
             inside = _chosen_in(self.model, retry, retry.text.rindex("["), len(retry.text) + 1)
             unsaid = self._not_said_starts(catalog, text)
             if unsaid and inside and retry.text.rpartition("[")[0].endswith("name "):
@@ -609,7 +607,7 @@ class Planner:
                 j, token = inside[-1]
                 bar = {token}
             again = self._generate(prompt, catalog, {j: bar}, retry.token_ids[:j], stop)
-            if again.stop_reason == "stop" and not _last_bracket_said(again.text, catalog, text):
+            if again.stop_reason == "stop" and not last_bracket_said(again.text, catalog, text):
                 return None
             retry = replace(again, logprobs=retry.logprobs[:j] + again.logprobs[j:])
             if again.stop_reason != "stop":
@@ -643,13 +641,6 @@ def _parsed(text: str) -> Frame | None:
         return parse_frame(text)
     except FrameError:
         return None
-
-
-Doubt = tuple[int, Literal["repeat", "unsaid", "place", "action", "class", "sweep"]]
-"""A clause of a frame (its index) and what in it is doubtful: it repeats an earlier clause,
-it names a device the request does not say, it puts its target in a place the request does
-not say, it asks a device for an action it lacks, or it sweeps a class of devices of which
-there is none where it sweeps."""
 
 
 def _choices(
@@ -703,16 +694,6 @@ def _choices(
     return chosen[:1] + chosen[-1:] if len(chosen) > 1 else chosen
 
 
-_ALL_WORDS = frozenset(
-    "all every everything tout tous toute toutes todo todos toda todas alle alles".split()
-)
-
-
-def says_all(text: str) -> bool:
-    """Whether the request says "all" or "every" in one of the four languages."""
-    return not _ALL_WORDS.isdisjoint(fold(text).split())
-
-
 def _target_end(text: str, start: int, end: int) -> int:
     """The last character of the target of the clause at ``text[start:end]``: its last
     bracket, else the end of ``thermostat``, of the kind of ``all``/``one``, or of ``here``."""
@@ -738,241 +719,10 @@ def _chosen_in(
     return chosen
 
 
-def grounded(frame: Frame, catalog: Catalog, text: str) -> bool:
-    """Whether every device, area and floor the frame names is said in the request: a device by
-    the name the frame used or another name or alias of it, a place by its name, an alias or
-    its word in another language; a name may be said in other words of the same meaning
-    ("outside" for "Outdoor temperature")."""
-    if _names_an_unsaid_place(frame, catalog, text):
-        return False
-    return all(
-        _name_said(c.target.name, catalog, text)
-        for c in frame.clauses
-        if c.target.how == "name" and c.target.name
-    )
-
-
-def _name_said(name: str, catalog: Catalog, text: str) -> bool:
-    """Whether the request says a device the frame named ``name``: by that name, another name
-    or an alias of the device, or in other words of the same meaning."""
-    names = {name} | {n for e in named(catalog, name) for n in (e.name, *e.aliases)}
-    names |= {r for n in names for r in reworded(n)}
-    return any(is_said(n, text) for n in names)
-
-
-def _says_another_domain(frame: Frame, catalog: Catalog, text: str) -> bool:
-    """Whether a frame of one clause that names a device leaves out what the request calls by
-    the plain word of another kind of device ("blinds", "Licht"), saying no word of the named
-    device's kind: "the living room blinds" do not say the "Living room lamp". (In a frame of
-    several clauses that word may belong to another clause, or to one the model left out.)"""
-    if len(frame.clauses) != 1:
-        return False
-    mine = _domains(frame.clauses[0].target, catalog)
-    said = {d for d, words in _PLAIN_WORDS.items() if any(is_said(w, text) for w in words)}
-    return (
-        bool(said - mine)
-        and not said & mine
-        and not any(is_said(w, text) for d in mine for w in DOMAIN_SYNONYMS.get(d, ()))
-    )
-
-
-def _domains(target: Target, catalog: Catalog) -> set[str]:
-    """The kinds of device (domains) a target is about."""
-    if target.how == "name" and target.name:
-        return {e.domain for e in named(catalog, target.name) or containing(catalog, target.name)}
-    if target.how == "thermostat":
-        return {"climate"}
-    return {target.domain} if target.domain else set()
-
-
-_PLAIN_WORDS = {
-    domain: tuple(w for pair in by_language.values() for w in pair)
-    for domain, by_language in DOMAIN_WORDS.items()
-    if domain not in ("sensor", "binary_sensor")  # "sensor" is said of both
-}
-
-
-def doubtful_clause(
-    frame: Frame, catalog: Catalog, text: str, area: str | None = None
-) -> Doubt | None:
-    """The first clause that repeats an earlier one or names a device the request does not say,
-    or, alone in its frame, one of another kind than the request's plain word says ("the living
-    room blinds" as the living room lamp: its target is doubtful), puts its target in an area
-    or on a floor the request does not say (the place is doubtful), asks a named device for an
-    action it lacks ("brightness" of a fan) or for the opposite of what the request's words say
-    ("power on" as off, :mod:`~edgeward.runtime.action_words`: its action is doubtful), or
-    sweeps or asks for the one device of a class that, said from ``area``, is not where it
-    sweeps ("the blinds" of a room with shutters), or that the request does not say while it
-    says another class ("close the blinds" as the garage door: its class is doubtful), or
-    sweeps a kind of device the request does not say while it names a device of another kind
-    ("bewässerung im garten an" as the garden's lights: the sweep is doubtful); None when no
-    clause does."""
-    for i, clause in enumerate(frame.clauses):
-        target = clause.target
-        if clause in frame.clauses[:i]:
-            return i, "repeat"
-        if (
-            target.how == "name"
-            and target.name
-            and (
-                not _name_said(target.name, catalog, text)
-                or _says_another_domain(frame, catalog, text)
-            )
-        ):
-            return i, "unsaid"
-        if _unsaid_place(clause, catalog, text):
-            return i, "place"
-        if not _can_do(clause, catalog) or (
-            clause.verb == "act" and contradicts(clause.action, text, _names_of(catalog))
-        ):
-            return i, "action"
-        if target.device_class and (
-            (target.how == "all" and _sweeps_nothing(clause, catalog, area))
-            or _says_another_class(clause, catalog, text)
-        ):
-            return i, "class"
-        if target.how == "all" and _names_another_kind(clause, catalog, text):
-            return i, "sweep"
-    return None
-
-
-def _names_another_kind(clause: Clause, catalog: Catalog, text: str) -> bool:
-    """Whether the request names a device of another kind than the one a sweep is of, and says
-    no word of that kind ("bewässerung im garten an" read as the garden's lights)."""
-    target = clause.target
-    if _kind_said((target.domain, target.device_class), catalog, text):
-        return False
-    return any(
-        e.domain != target.domain and _name_said(e.name, catalog, text)
-        for e in catalog.entities.values()
-    )
-
-
-def _names_of(catalog: Catalog) -> tuple[str, ...]:
-    """The home's names of devices, areas and floors, with their aliases, folded, longest
-    first, kept per catalog version."""
-
-    def folded() -> tuple[str, ...]:
-        names = {n for e in catalog.entities.values() for n in (e.name, *e.aliases)}
-        names |= {n for a in catalog.areas.values() for n in (a.name, *a.aliases)}
-        names |= {a.floor for a in catalog.areas.values() if a.floor}
-        return tuple(sorted({fold(n) for n in names}, key=len, reverse=True))
-
-    return _NAMES.get(catalog.version, folded)
-
-
-_NAMES: BoundedCache[str, tuple[str, ...]] = BoundedCache(8)
-
-
-def _can_do(clause: Clause, catalog: Catalog) -> bool:
-    """Whether a device the clause names, if it names one, offers the clause's action."""
-    target = clause.target
-    if target.how != "name" or target.name is None or clause.action is None:
-        return True
-    devices = named(catalog, target.name) or containing(catalog, target.name)
-    return not devices or any(service_of(e, clause.action) for e in devices)
-
-
-def _sweeps_nothing(clause: Clause, catalog: Catalog, area: str | None) -> bool:
-    """Whether the clause, said from ``area``, finds nothing to act on or ask about."""
-    try:
-        plan = resolve(Frame((clause,)), catalog, area)
-    except FrameError:
-        return False
-    return plan.kind == "unsupported"
-
-
-def _says_another_class(clause: Clause, catalog: Catalog, text: str) -> bool:
-    """Whether the request says a class of devices other than the one the clause's target has,
-    by a name of that class in one of the four languages, and does not say the target's ("close
-    the blinds" read as the garage door: ``one cover:garage``)."""
-    target = clause.target
-    if _kind_said((target.domain, target.device_class), catalog, text):
-        return False
-    return any(
-        any(is_said(n, text) for names in k.names.values() for n in names)
-        for k in DEVICE_KINDS
-        if k.device_class and (k.domain, k.device_class) != (target.domain, target.device_class)
-    )
-
-
-def _kind_of_said(frame: Frame, index: int, catalog: Catalog, text: str) -> bool:
-    """Whether the request says the kind of devices clause ``index`` sweeps or asks for the one
-    of (:func:`_kind_said`); true of a clause that names its device."""
-    target = frame.clauses[index].target
-    return target.how == "name" or _kind_said((target.domain, target.device_class), catalog, text)
-
-
-def _kind_said(kind: tuple[str | None, str | None], catalog: Catalog, text: str) -> bool:
-    """Whether the request says a kind of device (domain, class): a name of that kind in one of
-    the four languages ("persiana", "store banne"), or the name of a device of it in the home."""
-    domain, device_class = kind
-    names = [
-        n
-        for k in DEVICE_KINDS
-        if (k.domain, k.device_class) == kind
-        for in_language in k.names.values()
-        for n in in_language
-    ]
-    if device_class is None and domain is not None:
-        names += [n for words in DOMAIN_WORDS.get(domain, {}).values() for n in words]
-        names += DOMAIN_SYNONYMS.get(domain, ())
-    names += [
-        n
-        for e in catalog.entities.values()
-        if (e.domain, e.device_class) == kind
-        for n in (e.name, *e.aliases)
-    ]
-    return any(is_said(n, text) for n in names)
-
-
-def _last_bracket_said(frame_text: str, catalog: Catalog, text: str) -> bool:
-    """Whether the request says what the last brackets of a frame's text begin: a device's
-    name after ``name``, an area after ``@``, a floor after ``^``."""
-    head, _, said = frame_text.rpartition("[")
-    said = said.strip()
-    if head.rstrip().endswith("@"):
-        return place_said(catalog, said, "area", text)
-    if head.rstrip().endswith("^"):
-        return place_said(catalog, said, "floor", text)
-    return _name_said(said, catalog, text)
-
-
 def _resumed(retry: Generation, first: Generation, k: int) -> Generation:
     """``retry``, begun with ``first``'s tokens before index ``k``, with their
     log-probabilities as ``first`` had them (begun tokens come back as 0)."""
     return replace(retry, logprobs=first.logprobs[:k] + retry.logprobs[k:])
-
-
-def names_a_missing_place(frame: Frame, catalog: Catalog, text: str) -> bool:
-    """Whether the request names an area or floor the home does not have ("the lights in the
-    attic" in a home without one) while the frame puts its target in a place the request does
-    not say: the model put the missing place somewhere, and the home has no such thing."""
-    if not _names_an_unsaid_place(frame, catalog, text):
-        return False
-    have = {("area", area_key(a)) for a in catalog.areas}
-    have |= {("floor", floor_key(a.floor)) for a in catalog.areas.values() if a.floor}
-    names = (n for e in catalog.entities.values() for n in (e.name, *e.aliases))
-    return not all(readings & have for readings in places_said(text, names))
-
-
-def _names_an_unsaid_place(frame: Frame, catalog: Catalog, text: str) -> bool:
-    """Whether the frame puts a target in an area or on a floor the request does not say."""
-    return any(_unsaid_place(clause, catalog, text) for clause in frame.clauses)
-
-
-def _unsaid_place(clause: Clause, catalog: Catalog, text: str) -> bool:
-    """Whether the clause puts its target in an area or on a floor the request does not say."""
-    area, floor = clause.target.area, clause.target.floor
-    return (area is not None and not place_said(catalog, area, "area", text)) or (
-        floor is not None and not place_said(catalog, floor, "floor", text)
-    )
-
-
-def repeats_a_clause(frame: Frame) -> bool:
-    """Whether the frame says one clause twice: same target, action, value and time (the
-    training data never does)."""
-    return len(set(frame.clauses)) < len(frame.clauses)
 
 
 def _not_understood(catalog: Catalog, language: str) -> Plan:

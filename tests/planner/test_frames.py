@@ -12,21 +12,20 @@ import pytest
 from edgeward.runtime import frames as fr
 from edgeward.runtime.catalog import Area, Catalog, Entity
 from edgeward.runtime.constrained import compile_lark
+from edgeward.runtime.doubts import (
+    doubtful_clause,
+    grounded,
+    kind_of_said,
+    names_a_missing_place,
+    repeats_a_clause,
+    says_all,
+)
 from edgeward.runtime.errors import GrammarError
 from edgeward.runtime.generate import Generation
 from edgeward.runtime.local_model import LocalModel
 from edgeward.runtime.plan import When
 from edgeward.runtime.plan_rules import plan_key
-from edgeward.runtime.planner import (
-    _choices,
-    _kind_of_said,
-    _resumed,
-    doubtful_clause,
-    grounded,
-    names_a_missing_place,
-    repeats_a_clause,
-    says_all,
-)
+from edgeward.runtime.planner import _choices, _resumed
 from edgeward.runtime.requests_data import generate
 from edgeward.runtime.retrieval import is_said
 from edgeward.runtime.services import (
@@ -351,8 +350,8 @@ def test_a_clause_is_doubtful_for_a_repeat_an_unsaid_device_or_an_action_it_lack
     assert doubtful_clause(garage, home, "close the garage door in the hall") is None
     # a retry that sweeps another class is kept only when the request says that class: the
     # garage door for "la porte de garage", not for "the gate"
-    assert _kind_of_said(garage, 0, home, "ferme la porte de garage")
-    assert not _kind_of_said(garage, 0, home, "close the gate")
+    assert kind_of_said(garage, 0, home, "ferme la porte de garage")
+    assert not kind_of_said(garage, 0, home, "close the gate")
     # the request says only words of the other side of an action that has one
     on = fr.parse_frame("act name [ desk ] off")
     assert doubtful_clause(on, home, "power on the desk") == (0, "action")

@@ -189,7 +189,7 @@ def test_a_choice_the_device_cannot_carry_out_does_not_count_against_the_plan(
     sure = planner.plan(home, request, "Living room", "de")
     assert (sure.kind, sure.calls) == (expected.kind, expected.calls)  # the room's three lights
     assert sure.confidence >= AGREEMENT_BELOW
-    monkeypatch.setattr(planner_module, "_can_do", lambda clause, catalog: True)
+    monkeypatch.setattr(planner_module, "can_do", lambda clause, catalog: True)
     assert planner.plan(home, request, "Living room", "de").confidence < AGREEMENT_BELOW
 
 

@@ -1,0 +1,281 @@
+"""What in a frame the request does not bear out: the planner's checks of the embedded model's
+frames against the request's words and the home.
+
+A small model guesses where it cannot copy: a device the request does not say, a place it put
+the target in, a class of devices, an action. :func:`doubtful_clause` finds the first clause
+whose target, place, action, class or sweep the request does not bear out, so the planner decodes
+it again with the model's choice barred (:mod:`edgeward.runtime.planner`); :func:`grounded` and
+:func:`repeats_a_clause` say when a kept frame's confidence must be capped, and
+:func:`names_a_missing_place` when the request asks for a place the home does not have. Words
+are matched as :mod:`edgeward.runtime.retrieval` matches them; the words of opposite actions
+are in :mod:`edgeward.runtime.action_words`.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from edgeward.runtime.action_words import contradicts
+from edgeward.runtime.bounded_cache import BoundedCache
+from edgeward.runtime.catalog import Catalog
+from edgeward.runtime.frames import Clause, Frame, FrameError, Target, resolve
+from edgeward.runtime.homes import (
+    DEVICE_KINDS,
+    DOMAIN_SYNONYMS,
+    DOMAIN_WORDS,
+    area_key,
+    floor_key,
+    fold,
+    places_said,
+    reworded,
+)
+from edgeward.runtime.plan_rules import containing, named, service_of
+from edgeward.runtime.retrieval import is_said, place_said
+
+Doubt = tuple[int, Literal["repeat", "unsaid", "place", "action", "class", "sweep"]]
+"""A clause of a frame (its index) and what in it is doubtful (:func:`doubtful_clause`): it
+repeats an earlier clause or names a device the request does not say (its target), puts its
+target in a place the request does not say, asks for an action the device lacks or the
+request's words contradict, has a class of devices that is not there or not said, or sweeps
+a kind of device the request does not say."""
+
+
+_ALL_WORDS = frozenset(
+    "all every everything tout tous toute toutes todo todos toda todas alle alles".split()
+)
+
+
+def says_all(text: str) -> bool:
+    """Whether the request says "all" or "every" in one of the four languages."""
+    return not _ALL_WORDS.isdisjoint(fold(text).split())
+
+
+def grounded(frame: Frame, catalog: Catalog, text: str) -> bool:
+    """Whether every device, area and floor the frame names is said in the request: a device by
+    the name the frame used or another name or alias of it, a place by its name, an alias or
+    its word in another language; a name may be said in other words of the same meaning
+    ("outside" for "Outdoor temperature")."""
+    if _names_an_unsaid_place(frame, catalog, text):
+        return False
+    return all(
+        name_said(c.target.name, catalog, text)
+        for c in frame.clauses
+        if c.target.how == "name" and c.target.name
+    )
+
+
+def name_said(name: str, catalog: Catalog, text: str) -> bool:
+    """Whether the request says a device the frame named ``name``: by that name, another name
+    or an alias of the device, or in other words of the same meaning."""
+    names = {name} | {n for e in named(catalog, name) for n in (e.name, *e.aliases)}
+    names |= {r for n in names for r in reworded(n)}
+    return any(is_said(n, text) for n in names)
+
+
+def _says_another_domain(frame: Frame, catalog: Catalog, text: str) -> bool:
+    """Whether a frame of one clause that names a device leaves out what the request calls by
+    the plain word of another kind of device ("blinds", "Licht"), saying no word of the named
+    device's kind: "the living room blinds" do not say the "Living room lamp". (In a frame of
+    several clauses that word may belong to another clause, or to one the model left out.)"""
+    if len(frame.clauses) != 1:
+        return False
+    mine = _domains(frame.clauses[0].target, catalog)
+    said = {d for d, words in _PLAIN_WORDS.items() if any(is_said(w, text) for w in words)}
+    return (
+        bool(said - mine)
+        and not said & mine
+        and not any(is_said(w, text) for d in mine for w in DOMAIN_SYNONYMS.get(d, ()))
+    )
+
+
+def _domains(target: Target, catalog: Catalog) -> set[str]:
+    """The kinds of device (domains) a target is about."""
+    if target.how == "name" and target.name:
+        return {e.domain for e in named(catalog, target.name) or containing(catalog, target.name)}
+    if target.how == "thermostat":
+        return {"climate"}
+    return {target.domain} if target.domain else set()
+
+
+_PLAIN_WORDS = {
+    domain: tuple(w for pair in by_language.values() for w in pair)
+    for domain, by_language in DOMAIN_WORDS.items()
+    if domain not in ("sensor", "binary_sensor")  # "sensor" is said of both
+}
+
+
+def doubtful_clause(
+    frame: Frame, catalog: Catalog, text: str, area: str | None = None
+) -> Doubt | None:
+    """The first clause that repeats an earlier one or names a device the request does not say,
+    or, alone in its frame, one of another kind than the request's plain word says ("the living
+    room blinds" as the living room lamp: its target is doubtful), puts its target in an area
+    or on a floor the request does not say (the place is doubtful), asks a named device for an
+    action it lacks ("brightness" of a fan) or for the opposite of what the request's words say
+    ("power on" as off, :mod:`~edgeward.runtime.action_words`: its action is doubtful), or
+    sweeps or asks for the one device of a class that, said from ``area``, is not where it
+    sweeps ("the blinds" of a room with shutters), or that the request does not say while it
+    says another class ("close the blinds" as the garage door: its class is doubtful), or
+    sweeps a kind of device the request does not say while it names a device of another kind
+    ("bewässerung im garten an" as the garden's lights: the sweep is doubtful); None when no
+    clause does."""
+    for i, clause in enumerate(frame.clauses):
+        target = clause.target
+        if clause in frame.clauses[:i]:
+            return i, "repeat"
+        if (
+            target.how == "name"
+            and target.name
+            and (
+                not name_said(target.name, catalog, text)
+                or _says_another_domain(frame, catalog, text)
+            )
+        ):
+            return i, "unsaid"
+        if _unsaid_place(clause, catalog, text):
+            return i, "place"
+        if not can_do(clause, catalog) or (
+            clause.verb == "act" and contradicts(clause.action, text, _names_of(catalog))
+        ):
+            return i, "action"
+        if target.device_class and (
+            (target.how == "all" and _sweeps_nothing(clause, catalog, area))
+            or _says_another_class(clause, catalog, text)
+        ):
+            return i, "class"
+        if target.how == "all" and _names_another_kind(clause, catalog, text):
+            return i, "sweep"
+    return None
+
+
+def _names_another_kind(clause: Clause, catalog: Catalog, text: str) -> bool:
+    """Whether the request names a device of another kind than the one a sweep is of, and says
+    no word of that kind ("bewässerung im garten an" read as the garden's lights)."""
+    target = clause.target
+    if _kind_said((target.domain, target.device_class), catalog, text):
+        return False
+    return any(
+        e.domain != target.domain and name_said(e.name, catalog, text)
+        for e in catalog.entities.values()
+    )
+
+
+def _names_of(catalog: Catalog) -> tuple[str, ...]:
+    """The home's names of devices, areas and floors, with their aliases, folded, longest
+    first, kept per catalog version."""
+
+    def folded() -> tuple[str, ...]:
+        names = {n for e in catalog.entities.values() for n in (e.name, *e.aliases)}
+        names |= {n for a in catalog.areas.values() for n in (a.name, *a.aliases)}
+        names |= {a.floor for a in catalog.areas.values() if a.floor}
+        return tuple(sorted({fold(n) for n in names}, key=len, reverse=True))
+
+    return _NAMES.get(catalog.version, folded)
+
+
+_NAMES: BoundedCache[str, tuple[str, ...]] = BoundedCache(8)
+
+
+def can_do(clause: Clause, catalog: Catalog) -> bool:
+    """Whether a device the clause names, if it names one, offers the clause's action."""
+    target = clause.target
+    if target.how != "name" or target.name is None or clause.action is None:
+        return True
+    devices = named(catalog, target.name) or containing(catalog, target.name)
+    return not devices or any(service_of(e, clause.action) for e in devices)
+
+
+def _sweeps_nothing(clause: Clause, catalog: Catalog, area: str | None) -> bool:
+    """Whether the clause, said from ``area``, finds nothing to act on or ask about."""
+    try:
+        plan = resolve(Frame((clause,)), catalog, area)
+    except FrameError:
+        return False
+    return plan.kind == "unsupported"
+
+
+def _says_another_class(clause: Clause, catalog: Catalog, text: str) -> bool:
+    """Whether the request says a class of devices other than the one the clause's target has,
+    by a name of that class in one of the four languages, and does not say the target's ("close
+    the blinds" read as the garage door: ``one cover:garage``)."""
+    target = clause.target
+    if _kind_said((target.domain, target.device_class), catalog, text):
+        return False
+    return any(
+        any(is_said(n, text) for names in k.names.values() for n in names)
+        for k in DEVICE_KINDS
+        if k.device_class and (k.domain, k.device_class) != (target.domain, target.device_class)
+    )
+
+
+def kind_of_said(frame: Frame, index: int, catalog: Catalog, text: str) -> bool:
+    """Whether the request says the kind of devices clause ``index`` sweeps or asks for the one
+    of (:func:`_kind_said`); true of a clause that names its device."""
+    target = frame.clauses[index].target
+    return target.how == "name" or _kind_said((target.domain, target.device_class), catalog, text)
+
+
+def _kind_said(kind: tuple[str | None, str | None], catalog: Catalog, text: str) -> bool:
+    """Whether the request says a kind of device (domain, class): a name of that kind in one of
+    the four languages ("persiana", "store banne"), or the name of a device of it in the home."""
+    domain, device_class = kind
+    names = [
+        n
+        for k in DEVICE_KINDS
+        if (k.domain, k.device_class) == kind
+        for in_language in k.names.values()
+        for n in in_language
+    ]
+    if device_class is None and domain is not None:
+        names += [n for words in DOMAIN_WORDS.get(domain, {}).values() for n in words]
+        names += DOMAIN_SYNONYMS.get(domain, ())
+    names += [
+        n
+        for e in catalog.entities.values()
+        if (e.domain, e.device_class) == kind
+        for n in (e.name, *e.aliases)
+    ]
+    return any(is_said(n, text) for n in names)
+
+
+def last_bracket_said(frame_text: str, catalog: Catalog, text: str) -> bool:
+    """Whether the request says what the last brackets of a frame's text begin: a device's
+    name after ``name``, an area after ``@``, a floor after ``^``."""
+    head, _, said = frame_text.rpartition("[")
+    said = said.strip()
+    if head.rstrip().endswith("@"):
+        return place_said(catalog, said, "area", text)
+    if head.rstrip().endswith("^"):
+        return place_said(catalog, said, "floor", text)
+    return name_said(said, catalog, text)
+
+
+def names_a_missing_place(frame: Frame, catalog: Catalog, text: str) -> bool:
+    """Whether the request names an area or floor the home does not have ("the lights in the
+    attic" in a home without one) while the frame puts its target in a place the request does
+    not say: the model put the missing place somewhere, and the home has no such thing."""
+    if not _names_an_unsaid_place(frame, catalog, text):
+        return False
+    have = {("area", area_key(a)) for a in catalog.areas}
+    have |= {("floor", floor_key(a.floor)) for a in catalog.areas.values() if a.floor}
+    names = (n for e in catalog.entities.values() for n in (e.name, *e.aliases))
+    return not all(readings & have for readings in places_said(text, names))
+
+
+def _names_an_unsaid_place(frame: Frame, catalog: Catalog, text: str) -> bool:
+    """Whether the frame puts a target in an area or on a floor the request does not say."""
+    return any(_unsaid_place(clause, catalog, text) for clause in frame.clauses)
+
+
+def _unsaid_place(clause: Clause, catalog: Catalog, text: str) -> bool:
+    """Whether the clause puts its target in an area or on a floor the request does not say."""
+    area, floor = clause.target.area, clause.target.floor
+    return (area is not None and not place_said(catalog, area, "area", text)) or (
+        floor is not None and not place_said(catalog, floor, "floor", text)
+    )
+
+
+def repeats_a_clause(frame: Frame) -> bool:
+    """Whether the frame says one clause twice: same target, action, value and time (the
+    training data never does)."""
+    return len(set(frame.clauses)) < len(frame.clauses)
