@@ -29,7 +29,7 @@ from edgeward.runtime.homes import (
     places_said,
     reworded,
 )
-from edgeward.runtime.plan_rules import containing, named, service_of
+from edgeward.runtime.plan_rules import meant_by, named, service_of
 from edgeward.runtime.retrieval import is_said, place_said
 
 Doubt = tuple[int, Literal["repeat", "unsaid", "place", "action", "class", "sweep"]]
@@ -91,7 +91,7 @@ def _says_another_domain(frame: Frame, catalog: Catalog, text: str) -> bool:
 def _domains(target: Target, catalog: Catalog) -> set[str]:
     """The kinds of device (domains) a target is about."""
     if target.how == "name" and target.name:
-        return {e.domain for e in named(catalog, target.name) or containing(catalog, target.name)}
+        return {e.domain for e in meant_by(catalog, target.name)}
     if target.how == "thermostat":
         return {"climate"}
     return {target.domain} if target.domain else set()
@@ -181,7 +181,7 @@ def can_do(clause: Clause, catalog: Catalog) -> bool:
     target = clause.target
     if target.how != "name" or target.name is None or clause.action is None:
         return True
-    devices = named(catalog, target.name) or containing(catalog, target.name)
+    devices = meant_by(catalog, target.name)
     return not devices or any(service_of(e, clause.action) for e in devices)
 
 

@@ -354,7 +354,7 @@ def _resolve_clause(
         assert target.name is not None
         options = [
             e
-            for e in rules.named(home, target.name) or rules.containing(home, target.name)
+            for e in rules.meant_by(home, target.name)
             if all(getattr(e, k) == v for k, v in where.items())
         ]
         if clause.verb == "query":

@@ -146,6 +146,12 @@ _NAMED: BoundedCache[str, dict[str, list[Entity]]] = BoundedCache(8)
 """Each catalog version's entities by folded name and alias."""
 
 
+def meant_by(home: Catalog, name: str) -> list[Entity]:
+    """The entities a frame's ``name [ ... ]`` means: those called ``name`` (:func:`named`),
+    else those with it as a device word in their name (:func:`containing`)."""
+    return named(home, name) or containing(home, name)
+
+
 def containing(home: Catalog, words: str) -> list[Entity]:
     """Entities with ``words`` in their name or an alias, as whole words (compared folded):
     "the lamp" said of a home with a "Desk lamp" and a "Floor lamp"; sorted by ``entity_id``."""

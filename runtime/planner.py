@@ -530,10 +530,9 @@ class Planner:
         it (:func:`_choices`): a name the request does not say or a repeated target at its
         first, then its last, chosen token; a place the request does not say at the place, then,
         when the request says "all", where the place begins (no place), then at the target's
-        "all" or "name"; an action the device lacks or the request's words
-        contradict at the action, a doubtful class at the class, then at the target's "all"
-        or "one", and a doubtful sweep at its "all", each at the next choice too while it does
-        no better (up to
+        "all" or "name"; an action the device lacks or the request's words contradict at the
+        action, a doubtful class at the class, then at the target's "all" or "one", and a
+        doubtful sweep at its "all", each at the next choice too while it does no better (up to
         :data:`_CHAINED_TRIES`); a retried sweep must be of a kind the request says. The
         retry's probabilities at a barred place are those of the rest of the model's choices,
         as the grammar's mask makes them for what the home cannot do: the barred choice was
@@ -596,8 +595,9 @@ class Planner:
             return retry
         if not last_bracket_said(retry.text, catalog, text):
             inside = _chosen_in(self.model, retry, retry.text.rindex("["), len(retry.text) + 1)
-            unsaid = self._not_said_starts(catalog, text)
-            if unsaid and inside and retry.text.rpartition("[")[0].endswith("name "):
+            a_name = retry.text.rpartition("[")[0].endswith("name ")
+            unsaid = self._not_said_starts(catalog, text) if a_name and inside else set()
+            if unsaid:
                 # a name: once more among the names the request says
                 j, token = inside[0]
                 bar = {token, *unsaid, *veto.get(j, ())}
@@ -650,11 +650,10 @@ def _choices(
     target, the first and the last token chosen between the target's first brackets; for a
     place it puts the target in, the first chosen between the place's brackets, then (``whole``:
     the request says "all") the place's ``@``/``^``, then the first chosen of the target ("all"
-    against "name"); for its action, the first token chosen after
-    the target; for the class of a sweep, the first chosen after the colon of ``cover:blind``,
-    then the first chosen of the target; for a sweep, the first chosen of the target (tokens
-    the grammar forced were no choice). Empty when
-    there is no such token ("one lock" has no brackets)."""
+    against "name"); for its action, the first token chosen after the target; for the class of
+    a sweep, the first chosen after the colon of ``cover:blind``, then the first chosen of the
+    target; for a sweep, the first chosen of the target (tokens the grammar forced were no
+    choice). Empty when there is no such token ("one lock" has no brackets)."""
     index, part = doubt
     text = generation.text
     start = 0
@@ -664,34 +663,26 @@ def _choices(
     end = len(text) if end < 0 else end
     if part == "action":
         return _chosen_in(model, generation, _target_end(text, start, end), end)[:1]
+    if part in ("repeat", "unsaid"):
+        opened = text.find("[", start, end)
+        if opened < 0:
+            return []
+        chosen = _chosen_in(model, generation, opened, text.index("]", opened))
+        return chosen[:1] + chosen[-1:] if len(chosen) > 1 else chosen
+    how_at = text.index(" ", start)  # "all", "one", "name" or "thermostat"
+    how = _chosen_in(model, generation, how_at - 1, text.index(" ", how_at + 1))[:1]
     if part == "sweep":
-        how = text.index(" ", start)
-        return _chosen_in(model, generation, how - 1, text.index(" ", how + 1))[:1]
+        return how
     if part == "class":
         colon = text.index(":", start, end)
         word_end = text.find(" ", colon, end)
-        how = text.index(" ", start)
         # the class, then "all" or "one" (a name, perhaps, instead of a sweep)
-        return (
-            _chosen_in(model, generation, colon, end if word_end < 0 else word_end)[:1]
-            + _chosen_in(model, generation, how - 1, text.index(" ", how + 1))[:1]
-        )
-    if part == "place":
-        marker = max(text.find(" @ [", start, end), text.find(" ^ [", start, end))
-        place = marker + 3
-        how = text.index(" ", start)
-        # a request that says "all" may mean no place at all: "turn off all the lights"
-        dropped = _chosen_in(model, generation, marker - 1, marker + 2)[:1] if whole else []
-        return (
-            _chosen_in(model, generation, place, text.index("]", place))[:1]
-            + dropped
-            + _chosen_in(model, generation, how - 1, text.index(" ", how + 1))[:1]
-        )
-    opened = text.find("[", start, end)
-    if opened < 0:
-        return []
-    chosen = _chosen_in(model, generation, opened, text.index("]", opened))
-    return chosen[:1] + chosen[-1:] if len(chosen) > 1 else chosen
+        return _chosen_in(model, generation, colon, end if word_end < 0 else word_end)[:1] + how
+    # a place; a request that says "all" may mean no place at all: "turn off all the lights"
+    marker = max(text.find(" @ [", start, end), text.find(" ^ [", start, end))
+    place = marker + 3
+    dropped = _chosen_in(model, generation, marker - 1, marker + 2)[:1] if whole else []
+    return _chosen_in(model, generation, place, text.index("]", place))[:1] + dropped + how
 
 
 def _target_end(text: str, start: int, end: int) -> int:
