@@ -20,12 +20,16 @@ One :class:`Decoder` owns a backend (one KV cache) and decodes one request at a 
   nothing else is allowed), so a caller can ask for the next-best continuation at one point of
   an earlier generation; ``begun`` gives that generation's tokens before the point, which are
   fed with the prompt in one call instead of decoded again (their log-probabilities come back
-  as 0, as for forced tokens).
+  as 0, as for forced tokens);
+- resumption: each generation leaves a trail (its cache and the logits it chose from), and a
+  call whose ``begun`` starts the way a recent generation of the same prompt went picks up that
+  generation's cache where they part, instead of running the prompt's request part and ``begun``
+  again: a retry at one point of a generation sees exactly the choices the generation had there.
 """
 
 from __future__ import annotations
 
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
@@ -41,6 +45,8 @@ StopReason = Literal["eos", "stop", "grammar", "max_tokens", "context"]
 SINK_TOKENS = 4
 """Entries always kept at the start of a sliding window when no prefix is pinned."""
 PREFIX_SLOTS = 4
+TRAILS = 4
+"""Recent generations a call with ``begun`` may resume from."""
 TOP_P_CANDIDATES = 1024
 
 
@@ -100,6 +106,19 @@ def sample(
     return int(candidates[rng.choice(len(candidates), p=probs)])
 
 
+@dataclass(frozen=True)
+class _Trail:
+    """What a generation left to resume from: its prompt and new tokens, the cache holding the
+    prompt and the first ``cached`` of those tokens, and the logits (before any mask) it chose
+    each token from, by new-token index."""
+
+    prompt: tuple[int, ...]
+    tokens: tuple[int, ...]
+    cached: int
+    snapshot: object
+    logits: Mapping[int, np.ndarray]
+
+
 class Decoder:
     """Decodes requests on one backend; use from one thread at a time."""
 
@@ -125,11 +144,13 @@ class Decoder:
         self.sliding_window = sliding_window
         self.prefill_chunk = prefill_chunk
         self._prefixes: OrderedDict[str, tuple[tuple[int, ...], object]] = OrderedDict()
+        self._trails: deque[_Trail] = deque(maxlen=TRAILS)
         # Logits of ids the tokenizer does not have (padded embeddings) are never sampled.
         self._padding = slice(tokenizer_vocab_size, None)
 
     def clear_prefix_cache(self) -> None:
         self._prefixes.clear()
+        self._trails.clear()
 
     def _prefill(self, tokens: Sequence[int], position: int) -> tuple[np.ndarray, int]:
         """Run ``tokens`` from ``position`` in calls of at most ``prefill_chunk``: the logits
@@ -173,6 +194,27 @@ class Decoder:
         self.backend.restore(snapshot)
         self.backend.drop(common, self.backend.cache_length)
         return common
+
+    def _resume(self, prompt: Sequence[int], new: Sequence[int]) -> tuple[np.ndarray, int] | None:
+        """Restore the cache of the recent generation of ``prompt`` whose tokens run longest
+        the way ``new`` (``begun`` and the tokens the grammar forces after it) does, rolled back
+        to where they part, and feed the rest of ``new``: the logits after ``new`` and the model
+        calls it took, or None when no recent generation was of this prompt."""
+        key = tuple(prompt)
+        trails = [t for t in self._trails if t.prompt == key]
+        if not trails:
+            return None
+        trail, keep = max(
+            ((t, common_prefix(t.tokens[: t.cached], new)) for t in trails), key=lambda x: x[1]
+        )
+        stored = trail.logits.get(len(new)) if keep == len(new) else None
+        if stored is None:
+            keep = min(keep, len(new) - 1)  # the last token runs again for its logits
+        self.backend.restore(trail.snapshot)
+        self.backend.drop(len(prompt) + keep, self.backend.cache_length)
+        if stored is not None:
+            return stored.copy(), 0
+        return self._prefill(new[keep:], len(prompt) + keep)
 
     def _make_room(self, needed: int, pinned: int) -> bool:
         """Ensure ``needed`` more cache entries fit; False when they cannot."""
@@ -229,7 +271,6 @@ class Decoder:
         prompt = list(prompt)
         if pin is not None and not 0 < pin < len(prompt):
             raise ValueError(f"pin must be within the prompt (1 to {len(prompt) - 1}), got {pin}")
-        reused = self._reuse_prefix(prefix_cache_key, prompt, pin)
         pinned = len(prompt) if prefix_cache_key is not None else SINK_TOKENS
 
         new = list(begun[:max_new_tokens])
@@ -246,17 +287,24 @@ class Decoder:
         logprobs = [0.0] * len(new)
         if len(prompt) + len(new) >= limit:
             raise ContextOverflowError(len(prompt) + len(new), limit)
-        position = reused
-        if pin is not None and reused < pin:
-            calls += self._prefill(prompt[reused:pin], position)[1]
-            position = pin
-            self._keep_prefix(prefix_cache_key, prompt[:pin])
-        pending = prompt[position:] + new
-        logits, prefills = self._prefill(pending, position)
-        calls += prefills
-        position += len(pending)
-        if pin is None:
-            self._keep_prefix(prefix_cache_key, prompt + new)
+        resumed = self._resume(prompt, new) if begun else None
+        if resumed is not None:
+            (logits, calls), reused = resumed, len(prompt)
+            position = len(prompt) + len(new)
+        else:
+            reused = self._reuse_prefix(prefix_cache_key, prompt, pin)
+            position = reused
+            if pin is not None and reused < pin:
+                calls += self._prefill(prompt[reused:pin], position)[1]
+                position = pin
+                self._keep_prefix(prefix_cache_key, prompt[:pin])
+            pending = prompt[position:] + new
+            logits, prefills = self._prefill(pending, position)
+            calls += prefills
+            position += len(pending)
+            if pin is None:
+                self._keep_prefix(prefix_cache_key, prompt + new)
+        chosen_from: dict[int, np.ndarray] = {}
 
         stop_reason: StopReason | None = None
         # stop strings are looked for after what ``begun`` gave
@@ -270,6 +318,7 @@ class Decoder:
                 stop_reason = "max_tokens"
                 break
             logits[self._padding] = -np.inf
+            chosen_from[len(new)] = logits.copy()
             if state is not None:
                 logits = np.where(state.allowed(), logits, -np.inf).astype(np.float32)
             if veto and len(new) in veto:
@@ -314,6 +363,16 @@ class Decoder:
             position += len(feed)
             calls += 1
 
+        if backend.cache_length == position:  # nothing evicted: the cache is prompt + new
+            self._trails.appendleft(
+                _Trail(
+                    tuple(prompt),
+                    tuple(new),
+                    position - len(prompt),
+                    backend.snapshot(),
+                    chosen_from,
+                )
+            )
         if len(new) > max_new_tokens:
             del new[max_new_tokens:]
             del logprobs[max_new_tokens:]

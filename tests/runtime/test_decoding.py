@@ -244,6 +244,40 @@ def test_a_veto_takes_the_next_best_token_there_and_nowhere_else(tiny_models: Ti
     assert resumed.model_calls < retry.model_calls
 
 
+def test_a_call_begun_as_a_recent_generation_went_resumes_its_cache(tiny_models: TinyModels):
+    model = _open(tiny_models, "onnx")
+    prompt = model.encode(PROMPTS[0])
+    first = model.generate(prompt, max_new_tokens=12)
+    k = 5
+    veto = {k: {first.token_ids[k]}}
+    resumed = model.generate(prompt, max_new_tokens=12, veto=veto, begun=first.token_ids[:k])
+    # the logits at k are the first generation's: the token barred there costs no model call
+    assert resumed.reused_prompt_tokens == len(prompt)
+    assert resumed.model_calls == len(resumed.token_ids) - k - 1
+    row = _full_logits(tiny_models.onnx, prompt + list(first.token_ids[:k]))[-1]
+    row[first.token_ids[k]] = -np.inf
+    assert resumed.token_ids[k] == int(np.argmax(row[: model.folder.tokenizer_vocab_size]))
+    # the same continuation as with nothing to resume from
+    model.clear_prefix_cache()
+    fresh = model.generate(prompt, max_new_tokens=12, veto=veto, begun=first.token_ids[:k])
+    assert fresh.token_ids == resumed.token_ids
+    assert fresh.logprobs == pytest.approx(resumed.logprobs, abs=1e-4)
+    assert fresh.model_calls > resumed.model_calls
+    # begun past where the cache's tokens part from it: rolled back there, the rest fed
+    other = model.generate(PROMPTS[1], max_new_tokens=4)
+    begun = [*first.token_ids[:3], other.token_ids[0], first.token_ids[4]]
+    model.clear_prefix_cache()
+    expected = model.generate(prompt, max_new_tokens=12, begun=begun)
+    model.generate(prompt, max_new_tokens=12)
+    assert model.generate(prompt, max_new_tokens=12, begun=begun).token_ids == expected.token_ids
+    # another prompt's generation is never resumed from
+    model.clear_prefix_cache()
+    model.generate(PROMPTS[1], max_new_tokens=12)
+    again = model.generate(prompt, max_new_tokens=12, begun=first.token_ids[:k])
+    assert again.reused_prompt_tokens == 0
+    assert again.token_ids[:k] == first.token_ids[:k]
+
+
 def test_bad_arguments_are_rejected(tiny_models: TinyModels):
     model = _open(tiny_models, "onnx")
     for kwargs, message in (
