@@ -377,6 +377,9 @@ def _resolve_clause(
                 "no_such_device", language
             )
     if clause.verb == "query":
+        if not options and (target.domain, target.device_class) == ("sensor", "temperature"):
+            # a room with a thermostat and no thermometer: the thermostat reads its temperature
+            options = rules.select(home, domain="climate", **where)
         return rules.query(options, language)
     assert action is not None
     if target.how == "all":

@@ -333,14 +333,35 @@ def say_for(plan: Plan, catalog: Catalog, language: str | None = None) -> str | 
 def describe_state(
     entity: Entity, state: str, attributes: Mapping[str, Any] | None = None, language: str = "en"
 ) -> str:
-    """A spoken answer to a state question: ``"Garage door is open."``, ``"Salon : 21.5 °C."``"""
+    """A spoken answer to a state question: ``"Garage door is open."``, ``"Salon : 21.5 °C."``;
+    a thermostat's adds the temperature it reads and the one it is set to, since "what's the
+    temperature in the bedroom" of a room with only a radiator asks for those, not its mode."""
     lang = language_code(language)
     attributes = attributes or {}
     word = _STATE_WORDS[lang].get(state.lower())
     if word is None:
         unit = attributes.get("unit_of_measurement")
         word = f"{state} {unit}" if unit else state
+    if entity.domain == "climate":
+        for key, template in (("current_temperature", "reads"), ("temperature", "set")):
+            value = attributes.get(key)
+            if isinstance(value, int | float) and not isinstance(value, bool):
+                word += _CLIMATE[lang][template].format(_number(value, lang))
     return _IS[lang].format(name=entity.name, state=word)
+
+
+_CLIMATE = {
+    "en": {"reads": ", {}° now", "set": ", set to {}°"},
+    "fr": {"reads": ", {}° en ce moment", "set": ", réglé sur {}°"},
+    "es": {"reads": ", {}° ahora", "set": ", ajustado a {}°"},
+    "de": {"reads": ", jetzt {}°", "set": ", eingestellt auf {}°"},
+}
+
+
+def _number(value: float, language: str) -> str:
+    """``value`` as a reading is said: no trailing ``.0``, a decimal comma outside English."""
+    text = f"{value:.1f}".removesuffix(".0")
+    return text if language == "en" else text.replace(".", ",")
 
 
 # ---------------------------------------------------------------- the planner

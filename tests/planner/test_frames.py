@@ -114,6 +114,15 @@ def test_names_areas_and_sweeps_resolve_by_the_rules() -> None:
     assert _plan("act all light here off")["kind"] == "ambiguous"
 
 
+def test_the_temperature_of_a_room_without_a_thermometer_is_its_thermostats() -> None:
+    assert _plan("query all sensor:temperature @ [ hall ]")["calls"] == [
+        {"tool": "state.get", "args": {"entity_id": "climate.hall"}}
+    ]
+    assert _plan("query all sensor:temperature @ [ office ]")["reason"] == "no_such_device"
+    # not another kind of sensor
+    assert _plan("query all sensor:humidity @ [ hall ]")["reason"] == "no_such_device"
+
+
 def test_a_device_word_names_the_devices_that_have_it() -> None:
     home = Catalog(
         [

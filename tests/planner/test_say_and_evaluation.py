@@ -58,6 +58,24 @@ def test_describe_state_answers_a_question() -> None:
     )
 
 
+def test_a_thermostat_answer_gives_its_reading_and_its_setting() -> None:
+    thermostat = Entity("climate.bedroom", "Bedroom radiator", area="bedroom")
+    heating = {"current_temperature": 19.5, "temperature": 21.0, "hvac_modes": ["heat", "off"]}
+    assert describe_state(thermostat, "heat", heating) == (
+        "Bedroom radiator is heating, 19.5° now, set to 21°."
+    )
+    assert describe_state(thermostat, "heat", heating, "fr") == (
+        "Bedroom radiator : en chauffe, 19,5° en ce moment, réglé sur 21°."
+    )
+    # off, with no setpoint: the reading alone; no reading at all: the mode alone
+    assert describe_state(thermostat, "off", {"current_temperature": 18}, "de") == (
+        "Bedroom radiator: aus, jetzt 18°."
+    )
+    assert describe_state(thermostat, "off", {"current_temperature": None}) == (
+        "Bedroom radiator is off."
+    )
+
+
 class _Answers:
     """A planner that answers from a fixed table: the evaluation arithmetic under test."""
 
