@@ -283,10 +283,14 @@ def cmd_eval(args: argparse.Namespace) -> int:
     from edgeward.runtime.errors import ModelError
     from edgeward.runtime.evaluation import evaluate_standard_sets, format_report
     from edgeward.runtime.local_model import load_model
-    from edgeward.runtime.planner import DEFAULT_MODEL, Planner
+    from edgeward.runtime.planner import Planner
 
     try:
-        planner = Planner(load_model(args.model or DEFAULT_MODEL, args.backend))
+        planner = (
+            Planner(load_model(args.model, args.backend))
+            if args.model
+            else Planner.default(args.backend)
+        )
     except ModelError as exc:
         raise CliError(str(exc)) from None
     reports = evaluate_standard_sets(

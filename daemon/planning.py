@@ -24,7 +24,12 @@ from edgeward.runtime.catalog import Catalog
 from edgeward.runtime.errors import ModelError
 from edgeward.runtime.local_model import load_model
 from edgeward.runtime.plan import Plan
-from edgeward.runtime.planner import DEFAULT_MODEL, Planner, speaks_plan_language
+from edgeward.runtime.planner import (
+    DEFAULT_MODEL,
+    EMBEDDED_THREADS,
+    Planner,
+    speaks_plan_language,
+)
 from edgeward.runtime.schema_planner import SchemaPlanner
 
 log = logging.getLogger(__name__)
@@ -49,11 +54,12 @@ class PlannerUnavailable(Exception):
     """The configured model cannot be loaded; the message says which file and why."""
 
 
-def _load(path: Path, name: str, settings: ModelSettings) -> Loaded:
+def _load(path: Path, name: str, settings: ModelSettings, threads: int | None = None) -> Loaded:
     """A model that speaks the embedded model's plan language gets the compact planner; any
-    other chat model is asked for JSON under a schema of the catalog."""
+    other chat model is asked for JSON under a schema of the catalog. ``threads`` stands in
+    for ``[model] threads`` when that is not set."""
     try:
-        model = load_model(path, settings.backend, settings.device, settings.threads)
+        model = load_model(path, settings.backend, settings.device, settings.threads or threads)
     except (ModelError, OSError) as exc:
         raise PlannerUnavailable(str(exc)) from exc
     if speaks_plan_language(model):
@@ -65,7 +71,7 @@ def load_planner(settings: ModelSettings) -> Loaded:
     """The planner on ``[model] path`` (bring your own), else on the embedded model."""
     if settings.path is not None:
         return _load(settings.path, str(settings.path), settings)
-    return _load(DEFAULT_MODEL, "edgeward-embedded", settings)
+    return _load(DEFAULT_MODEL, "edgeward-embedded", settings, EMBEDDED_THREADS)
 
 
 def load_backup_planner(settings: ModelSettings) -> Loaded | None:

@@ -78,7 +78,9 @@ class ModelSettings(_Section):
     )
     backend: Literal["auto", "onnx", "openvino"] = Field("auto", description="model runtime")
     device: str = Field("CPU", description="OpenVINO device: CPU, GPU or NPU")
-    threads: int | None = Field(None, ge=1, le=256, description="inference threads (default: all)")
+    threads: int | None = Field(
+        None, ge=1, le=256, description="inference threads (default: all; 1 for the embedded model)"
+    )
     min_confidence: float = Field(
         0.9,
         ge=0,

@@ -87,6 +87,12 @@ from edgeward.runtime.spoken_numbers import with_digits
 DEFAULT_MODEL = Path(__file__).resolve().parent / "default_model"
 """The embedded planner model, trained by :mod:`edgeward.runtime.training`."""
 
+EMBEDDED_THREADS = 1
+"""Inference threads for the embedded model when none are configured. At 1.8M parameters each
+operation is microseconds of work, and handing it to a second thread costs more than it saves:
+on a 2-core box one thread planned the hand-written set 7-19 % faster on average (BENCHMARKS.md),
+and it leaves the other core to the broker and the daemon."""
+
 MAX_ENTITIES = 64
 """The most entities one prompt describes; bigger homes go through retrieval."""
 
@@ -393,8 +399,9 @@ class Planner:
 
     @classmethod
     def default(cls, backend: BackendName = "auto", threads: int | None = None) -> Planner:
-        """The planner on the model shipped in the package (``runtime/default_model``)."""
-        return cls(load_model(DEFAULT_MODEL, backend=backend, threads=threads))
+        """The planner on the model shipped in the package (``runtime/default_model``), on
+        :data:`EMBEDDED_THREADS` threads unless told otherwise."""
+        return cls(load_model(DEFAULT_MODEL, backend=backend, threads=threads or EMBEDDED_THREADS))
 
     def spoken_catalog(self, catalog: Catalog, language: str) -> Catalog:
         """``catalog`` with its devices' names in ``language`` as aliases

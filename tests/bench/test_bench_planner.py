@@ -28,8 +28,7 @@ from collections.abc import Sequence
 import pytest
 
 from edgeward.runtime.eval_set import EVAL_HOME, HANDWRITTEN, load_handwritten
-from edgeward.runtime.local_model import load_model
-from edgeward.runtime.planner import DEFAULT_MODEL, Planner, prompt_entities, prompt_parts
+from edgeward.runtime.planner import Planner, prompt_entities, prompt_parts
 from edgeward.runtime.requests_data import Example, generate
 
 pytestmark = pytest.mark.bench
@@ -108,7 +107,7 @@ def test_bench_planner_latency() -> None:
     generated = [e for e in generate("test", 3000, seed=21) if 45 <= len(e.home) <= 60][:300]
     rows = []
     for backend in ("onnx", "openvino"):
-        planner = Planner(load_model(DEFAULT_MODEL, backend=backend))
+        planner = Planner.default(backend)
         bare = _bare_step_ms(planner, handwritten[0])
         for name, examples in (("hand-written", handwritten), ("generated 45-60", generated)):
             warm, cold = _plan_times(planner, examples)

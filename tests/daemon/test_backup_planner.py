@@ -300,3 +300,18 @@ def test_a_backup_must_be_another_model(tmp_path: Path) -> None:
         ModelSettings(path=tmp_path, backup_path=tmp_path)
     assert ModelSettings(min_confidence=0.7).backup_threshold == 0.7
     assert ModelSettings(backup_min_confidence=0.3).backup_threshold == 0.3
+
+
+def test_the_embedded_model_runs_on_one_thread_unless_told_otherwise(
+    models: tuple[Path, Path],
+) -> None:
+    def threads(loaded: Any) -> int:
+        planner, _ = loaded
+        options = planner.model._decoder.backend.session.get_session_options()
+        return int(options.intra_op_num_threads)
+
+    assert threads(load_planner(ModelSettings(backend="onnx"))) == 1
+    assert threads(load_planner(ModelSettings(backend="onnx", threads=2))) == 2
+    # a model of one's own runs on every core unless told otherwise (0: ONNX Runtime's default)
+    first, _ = models
+    assert threads(load_planner(ModelSettings(path=first))) == 0
