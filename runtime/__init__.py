@@ -9,7 +9,8 @@ The model runtime
 - ``local_model.load_model`` opens a Hugging Face Optimum export (``model_folder``: format
   detection, config, tokenizer, sandboxed chat template) on ONNX Runtime (``backend_onnx``) or
   OpenVINO, stateful or not (``backend_openvino``), behind one ``backend.Backend`` interface.
-- ``generate``: decoding with a bounded, prefix-reusable KV cache and per-token log-probabilities.
+- ``generate``: decoding with a bounded, prefix-reusable KV cache, per-token log-probabilities,
+  and retries that resume an earlier generation's cache.
 - ``constrained``: llguidance grammars, compiled once per catalog, so only valid calls come out.
 - ``bounded_cache``: the fixed-size caches of what is prepared once per catalog version.
 - ``model_tools``: ``edgeward model inspect|quantize``; ``random_model``: random-weight exports for
