@@ -35,12 +35,17 @@ choice barred where it made it, and the first retry with no doubtful clause is k
 probabilities those of the model's other choices where one was barred, as the grammar's mask makes
 them for what the home cannot do). A request that names an area or floor the home does not have,
 which the model put somewhere else, is answered ``no_such_device`` (:func:`names_a_missing_place`).
-The ``say`` texts are deterministic templates in en/fr/es/de.
+A small model loses its place in a request of several parts ("bonne nuit et éteins le
+ventilateur"): when the plan of the whole request is not a sure action, the request's parts
+(:func:`request_parts`: its commas and words for "and" and "then") are planned one by one, and
+their plans replace it when every part is an action surer than the whole; the plan is as sure as
+its least sure part. The ``say`` texts are deterministic templates in en/fr/es/de.
 """
 
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -81,6 +86,7 @@ from edgeward.runtime.language import detect_language
 from edgeward.runtime.local_model import LocalModel, load_model
 from edgeward.runtime.model_folder import BackendName
 from edgeward.runtime.plan import Plan, When
+from edgeward.runtime.plan_rules import merge
 from edgeward.runtime.retrieval import Retriever
 from edgeward.runtime.spoken_numbers import with_digits
 
@@ -105,7 +111,8 @@ for the same thing twice."""
 
 AGREEMENT_BELOW = 0.9
 """Below this confidence (the daemon's default ``min_confidence``), a plan's least certain
-choice is tried the other way, to see whether both ways mean the same plan."""
+choice is tried the other way, to see whether both ways mean the same plan, and a request of
+several parts is planned part by part as well."""
 
 
 PLAN_MARK = "<|edgeward_frames|>"
@@ -452,12 +459,37 @@ class Planner:
 
         ``state`` gives current values for relative requests ("a bit warmer"); without it such
         a request comes back ``unsupported`` with reason ``not_understood`` and confidence 0.
+        A request of several parts whose plan is not a sure action is also planned part by
+        part (:func:`request_parts`); the parts' plans replace the whole's when each is an
+        action surer than it.
         """
         lang = language_code(language, text)
         if not text.strip():
             return _not_understood(catalog, lang)
         # A request in another language than the home's may name a device in its own words.
         catalog = self.spoken_catalog(catalog, lang)
+        whole = self._plan_whole(catalog, text, area, lang, state)
+        if whole.kind == "act" and whole.confidence >= AGREEMENT_BELOW:
+            return whole
+        parts = request_parts(with_digits(text, lang))
+        if len(parts) < 2:
+            return whole
+        planned = []
+        for part in parts:
+            plan = self._plan_whole(catalog, part, area, lang, state)
+            if plan.kind != "act" or plan.confidence <= whole.confidence:
+                return whole  # the parts one by one do no better than the whole
+            planned.append(plan)
+        merged = merge(planned, lang)
+        if merged is None:
+            return whole
+        sure = min(p.confidence for p in planned)
+        return finish_plan(replace(merged, confidence=sure), catalog, lang)
+
+    def _plan_whole(
+        self, catalog: Catalog, text: str, area: str | None, lang: str, state: States | None
+    ) -> Plan:
+        """The plan of ``text`` taken as one request, on a catalog with its spoken names."""
         entities = prompt_entities(catalog, text, area, self._retriever(catalog))
         while True:
             parts = prompt_parts(catalog, text, area, entities, lang)
@@ -662,6 +694,20 @@ class Planner:
             stop=stop,
             pin=prompt.pin,
         )
+
+
+_PARTS = re.compile(
+    r",?\s+(?:and then|and|then|et puis|puis|et|y luego|luego|y|und dann|dann|und)\s+"
+    r"(?!(?:a half|half|demie?|media|medio|halb)\b)|,\s+",
+    re.IGNORECASE,
+)
+
+
+def request_parts(text: str) -> list[str]:
+    """The parts of a request said in one breath ("turn off the tv, then lock the door"): the
+    text split at commas and at the words for "and" and "then" in the four languages, except
+    before a half ("18 y medio")."""
+    return [part for part in _PARTS.split(text) if part.strip()]
 
 
 def _parsed(text: str) -> Frame | None:
