@@ -9,6 +9,10 @@ action is doubtful and the model's next choice is tried. A request that says wor
 so words that are also prepositions ("on", "an", "auf") do no harm there. Names are not words
 of a side: the home's devices, areas and floors, and the words for floors ("planta baja") are
 taken out of the request first. Words are compared folded (:func:`~edgeward.runtime.homes.fold`).
+
+The same words, with commands that have no opposite ("toggle", "lance", "stell"), say whether a
+part of a request names an action at all (:func:`says_an_action`): "and the floor lamp" does
+not, and takes the action of the part it is said with.
 """
 
 from __future__ import annotations
@@ -50,6 +54,27 @@ SIDES: Mapping[str, Mapping[str, int]] = {
     for pair, by_side in _WORDS.items()
 }
 """Per pair, each word (folded) and the side it says."""
+
+
+_COMMANDS = frozenset(
+    fold(word)
+    for word in """toggle switch flip bascule basculer inverse cambia alterna umschalten schalte
+    schalt stop halt stoppe stopper arrete arreter para deten detener stopp anhalten halte press
+    push appuie appuyer presiona pulsa drucke druck betatige set put make mets mettre regle
+    regler place pon poner ajusta deja stell stelle setze mach run start launch lance lancer
+    ejecuta activa activar starte aktiviere activate active activer dim dimm tamise baisse
+    sube monte""".split()
+)
+"""Words of commands with no opposite ("toggle", "stop", "press", "set", "run"), in the four
+languages, folded."""
+
+
+def says_an_action(text: str) -> bool:
+    """Whether ``text`` has a word of an action: either side of a pair ("off", "ouvre",
+    "abschließen") or another command ("toggle", "lance", "stell"). A part of a request without
+    one ("... and the floor lamp") takes the action of the part it is said with."""
+    words = fold(text).split()
+    return any(w in _COMMANDS or any(w in sides for sides in SIDES.values()) for w in words)
 
 
 _FLOORS = tuple(fold(w) for _, by in FLOOR_WORDS.values() for ws in by.values() for w in ws)

@@ -39,7 +39,8 @@ A small model loses its place in a request of several parts ("bonne nuit et éte
 ventilateur"): when the plan of the whole request is not a sure action, the request's parts
 (:func:`request_parts`: its commas and words for "and" and "then") are planned one by one, and
 their plans replace it when every part is an action surer than the whole; the plan is as sure as
-its least sure part. The ``say`` texts are deterministic templates in en/fr/es/de.
+its least sure part. A part that says no action ("... and the floor lamp") does what the part
+it is said with does (:func:`~edgeward.runtime.action_words.says_an_action`). The ``say`` texts are deterministic templates in en/fr/es/de.
 """
 
 from __future__ import annotations
@@ -51,6 +52,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from edgeward.runtime.action_words import says_an_action
 from edgeward.runtime.bounded_cache import BoundedCache
 from edgeward.runtime.catalog import Area, Catalog, Entity
 from edgeward.runtime.constrained import CompiledGrammar, compile_lark
@@ -480,7 +482,7 @@ class Planner:
             if plan.kind != "act" or plan.confidence <= whole.confidence:
                 return whole  # the parts one by one do no better than the whole
             planned.append(plan)
-        merged = merge(planned, lang)
+        merged = merge(_shared_actions(planned, parts, catalog), lang)
         if merged is None:
             return whole
         sure = min(p.confidence for p in planned)
@@ -694,6 +696,35 @@ class Planner:
             stop=stop,
             pin=prompt.pin,
         )
+
+
+def _shared_actions(plans: list[Plan], parts: list[str], catalog: Catalog) -> list[Plan]:
+    """``plans`` of a request's ``parts``, where a part that says no action ("turn off the tv
+    backlight and the floor lamp") does what the nearest part before it (else after it) that says
+    one does, when that is one plain service ("turn_off") its devices have."""
+    said = [says_an_action(part) for part in parts]
+    out = []
+    for i, plan in enumerate(plans):
+        order = [*range(i - 1, -1, -1), *range(i + 1, len(plans))]
+        source = next((plans[j] for j in order if said[j]), None)
+        services = {c.tool.split(".", 1)[1] for c in source.calls} if source else set()
+        plain = source is not None and all(set(c.args) == {"entity_id"} for c in source.calls)
+        if said[i] or len(services) != 1 or not plain:
+            out.append(plan)
+            continue
+        (service,) = services
+        calls = []
+        for call in plan.calls:
+            entity = catalog.entities.get(call.args["entity_id"])
+            if (
+                entity is not None
+                and service in entity.services
+                and set(call.args) == {"entity_id"}
+            ):
+                call = replace(call, tool=f"{entity.domain}.{service}")
+            calls.append(call)
+        out.append(replace(plan, calls=tuple(calls)))
+    return out
 
 
 _PARTS = re.compile(

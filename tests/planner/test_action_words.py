@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from edgeward.runtime.action_words import OPPOSITES, SIDES, contradicts
+from edgeward.runtime.action_words import OPPOSITES, SIDES, contradicts, says_an_action
 
 
 @pytest.mark.parametrize(
@@ -56,3 +56,19 @@ def test_every_action_with_an_opposite_has_words_on_both_sides() -> None:
     for pair, side in OPPOSITES.values():
         assert side in set(SIDES[pair].values())
         assert -side in set(SIDES[pair].values())
+
+
+@pytest.mark.parametrize(
+    ("text", "says"),
+    [
+        ("turn off the tv backlight", True),
+        ("the floor lamp", False),
+        ("et le lampadaire", False),
+        ("bascule le sapin", True),
+        ("die Stehlampe aus", True),
+        ("lance bonne nuit", True),
+        ("y la lámpara de pie", False),
+    ],
+)
+def test_a_part_of_a_request_says_an_action_or_not(text: str, says: bool) -> None:
+    assert says_an_action(text) is says

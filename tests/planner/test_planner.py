@@ -13,7 +13,7 @@ from edgeward.runtime.eval_set import load_eval_home, load_handwritten
 from edgeward.runtime.evaluation import evaluate, format_report
 from edgeward.runtime.generate import Generation
 from edgeward.runtime.local_model import LocalModel, load_model
-from edgeward.runtime.plan import Plan
+from edgeward.runtime.plan import Plan, PlannedCall
 from edgeward.runtime.planner import (
     AGREEMENT_BELOW,
     DEFAULT_MODEL,
@@ -261,3 +261,34 @@ def test_a_request_of_several_parts_is_planned_part_by_part_when_that_is_surer(
     as_planned = planner.plan(home, request, None, "en")
     monkeypatch.setattr(planner_module, "request_parts", lambda text: [text])
     assert planner.plan(home, request, None, "en") == as_planned
+
+
+def test_a_part_that_says_no_action_does_what_the_part_it_is_said_with_does() -> None:
+    home = load_eval_home()
+
+    def act(*calls: tuple[str, str]) -> Plan:
+        return Plan("act", tuple(PlannedCall(t, {"entity_id": e}) for t, e in calls))
+
+    backlight = act(("light.turn_off", "light.tv_backlight"))
+    guessed = act(("light.toggle", "light.floor_lamp"), ("fan.toggle", "fan.bedroom_ceiling_fan"))
+    blinds = act(("cover.open", "cover.living_room_blinds"))
+    parts = ["turn off the tv backlight", "the floor lamp and the fan", "open the blinds"]
+    shared = planner_module._shared_actions([backlight, guessed, blinds], parts, home)
+    assert [c.tool for c in shared[1].calls] == ["light.turn_off", "fan.turn_off"]
+    assert shared[0] == backlight and shared[2] == blinds
+    # the part before comes first; a service the device lacks, or a value, is not shared
+    shared = planner_module._shared_actions(
+        [blinds, guessed], ["open the blinds", "the lamp"], home
+    )
+    assert shared[1] == guessed
+    dim = Plan("act", (PlannedCall("light.turn_on", {"entity_id": "light.tv_backlight",
+                                                      "brightness_pct": 40}),))  # fmt: skip
+    shared = planner_module._shared_actions([dim, guessed], ["dim the backlight", "the lamp"], home)
+    assert shared[1] == guessed
+    # a part that says its own action keeps it
+    assert (
+        planner_module._shared_actions(
+            [backlight, guessed], ["turn off the backlight", "toggle the lamp"], home
+        )[1]
+        == guessed
+    )
