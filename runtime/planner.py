@@ -40,7 +40,8 @@ ventilateur"): when the plan of the whole request is not a sure action, the requ
 (:func:`request_parts`: its commas and words for "and" and "then") are planned one by one, and
 their plans replace it when every part is an action surer than the whole; the plan is as sure as
 its least sure part. A part that says no action ("... and the floor lamp") does what the part
-it is said with does (:func:`~edgeward.runtime.action_words.says_an_action`). The ``say`` texts are deterministic templates in en/fr/es/de.
+it is said with does (:func:`~edgeward.runtime.action_words.says_an_action`). The ``say``
+texts are deterministic templates in en/fr/es/de.
 """
 
 from __future__ import annotations
