@@ -484,10 +484,10 @@ class Planner:
             return whole
         planned = []
         for part in parts:
-            plan = self._plan_whole(catalog, part, area, lang, state)
-            if plan.kind != "act" or plan.confidence <= whole.confidence:
+            alone = self._plan_whole(catalog, part, area, lang, state)
+            if alone.kind != "act" or alone.confidence <= whole.confidence:
                 return whole  # the parts one by one do no better than the whole
-            planned.append(plan)
+            planned.append(alone)
         merged = merge(_shared_actions(planned, parts, catalog), lang)
         if merged is None:
             return whole
