@@ -35,14 +35,16 @@ choice barred where it made it, and the first retry with no doubtful clause is k
 probabilities those of the model's other choices where one was barred, as the grammar's mask makes
 them for what the home cannot do). A request that names an area or floor the home does not have,
 which the model put somewhere else, is answered ``no_such_device`` (:func:`names_a_missing_place`).
-A small model loses its place in a request of several parts ("bonne nuit et éteins le
-ventilateur"): when the plan of the whole request is not an action or is more likely wrong
-than right (:data:`SPLIT_BELOW`), the request's parts
-(:func:`request_parts`: its commas and words for "and" and "then") are planned one by one, and
-their plans replace it when every part is an action surer than the whole; the plan is as sure as
-its least sure part. A part that says no action ("... and the floor lamp") does what the part
-it is said with does (:func:`~edgeward.runtime.action_words.says_an_action`). The ``say``
-texts are deterministic templates in en/fr/es/de.
+A small model loses its place in a request of several parts. So a request whose parts
+(:func:`request_parts`: split at its commas and words for "and" and "then") say two commands
+or more ("lock the door, then turn off the light") is planned part by part, each part alone,
+and the whole request only when a part is not an action. Any other request of several parts
+("bonne nuit et éteins le ventilateur") is planned whole first, and part by part too when that
+plan is not an action or is more likely wrong than right (:data:`SPLIT_BELOW`); the parts'
+plans replace the whole's when every part is an action surer than it. A plan made of parts is
+as sure as its least sure part. A part that says no action ("... and the floor lamp") does
+what the part it is said with does (:func:`~edgeward.runtime.action_words.says_an_action`). The
+``say`` texts are deterministic templates in en/fr/es/de.
 """
 
 from __future__ import annotations
@@ -119,9 +121,9 @@ choice is tried the other way, to see whether both ways mean the same plan."""
 
 
 SPLIT_BELOW = 0.5
-"""A request of several parts whose plan is not an action, or one less sure than this (more
-likely wrong than right), is planned part by part as well. Trying it up to 0.9 won 0.3-0.8
-more points of exact plans on the generated splits but cost a third more at p95 there."""
+"""A request of several parts (not several commands, which are planned part by part first)
+whose plan is not an action, or one less sure than this (more likely wrong than right), is
+planned part by part as well."""
 
 PLAN_MARK = "<|edgeward_frames|>"
 """A token in the tokenizer of every model trained to write frames (the embedded model)."""
@@ -467,30 +469,48 @@ class Planner:
 
         ``state`` gives current values for relative requests ("a bit warmer"); without it such
         a request comes back ``unsupported`` with reason ``not_understood`` and confidence 0.
-        A request of several parts whose plan is not an action, or is less sure than
-        :data:`SPLIT_BELOW`, is also planned part by part (:func:`request_parts`); the parts'
-        plans replace the whole's when each is an action surer than it.
+        A request of several commands is planned part by part (:func:`request_parts`), and
+        whole only when a part is not an action; another request of several parts is planned
+        part by part too when its plan is not an action or is less sure than
+        :data:`SPLIT_BELOW`, and the parts' plans replace it when each is an action surer
+        than it.
         """
         lang = language_code(language, text)
         if not text.strip():
             return _not_understood(catalog, lang)
         # A request in another language than the home's may name a device in its own words.
         catalog = self.spoken_catalog(catalog, lang)
-        whole = self._plan_whole(catalog, text, area, lang, state)
-        if whole.kind == "act" and whole.confidence >= SPLIT_BELOW:
-            return whole
         parts = request_parts(with_digits(text, lang))
-        if len(parts) < 2:
+        commands = len(parts) >= 2 and sum(map(says_an_action, parts)) >= 2
+        if commands:  # several commands in one breath: each alone, if each is an action
+            together = self._plan_parts(catalog, parts, area, lang, state)
+            if together is not None:
+                return together
+        whole = self._plan_whole(catalog, text, area, lang, state)
+        if commands or len(parts) < 2 or (whole.kind == "act" and whole.confidence >= SPLIT_BELOW):
             return whole
+        return self._plan_parts(catalog, parts, area, lang, state, whole.confidence) or whole
+
+    def _plan_parts(
+        self,
+        catalog: Catalog,
+        parts: Sequence[str],
+        area: str | None,
+        lang: str,
+        state: States | None,
+        above: float = -1.0,
+    ) -> Plan | None:
+        """The plans of a request's parts, each planned alone, as one plan as sure as the least
+        sure of them; None unless every part is an action surer than ``above``."""
         planned = []
         for part in parts:
             alone = self._plan_whole(catalog, part, area, lang, state)
-            if alone.kind != "act" or alone.confidence <= whole.confidence:
-                return whole  # the parts one by one do no better than the whole
+            if alone.kind != "act" or alone.confidence <= above:
+                return None
             planned.append(alone)
         merged = merge(_shared_actions(planned, parts, catalog), lang)
         if merged is None:
-            return whole
+            return None
         sure = min(p.confidence for p in planned)
         return finish_plan(replace(merged, confidence=sure), catalog, lang)
 
@@ -704,7 +724,7 @@ class Planner:
         )
 
 
-def _shared_actions(plans: list[Plan], parts: list[str], catalog: Catalog) -> list[Plan]:
+def _shared_actions(plans: list[Plan], parts: Sequence[str], catalog: Catalog) -> list[Plan]:
     """``plans`` of a request's ``parts``, where a part that says no action ("turn off the tv
     backlight and the floor lamp") does what the nearest part before it (else after it) that says
     one does, when that is one plain service ("turn_off") its devices have."""

@@ -292,3 +292,27 @@ def test_a_part_that_says_no_action_does_what_the_part_it_is_said_with_does() ->
         )[1]
         == guessed
     )
+
+
+def test_several_commands_are_planned_part_by_part_before_the_whole(
+    planner: Planner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    home = load_eval_home()
+    request = "lock the front door, close the garage door and turn off the hallway light"
+    (expected,) = [e.plan for e in load_handwritten() if e.text == request]
+    asked: list[str] = []
+    plan_whole = planner._plan_whole
+
+    def spy(catalog: Catalog, text: str, *args: object) -> Plan:
+        asked.append(text)
+        return plan_whole(catalog, text, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(planner, "_plan_whole", spy)
+    plan = planner.plan(home, request, None, "en")
+    assert (plan.kind, plan.calls) == (expected.kind, expected.calls)
+    assert asked == request_parts(request)  # three commands: the whole was never planned
+    # a part that is not an action (which door?) sends the request to be planned whole, and
+    # only once: its parts are not planned again
+    asked.clear()
+    planner.plan(home, "unlock the door and turn on the porch light", None, "en")
+    assert asked == ["unlock the door", "unlock the door and turn on the porch light"]
