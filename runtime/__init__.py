@@ -18,7 +18,8 @@ The model runtime
 
 The embedded planner
 - ``planner``: request + area + the home's description -> prompt -> constrained decoding of a
-  frame -> ``Plan``, with the grounding cap on confidence; ``frames``: the frame language the
+  frame -> ``Plan``, with the grounding cap on confidence; a request of several parts is also
+  planned part by part; ``frames``: the frame language the
   embedded model writes (what the request says), its grammar over a home, and its resolution
   into calls by the data's rules; ``schema_planner``: the same for a bring-your-own chat model,
   which answers JSON under a schema of the catalog.
@@ -26,7 +27,7 @@ The embedded planner
 - ``language``: which of en/fr/es/de a request is in, when the caller does not say.
 - ``doubts``: the planner's checks of a frame against the request's words and the home (what
   to decode again, what to trust less); ``action_words``: the words that say "on" or "off",
-  "lock" or "unlock", for one of them.
+  "lock" or "unlock", for one of them, and whether a part of a request says an action at all.
 - ``homes``, ``plan_rules``, ``phrasing``, ``requests_data``, ``ha_sentences``: the training data
   generator (random homes, the rules for expected plans, requests in en/fr/es/de).
 - ``eval_set``, ``evaluation``: the hand-written set and ``edgeward eval``.
