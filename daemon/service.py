@@ -12,6 +12,7 @@ from __future__ import annotations
 import functools
 import json
 import logging
+import math
 import queue
 import secrets
 import threading
@@ -687,7 +688,9 @@ class Service:
             return f"{who} failed: {type(plan).__name__}"
         if plan.kind == "unsupported":
             return f"{who} says {plan.reason or 'unsupported'}"
-        return f"{who}'s confidence {plan.confidence:.2f} is below {setting} {threshold}"
+        # rounded down, so a confidence just under the threshold never reads as equal to it
+        shown = math.floor(plan.confidence * 1000) / 1000
+        return f"{who}'s confidence {shown:.3f} is below {setting} {threshold}"
 
     def _act_on_plan(self, work: _Work, plan: Plan, route: Route) -> None:
         """Answer with a sure local plan (of the first planner or the backup): ask which device

@@ -315,3 +315,14 @@ def test_the_embedded_model_runs_on_one_thread_unless_told_otherwise(
     # a model of one's own runs on every core unless told otherwise (0: ONNX Runtime's default)
     first, _ = models
     assert threads(load_planner(ModelSettings(path=first))) == 0
+
+
+def test_an_unsure_plan_is_said_unsure_in_figures_that_show_it() -> None:
+    from edgeward.daemon.service import Service
+
+    just_under = Plan("act", confidence=0.8999)
+    why = Service._unsure(just_under, 0.9, "the local planner")
+    assert why == "the local planner's confidence 0.899 is below model.min_confidence 0.9"
+    assert Service._unsure(Plan("unsupported", reason="no_such_device"), 0.9, "the backup") == (
+        "the backup says no_such_device"
+    )
