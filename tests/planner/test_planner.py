@@ -27,8 +27,8 @@ from edgeward.runtime.planner import (
 from edgeward.runtime.requests_data import MUST_NOT_ACT, Example, generate
 
 # Measured on the shipped model (see runtime/MODEL_CARD.md): 82.9 % on this test's 240 generated
-# requests, 89.8 % and 98.2 % on the hand-written set (420 requests); the floors leave a margin for changes that
-# trade a few requests for others, and fail on a real loss.
+# requests, 89.8 % and 98.2 % on the hand-written set (420 requests); the floors leave a margin
+# for changes that trade a few requests for others, and fail on a real loss.
 GENERATED_EXACT_MIN = 0.75
 HANDWRITTEN_EXACT_MIN = 0.85
 MUST_NOT_ACT_HELD_MIN = 0.95
