@@ -56,25 +56,23 @@ SIDES: Mapping[str, Mapping[str, int]] = {
 """Per pair, each word (folded) and the side it says."""
 
 
-_COMMANDS = frozenset(
-    fold(word)
-    for word in """toggle switch flip bascule basculer inverse cambia alterna umschalten schalte
-    schalt stop halt stoppe stopper arrete arreter para deten detener stopp anhalten halte press
-    push appuie appuyer presiona pulsa drucke druck betatige set put make mets mettre regle
-    regler place pon poner ajusta deja stell stelle setze mach run start launch lance lancer
-    ejecuta activa activar starte aktiviere activate active activer dim dimm tamise baisse
-    sube monte""".split()
-)
+_COMMANDS = """toggle switch flip bascule basculer inverse cambia alterna umschalten schalte schalt
+    stop halt stoppe stopper arrete arreter para deten detener stopp anhalten halte press push
+    appuie appuyer presiona pulsa drucke druck betatige set put make mets mettre regle regler
+    place pon poner ajusta deja stell stelle setze mach run start launch lance lancer ejecuta
+    activa activar starte aktiviere activate active activer dim dimm tamise"""
 """Words of commands with no opposite ("toggle", "stop", "press", "set", "run"), in the four
-languages, folded."""
+languages."""
+
+_ACTION_WORDS = frozenset(fold(w) for w in _COMMANDS.split()).union(*SIDES.values())
+"""Every word that says an action (folded): either side of a pair, or a command."""
 
 
 def says_an_action(text: str) -> bool:
     """Whether ``text`` has a word of an action: either side of a pair ("off", "ouvre",
     "abschließen") or another command ("toggle", "lance", "stell"). A part of a request without
     one ("... and the floor lamp") takes the action of the part it is said with."""
-    words = fold(text).split()
-    return any(w in _COMMANDS or any(w in sides for sides in SIDES.values()) for w in words)
+    return not _ACTION_WORDS.isdisjoint(fold(text).split())
 
 
 _FLOORS = tuple(fold(w) for _, by in FLOOR_WORDS.values() for ws in by.values() for w in ws)
