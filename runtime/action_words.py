@@ -28,16 +28,21 @@ OPPOSITES: Mapping[str, tuple[str, int]] = {
 """Each action that has an opposite: its pair, and its side of it. "on" and "open" are one
 side, as the rules make "on" open a blind and "off" close a valve."""
 
+_OPEN = """open raise lift up ouvre ouvrir ouvrez monte remonte leve releve abre abrir sube subir
+    levanta alza offne offnen oeffne auf aufmachen hoch"""
+_CLOSE = """close lower down ferme fermer fermez baisse descends abaisse cierra cerrar baja bajar
+    schliess schliesse schliessen zu zumachen runter herunter"""
+
 _WORDS: Mapping[str, Mapping[int, str]] = {
     "on": {
         1: """on allume allumer allumez rallume enciende encender enciendes prende prender
               encendido encendida encendidos encendidas an einschalten anschalten anmachen
-              open raise lift up ouvre ouvrir ouvrez monte remonte leve releve abre abrir sube
-              subir levanta alza offne offnen oeffne auf aufmachen hoch""",
+              """
+        + _OPEN,
         -1: """off kill shut eteins eteindre eteignez eteint eteinte apaga apagar apagas apagado
                apagada apagados apagadas quita aus ab ausschalten ausmachen abschalten
-               close lower down ferme fermer fermez baisse descends abaisse cierra cerrar
-               baja bajar schliess schliesse schliessen zu zumachen runter herunter""",
+               """
+        + _CLOSE,
     },
     "lock": {
         1: """unlock unbolt deverrouille deverrouiller desbloquea desbloquear entriegle
@@ -66,6 +71,21 @@ languages."""
 
 _ACTION_WORDS = frozenset(fold(w) for w in _COMMANDS.split()).union(*SIDES.values())
 """Every word that says an action (folded): either side of a pair, or a command."""
+
+
+_OPEN_OR_CLOSE = frozenset(fold(w) for w in [*_OPEN.split(), *_CLOSE.split()])
+
+
+def says_open_or_close(text: str) -> bool:
+    """Whether ``text`` has a word for opening or closing ("ferme", "mach ... zu"), not only for
+    turning on or off: "open the garage" is its door, "turn on the garage" is not."""
+    return not _OPEN_OR_CLOSE.isdisjoint(fold(text).split())
+
+
+def without_on_off(text: str) -> str:
+    """``text`` folded, without its words for turning on or off, opening or closing: verbs and
+    particles, never the name of a kind of device ("cierra" is not "cierre", a lock)."""
+    return " ".join(w for w in fold(text).split() if w not in SIDES["on"])
 
 
 def says_an_action(text: str) -> bool:

@@ -4,25 +4,27 @@ frames against the request's words and the home.
 A small model guesses where it cannot copy: a device the request does not say, a place it put
 the target in, a class of devices, an action. :func:`doubtful_clause` finds the first clause
 whose target, place, action, class or sweep the request does not bear out, so the planner decodes
-it again with the model's choice barred (:mod:`edgeward.runtime.planner`); :func:`grounded` and
-:func:`repeats_a_clause` say when a kept frame's confidence must be capped, and
-:func:`names_a_missing_place` when the request asks for a place the home does not have. Words
-are matched as :mod:`edgeward.runtime.retrieval` matches them; the words of opposite actions
-are in :mod:`edgeward.runtime.action_words`.
+it again with the model's choice barred (:mod:`edgeward.runtime.planner`); a kept frame with
+such a clause, or one that names a device or place the request does not say (:func:`grounded`),
+has its confidence capped, and :func:`names_a_missing_place` says when the request asks for a
+place the home does not have. Words are matched as :mod:`edgeward.runtime.retrieval` matches
+them; the words of opposite actions are in :mod:`edgeward.runtime.action_words`.
 """
 
 from __future__ import annotations
 
 from typing import Literal
 
-from edgeward.runtime.action_words import contradicts
+from edgeward.runtime.action_words import contradicts, says_open_or_close, without_on_off
 from edgeward.runtime.bounded_cache import BoundedCache
 from edgeward.runtime.catalog import Catalog
 from edgeward.runtime.frames import Clause, Frame, FrameError, Target, resolve
 from edgeward.runtime.homes import (
+    AREA_WORDS,
     DEVICE_KINDS,
     DOMAIN_SYNONYMS,
     DOMAIN_WORDS,
+    DeviceKind,
     area_key,
     floor_key,
     fold,
@@ -114,8 +116,9 @@ def doubtful_clause(
     action it lacks ("brightness" of a fan) or for the opposite of what the request's words say
     ("power on" as off, :mod:`~edgeward.runtime.action_words`: its action is doubtful), or
     sweeps or asks for the one device of a class that, said from ``area``, is not where it
-    sweeps ("the blinds" of a room with shutters), or that the request does not say while it
-    says another class ("close the blinds" as the garage door: its class is doubtful), or
+    sweeps ("the blinds" of a room with shutters), or sweeps or asks for the one device of a
+    kind that the request does not say while it says a class of another ("close the blinds" as
+    the garage door, "close the garage" as the locks: its class, or kind, is doubtful), or
     sweeps a kind of device the request does not say while it names a device of another kind
     ("bewässerung im garten an" as the garden's lights: the sweep is doubtful); None when no
     clause does."""
@@ -138,10 +141,9 @@ def doubtful_clause(
             clause.verb == "act" and contradicts(clause.action, text, _names_of(catalog))
         ):
             return i, "action"
-        if target.device_class and (
-            (target.how == "all" and _sweeps_nothing(clause, catalog, area))
-            or _says_another_class(clause, catalog, text)
-        ):
+        if (
+            target.device_class and target.how == "all" and _sweeps_nothing(clause, catalog, area)
+        ) or (target.how in ("all", "one") and _says_another_class(clause, catalog, text)):
             return i, "class"
         if target.how == "all" and _names_another_kind(clause, catalog, text):
             return i, "sweep"
@@ -195,17 +197,43 @@ def _sweeps_nothing(clause: Clause, catalog: Catalog, area: str | None) -> bool:
 
 
 def _says_another_class(clause: Clause, catalog: Catalog, text: str) -> bool:
-    """Whether the request says a class of devices other than the one the clause's target has,
-    by a name of that class in one of the four languages, and does not say the target's ("close
-    the blinds" read as the garage door: ``one cover:garage``)."""
+    """Whether the request says a class of devices other than the kind the clause sweeps or asks
+    for the one of, by a name of that class in one of the four languages, and does not say the
+    clause's kind ("close the blinds" read as the garage door, ``one cover:garage``; "close the
+    garage" as the locks, ``all lock``)."""
     target = clause.target
     if _kind_said((target.domain, target.device_class), catalog, text):
         return False
     return any(
-        any(is_said(n, text) for names in k.names.values() for n in names)
+        _said_of((k.domain, k.device_class), _kind_names(k), text)
         for k in DEVICE_KINDS
         if k.device_class and (k.domain, k.device_class) != (target.domain, target.device_class)
     )
+
+
+def _kind_names(kind: DeviceKind) -> list[str]:
+    """The names of a kind of device in the four languages."""
+    return [n for in_language in kind.names.values() for n in in_language]
+
+
+_GARAGE = ("cover", "garage")
+_GARAGE_WORDS = tuple(w for words in AREA_WORDS["garage"][1].values() for w in words)
+_GARAGE_FOLDED = frozenset(fold(w) for w in _GARAGE_WORDS)
+
+
+def _said_of(kind: tuple[str | None, str | None], names: list[str], text: str) -> bool:
+    """Whether the request says one of ``names`` of a kind of device. A garage door is said by
+    its place's word when the request says to open or close ("ferme le garage"), as the training
+    data says it; without such a word that place's word is the garage, not its door ("mach die
+    Garage an" does not say "Garagentor"). Words for turning on or off, opening or closing are
+    no kind's name ("cierra" is not "cierre", a lock)."""
+    if kind == _GARAGE:
+        if says_open_or_close(text):
+            names = [*names, *_GARAGE_WORDS]
+        else:
+            text = " ".join(w for w in fold(text).split() if w not in _GARAGE_FOLDED)
+    text = without_on_off(text)
+    return any(is_said(n, text) for n in names)
 
 
 def kind_of_said(frame: Frame, index: int, catalog: Catalog, text: str) -> bool:
@@ -219,13 +247,7 @@ def _kind_said(kind: tuple[str | None, str | None], catalog: Catalog, text: str)
     """Whether the request says a kind of device (domain, class): a name of that kind in one of
     the four languages ("persiana", "store banne"), or the name of a device of it in the home."""
     domain, device_class = kind
-    names = [
-        n
-        for k in DEVICE_KINDS
-        if (k.domain, k.device_class) == kind
-        for in_language in k.names.values()
-        for n in in_language
-    ]
+    names = [n for k in DEVICE_KINDS if (k.domain, k.device_class) == kind for n in _kind_names(k)]
     if device_class is None and domain is not None:
         names += [n for words in DOMAIN_WORDS.get(domain, {}).values() for n in words]
         names += DOMAIN_SYNONYMS.get(domain, ())
@@ -235,7 +257,7 @@ def _kind_said(kind: tuple[str | None, str | None], catalog: Catalog, text: str)
         if (e.domain, e.device_class) == kind
         for n in (e.name, *e.aliases)
     ]
-    return any(is_said(n, text) for n in names)
+    return _said_of(kind, names, text)
 
 
 def last_bracket_said(frame_text: str, catalog: Catalog, text: str) -> bool:
@@ -273,9 +295,3 @@ def _unsaid_place(clause: Clause, catalog: Catalog, text: str) -> bool:
     return (area is not None and not place_said(catalog, area, "area", text)) or (
         floor is not None and not place_said(catalog, floor, "floor", text)
     )
-
-
-def repeats_a_clause(frame: Frame) -> bool:
-    """Whether the frame says one clause twice: same target, action, value and time (the
-    training data never does)."""
-    return len(set(frame.clauses)) < len(frame.clauses)

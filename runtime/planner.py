@@ -21,20 +21,21 @@ prefix whose KV cache is reused across requests (kept per description, so a home
 languages keeps both, up to the generator's prefix slots); bigger homes get the entities retrieval
 picks for the request (the grammar still allows every name of the home). The confidence is the
 lowest probability the model gave to a token it chose (tokens the grammar forced do not count; when
-that choice was between two frames that resolve to the same plan, both count, and when the other
-frame asks a device for an action it lacks, that one does not count: :data:`AGREEMENT_BELOW`),
-capped at :data:`DOUBTFUL_CONFIDENCE` when the frame names a device, area or floor the request does
-not say (:func:`grounded`, with the matching of :mod:`edgeward.runtime.retrieval`): a small model
-that cannot copy a name (a translation, a paraphrase) guesses one, and a guessed device must not
-move. A small model that loses its place in a request of several clauses writes one of them again
-instead of the next (:func:`repeats_a_clause`); the same cap applies, since half a request must not
-pass for all of it. Before that, a frame with such a doubtful clause (a repeat, a device or place
-the request does not say, an action the device lacks or the request's words contradict, a class of
-devices that is not there or not said: :func:`doubtful_clause`) is decoded again with the model's
-choice barred where it made it, and the first retry with no doubtful clause is kept (its
-probabilities those of the model's other choices where one was barred, as the grammar's mask makes
-them for what the home cannot do). A request that names an area or floor the home does not have,
-which the model put somewhere else, is answered ``no_such_device`` (:func:`names_a_missing_place`).
+that choice was between frames that resolve to the same plan, they all count, and other choices
+there that the checks below would bar count no more than what the grammar masks:
+:data:`AGREEMENT_BELOW`), capped at :data:`DOUBTFUL_CONFIDENCE` when the frame names a device,
+area or floor the request does not say (:func:`grounded`, with the matching of
+:mod:`edgeward.runtime.retrieval`): a small model that cannot copy a name (a translation, a
+paraphrase) guesses one, and a guessed device must not move. The same cap applies to a frame with
+a doubtful clause (:func:`doubtful_clause`): a repeat (a small model that loses its place in a
+request of several clauses writes one of them again instead of the next, and half a request must
+not pass for all of it), a device or place the request does not say, an action the device lacks
+or the request's words contradict, a class or kind of devices that is not there or not said.
+Before that, such a frame is decoded again with the model's choice barred where it made it, and
+the first retry with no doubtful clause is kept (its probabilities those of the model's other
+choices where one was barred, as the grammar's mask makes them for what the home cannot do). A
+request that names an area or floor the home does not have, which the model put somewhere else, is
+answered ``no_such_device`` (:func:`names_a_missing_place`).
 A small model loses its place in a request of several parts. So a request whose parts
 (:func:`request_parts`: split at its commas and words for "and" and "then") say two commands
 or more ("lock the door, then turn off the light") is planned part by part, each part alone,
@@ -69,7 +70,6 @@ from edgeward.runtime.doubts import (
     last_bracket_said,
     name_said,
     names_a_missing_place,
-    repeats_a_clause,
     says_all,
 )
 from edgeward.runtime.frames import (
@@ -398,6 +398,8 @@ _NAME_END = " ]"
 _CHAINED = ("action", "class")
 _TARGETS = ("repeat", "unsaid", "place")
 _CHAINED_TRIES = 3
+_OTHER_FRAMES = 3
+"""How many other frames the agreement check reads at the plan's least certain choice."""
 
 
 class Planner:
@@ -548,7 +550,7 @@ class Planner:
             sure = self._agreeing_confidence(
                 prompt, catalog, text, area, state, lang, decoded, plan
             )
-        if not grounded(frame, catalog, text) or repeats_a_clause(frame):
+        if not grounded(frame, catalog, text) or doubtful_clause(frame, catalog, text, area):
             sure = min(sure, DOUBTFUL_CONFIDENCE)
         return finish_plan(replace(plan, confidence=sure), catalog, lang)
 
@@ -564,50 +566,79 @@ class Planner:
         plan: Plan,
     ) -> float:
         """:func:`confidence`, except that when the model's least certain choice was between
-        two frames that mean the same plan ("name [ kitchen ceiling light ]" and "all light @ [
-        kitchen ]" in a kitchen with one light), both count for it.
+        frames that mean the same plan ("name [ kitchen ceiling light ]" and "all light @ [
+        kitchen ]" in a kitchen with one light), they all count for it.
 
         Below :data:`AGREEMENT_BELOW`, a plan that would act or answer has its frame decoded
-        again with that choice barred; if the other frame resolves to the same plan, the
-        choice's probability is its own plus the other's, and the other frame's later choices
-        count like the first frame's. If the other frame asks a device for an action it lacks,
-        the choice's probability is taken among the rest, as if the grammar had masked that one
-        (a choice a retry barred there stays barred). (A refusal or a question back is never
-        acted on, so its confidence is left as it is.)"""
+        again with that choice barred, and again with the next one barred too, up to
+        :data:`_OTHER_FRAMES` others, while each other frame either resolves to the same plan
+        (its probability there adds to the choice's, and its later choices count like the
+        first frame's) or is barred by the checks of :func:`doubtful_clause` at that very
+        choice ("turn off all the lights" swept over a floor the request does not say: it
+        counts no more than a choice the grammar masks, and the choice's probability is taken
+        among the rest). The first other frame that is neither ends the reading, and its share
+        counts against the plan. A choice a retry barred there stays barred. (A refusal or a
+        question back is never acted on, so its confidence is left as it is.)"""
         generation = decoded.generation
         sure = confidence(generation.logprobs)
         if sure >= AGREEMENT_BELOW or plan.kind not in ("act", "query"):
             return sure
         k = min(range(len(generation.logprobs)), key=generation.logprobs.__getitem__)
         # a choice a retry already barred there stays barred: its share is not counted twice
-        veto = {k: {generation.token_ids[k], *decoded.barred.get(k, ())}}
-        other = self._generate(prompt, catalog, veto, generation.token_ids[:k])
-        frame = _parsed(other.text)
-        if frame is None or len(other.logprobs) <= k:
-            return sure
-        try:
-            again = resolve(frame, catalog, area, state, lang)
-        except FrameError:
-            return sure
+        barred = {generation.token_ids[k], *decoded.barred.get(k, ())}
         chosen = math.exp(generation.logprobs[k])
-        # the retry's probability at k is among the choices left once the first was barred
-        other_share = math.exp(other.logprobs[k]) * (1.0 - chosen)
-        if again == plan:  # both straight from resolve: no say, confidence 1, the same language
-            either = chosen + other_share
-            rest = [
-                *generation.logprobs[:k],
-                *generation.logprobs[k + 1 :],
-                *other.logprobs[k + 1 :],
-            ]
-            return max(sure, min(either, confidence(rest)))
-        if all(can_do(clause, catalog) for clause in frame.clauses):
+        agree, ruled_out, left = chosen, 0.0, 1.0 - chosen
+        later = [*generation.logprobs[:k], *generation.logprobs[k + 1 :]]
+        for _ in range(_OTHER_FRAMES):
+            other = self._generate(prompt, catalog, {k: set(barred)}, generation.token_ids[:k])
+            frame = _parsed(other.text)
+            if frame is None or len(other.logprobs) <= k:
+                break
+            try:
+                again = resolve(frame, catalog, area, state, lang)
+            except FrameError:
+                break
+            # the other's probability at k is among the choices left once those read were barred
+            share = math.exp(other.logprobs[k]) * left
+            if again == plan:  # both straight from resolve: no say, confidence 1, one language
+                agree += share
+                later += other.logprobs[k + 1 :]
+            elif self._ruled_out(other, frame, catalog, text, area, k):
+                # the checks bar this choice, as the grammar masks what the home cannot do
+                ruled_out += share
+            else:
+                break
+            left -= share
+            barred.add(other.token_ids[k])
+        if agree == chosen and ruled_out == 0.0:
             return sure
-        # the other choice asks the device for an action it lacks: like a choice the grammar
-        # masks for what the home cannot do, it does not count against this one
-        alone = chosen / (1.0 - other_share)
-        return max(
-            sure, min(alone, confidence([*generation.logprobs[:k], *generation.logprobs[k + 1 :]]))
+        return max(sure, min(agree / (1.0 - ruled_out), confidence(later)))
+
+    def _ruled_out(
+        self,
+        generation: Generation,
+        frame: Frame,
+        catalog: Catalog,
+        text: str,
+        area: str | None,
+        k: int,
+    ) -> bool:
+        """Whether ``frame`` cannot be carried out (it asks a device for an action it lacks), or
+        the checks find a clause of it doubtful for what the model chose at token ``k`` (where
+        a retry would bar a choice: :func:`_choices`), not for a later choice: "quita las luces"
+        swept as lights turned on is a real other reading, whose action alone is wrong."""
+        if not all(can_do(clause, catalog) for clause in frame.clauses):
+            return True
+        doubt = doubtful_clause(frame, catalog, text, area)
+        if doubt is None:
+            return False
+        # k was a choice even if the model gave it all that was left there (log-probability 0)
+        logprobs = list(generation.logprobs)
+        logprobs[k] = min(logprobs[k], -1e-9)
+        chosen = _choices(
+            self.model, replace(generation, logprobs=tuple(logprobs)), doubt, says_all(text)
         )
+        return any(j == k for j, _ in chosen)
 
     def _decode(self, prompt: PromptIds, catalog: Catalog, text: str, area: str | None) -> Decoded:
         """The model's frame for a prompt, and when a clause of it is doubtful
@@ -619,8 +650,9 @@ class Planner:
         first, then its last, chosen token; a place the request does not say at the place, then,
         when the request says "all", where the place begins (no place), then at the target's
         "all" or "name"; an action the device lacks or the request's words contradict at the
-        action, a doubtful class at the class, then at the target's "all" or "one", and a
-        doubtful sweep at its "all", each at the next choice too while it does no better (up to
+        action, a doubtful class at the class, then its kind, then the target's "all" or "one"
+        (a doubtful kind with no class at "all" or "one", then the kind), and a doubtful sweep
+        at its "all", each at the next choice too while it does no better (up to
         :data:`_CHAINED_TRIES`); a retried sweep must be of a kind the request says. The
         retry's probabilities at a barred place are those of the rest of the model's choices,
         as the grammar's mask makes them for what the home cannot do: the barred choice was
@@ -782,9 +814,11 @@ def _choices(
     place it puts the target in, the first chosen between the place's brackets, then (``whole``:
     the request says "all") the place's ``@``/``^``, then the first chosen of the target ("all"
     against "name"); for its action, the first token chosen after the target; for the class of
-    a sweep, the first chosen after the colon of ``cover:blind``, then the first chosen of the
-    target; for a sweep, the first chosen of the target (tokens the grammar forced were no
-    choice). Empty when there is no such token ("one lock" has no brackets)."""
+    a sweep, the first chosen after the colon of ``cover:blind``, then the first chosen of its
+    kind ("cover"), then the first chosen of the target; for a kind with no class ("all lock"),
+    the first chosen of the target, then of the kind; for a sweep, the first chosen of the
+    target (tokens the grammar forced were no choice). Empty when there is no such token ("one
+    lock" has no brackets)."""
     index, part = doubt
     text = generation.text
     start = 0
@@ -805,10 +839,15 @@ def _choices(
     if part == "sweep":
         return how
     if part == "class":
-        colon = text.index(":", start, end)
-        word_end = text.find(" ", colon, end)
-        # the class, then "all" or "one" (a name, perhaps, instead of a sweep)
-        return _chosen_in(model, generation, colon, end if word_end < 0 else word_end)[:1] + how
+        kind_at = text.index(" ", how_at + 1)  # the space before the kind: "cover:blind", "lock"
+        kind_end = text.find(" ", kind_at + 1, end)
+        kind_end = end if kind_end < 0 else kind_end
+        colon = text.find(":", kind_at, kind_end)
+        kind = _chosen_in(model, generation, kind_at - 1, kind_end if colon < 0 else colon)[:1]
+        if colon < 0:  # "all" or "one" (a name, perhaps, instead of a sweep), then the kind
+            return how + kind
+        # the class, then the kind ("sensor" for "binary_sensor"), then "all" or "one"
+        return _chosen_in(model, generation, colon, kind_end)[:1] + kind + how
     # a place; a request that says "all" may mean no place at all: "turn off all the lights"
     marker = max(text.find(" @ [", start, end), text.find(" ^ [", start, end))
     place = marker + 3

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from edgeward.runtime.action_words import OPPOSITES, SIDES, contradicts, says_an_action
+from edgeward.runtime.action_words import (
+    OPPOSITES,
+    SIDES,
+    contradicts,
+    says_an_action,
+    says_open_or_close,
+    without_on_off,
+)
 
 
 @pytest.mark.parametrize(
@@ -72,3 +79,25 @@ def test_every_action_with_an_opposite_has_words_on_both_sides() -> None:
 )
 def test_a_part_of_a_request_says_an_action_or_not(text: str, says: bool) -> None:
     assert says_an_action(text) is says
+
+
+@pytest.mark.parametrize(
+    ("text", "says"),
+    [
+        ("close the garage, I'm leaving", True),
+        ("ferme le garage", True),
+        ("mach die Garage zu", True),
+        ("abre el garaje", True),
+        ("turn on the garage", False),
+        ("allume le garage", False),
+        ("enciende el garaje", False),
+    ],
+)
+def test_a_request_says_to_open_or_close_or_not(text: str, says: bool) -> None:
+    assert says_open_or_close(text) is says
+
+
+def test_words_for_on_off_open_and_close_are_taken_out_and_nothing_else() -> None:
+    assert without_on_off("Cierra el garaje que me voy") == "el garaje que me voy"
+    assert without_on_off("schließ die Garage zu") == "die garage"
+    assert without_on_off("cierra con llave la puerta") == "con llave la puerta"

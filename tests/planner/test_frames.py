@@ -17,7 +17,6 @@ from edgeward.runtime.doubts import (
     grounded,
     kind_of_said,
     names_a_missing_place,
-    repeats_a_clause,
     says_all,
 )
 from edgeward.runtime.errors import GrammarError
@@ -273,13 +272,14 @@ def test_a_plan_naming_a_device_the_request_does_not_say_is_not_grounded() -> No
 
 
 def test_a_frame_that_says_one_clause_twice_is_doubtful() -> None:
-    twice = fr.parse_frame("act name [ identify ] press ; act name [ identify ] press")
-    assert repeats_a_clause(twice)
+    home, said = _home(), "turn off the desk, then on again in 5 minutes"
+    twice = fr.parse_frame("act name [ desk ] off ; act name [ desk ] off")
+    assert doubtful_clause(twice, home, said) == (1, "repeat")
     # the same device twice, at another time or with another action, is two requests
-    for second in ("close", "open @in 5 min"):
-        frame = fr.parse_frame(f"act name [ awning ] open ; act name [ awning ] {second}")
-        assert not repeats_a_clause(frame)
-    assert not repeats_a_clause(fr.parse_frame("no out_of_domain"))
+    for second in ("on", "off @in 5 min"):
+        frame = fr.parse_frame(f"act name [ desk ] off ; act name [ desk ] {second}")
+        assert doubtful_clause(frame, home, said) is None
+    assert doubtful_clause(fr.parse_frame("no out_of_domain"), home, said) is None
 
 
 def test_a_place_the_home_lacks_is_no_such_device_when_the_frame_put_it_elsewhere() -> None:
@@ -370,10 +370,24 @@ def test_a_clause_is_doubtful_for_a_repeat_an_unsaid_device_or_an_action_it_lack
     assert doubtful_clause(on, home, "desk light down") is None
     # "close the gate" read as the garage door: the request says another class
     assert doubtful_clause(garage, home, "close the gate in the hall") == (0, "class")
-    # a sweep of lights when the request names the garage door and no light: the sweep
+    # a sweep of lights when the request says the garage door's class and no light: its kind;
+    # a sweep of covers when it names the Desk light and no cover: the sweep
     lights = fr.parse_frame("act all light @ [ hall ] on")
-    assert doubtful_clause(lights, home, "open the garage door in the hall") == (0, "sweep")
+    assert doubtful_clause(lights, home, "open the garage door in the hall") == (0, "class")
+    covers = fr.parse_frame("act all cover @ [ office ] close")
+    assert doubtful_clause(covers, home, "turn off the desk in the office") == (0, "sweep")
     assert doubtful_clause(lights, home, "turn on the hall lights and the garage door") is None
+    # the garage said with a word for opening or closing is its door, as the training data
+    # says it ("ferme le garage"); with one for turning on it is not ("allume le garage" may be
+    # its light), not even inside "Garagentor"
+    locks = fr.parse_frame("act all lock lock")
+    assert doubtful_clause(locks, home, "close the garage, I'm leaving") == (0, "class")
+    assert doubtful_clause(locks, home, "mach die Garage zu") == (0, "class")
+    assert doubtful_clause(lights, home, "mach die Garage im Hall an") != (0, "class")
+    assert doubtful_clause(lights, home, "allume le garage dans le hall") != (0, "class")
+    # a verb is no kind's name: "cierra" is not "cierre" (a lock)
+    assert doubtful_clause(locks, home, "cierra el garaje que me voy") == (0, "class")
+    assert doubtful_clause(locks, home, "cierra la cerradura") is None
     # sweeps and refusals name no device
     assert doubtful_clause(fr.parse_frame("act all light here off"), home, "lights off") is None
     assert doubtful_clause(fr.parse_frame("no out_of_domain"), home, "tell a joke") is None
@@ -393,11 +407,17 @@ def test_the_class_of_a_sweep_is_retried_where_the_model_chose_it(
 ) -> None:
     text = "act name [ desk ] off ; act all cover:gate @ [ hall ] close"
     ids, generation = _decoded(shipped_model, text)
-    # the class, then "all" (a name, perhaps, rather than a sweep)
-    (k, token), (j, how) = _choices(shipped_model, generation, (1, "class"))
-    assert [ids[k], ids[j]] == [token, how]
+    # the class, then the kind, then "all" (a name, perhaps, rather than a sweep)
+    (k, token), (i, kind), (j, how) = _choices(shipped_model, generation, (1, "class"))
+    assert [ids[k], ids[i], ids[j]] == [token, kind, how]
     assert shipped_model.tokenizer.decode(list(ids[:k])).endswith("cover:")
+    assert shipped_model.tokenizer.decode(list(ids[:i])).endswith("off ; act all")
     assert shipped_model.tokenizer.decode(list(ids[:j])).endswith("off ; act")
+    # a sweep of a kind with no class: "all" or "one" first, then the kind
+    ids, generation = _decoded(shipped_model, "act all lock lock")
+    (j, how), (i, kind) = _choices(shipped_model, generation, (0, "class"))
+    assert [ids[j], ids[i]] == [how, kind]
+    assert shipped_model.tokenizer.decode(list(ids[i:])).startswith(" lock")
 
 
 def test_a_contradicted_action_of_a_sweep_is_retried_at_the_action(
