@@ -571,7 +571,8 @@ class Planner:
 
         Below :data:`AGREEMENT_BELOW`, a plan that would act or answer has its frame decoded
         again with that choice barred, and again with the next one barred too, up to
-        :data:`_OTHER_FRAMES` others, while each other frame either resolves to the same plan
+        :data:`_OTHER_FRAMES` others while the plan is below :data:`AGREEMENT_BELOW` and its
+        other choices are not, and while each other frame either resolves to the same plan
         (its probability there adds to the choice's, and its later choices count like the
         first frame's) or is barred by the checks of :func:`doubtful_clause` at that very
         choice ("turn off all the lights" swept over a floor the request does not say: it
@@ -589,7 +590,11 @@ class Planner:
         chosen = math.exp(generation.logprobs[k])
         agree, ruled_out, left = chosen, 0.0, 1.0 - chosen
         later = [*generation.logprobs[:k], *generation.logprobs[k + 1 :]]
-        for _ in range(_OTHER_FRAMES):
+        for n in range(_OTHER_FRAMES):
+            if n and (
+                agree / (1.0 - ruled_out) >= AGREEMENT_BELOW or confidence(later) < AGREEMENT_BELOW
+            ):
+                break  # read another only while it may lift the plan to AGREEMENT_BELOW
             other = self._generate(prompt, catalog, {k: set(barred)}, generation.token_ids[:k])
             frame = _parsed(other.text)
             if frame is None or len(other.logprobs) <= k:
