@@ -399,7 +399,9 @@ _CHAINED = ("action", "class")
 _TARGETS = ("repeat", "unsaid", "place")
 _CHAINED_TRIES = 3
 _OTHER_FRAMES = 3
-"""How many other frames the agreement check reads at the plan's least certain choice."""
+"""How many other frames the agreement check reads at one choice of a plan."""
+_CHOICES_READ = 2
+"""At how many of a plan's least certain choices the agreement check reads other frames."""
 
 
 class Planner:
@@ -584,15 +586,53 @@ class Planner:
         sure = confidence(generation.logprobs)
         if sure >= AGREEMENT_BELOW or plan.kind not in ("act", "query"):
             return sure
-        k = min(range(len(generation.logprobs)), key=generation.logprobs.__getitem__)
+        read = list(generation.logprobs)  # each choice's log-probability, as the others make it
+        later: list[float] = []  # the later choices of other frames that agree
+        done: set[int] = set()
+        for _ in range(_CHOICES_READ):
+            k = min(range(len(read)), key=read.__getitem__)
+            rest = [*read[:k], *read[k + 1 :], *later]
+            if k in done or math.exp(read[k]) >= AGREEMENT_BELOW:
+                break
+            if done and confidence(rest) < AGREEMENT_BELOW:
+                break  # a second choice is read only when that may lift the plan to 0.9
+            done.add(k)
+            lifted = self._others_at(
+                k, rest, prompt, catalog, text, area, state, lang, decoded, plan
+            )
+            if lifted is None:
+                break
+            read[k] = math.log(lifted[0])
+            later += lifted[1]
+        return max(sure, confidence([*read, *later]))
+
+    def _others_at(
+        self,
+        k: int,
+        rest: list[float],
+        prompt: PromptIds,
+        catalog: Catalog,
+        text: str,
+        area: str | None,
+        state: States | None,
+        lang: str,
+        decoded: Decoded,
+        plan: Plan,
+    ) -> tuple[float, list[float]] | None:
+        """The probability of the choice at token ``k`` with the other frames there that agree
+        with ``plan`` added and those the checks bar taken out, and the later choices of those
+        that agree; None when no other frame read there agrees or is barred. ``rest``: the
+        log-probabilities of the plan's other choices."""
+        generation = decoded.generation
         # a choice a retry already barred there stays barred: its share is not counted twice
         barred = {generation.token_ids[k], *decoded.barred.get(k, ())}
         chosen = math.exp(generation.logprobs[k])
         agree, ruled_out, left = chosen, 0.0, 1.0 - chosen
-        later = [*generation.logprobs[:k], *generation.logprobs[k + 1 :]]
+        later: list[float] = []
         for n in range(_OTHER_FRAMES):
             if n and (
-                agree / (1.0 - ruled_out) >= AGREEMENT_BELOW or confidence(later) < AGREEMENT_BELOW
+                agree / (1.0 - ruled_out) >= AGREEMENT_BELOW
+                or confidence([*rest, *later]) < AGREEMENT_BELOW
             ):
                 break  # read another only while it may lift the plan to AGREEMENT_BELOW
             other = self._generate(prompt, catalog, {k: set(barred)}, generation.token_ids[:k])
@@ -616,8 +656,8 @@ class Planner:
             left -= share
             barred.add(other.token_ids[k])
         if agree == chosen and ruled_out == 0.0:
-            return sure
-        return max(sure, min(agree / (1.0 - ruled_out), confidence(later)))
+            return None
+        return agree / (1.0 - ruled_out), later
 
     def _ruled_out(
         self,
