@@ -27,7 +27,7 @@ from typing import Any
 
 from edgeward.runtime.bounded_cache import BoundedCache
 from edgeward.runtime.catalog import STATE_TOOL, Catalog, Entity
-from edgeward.runtime.homes import area_key, device_word_forms, floor_key, fold
+from edgeward.runtime.homes import DOMAIN_WORDS, area_key, device_word_forms, floor_key, fold
 from edgeward.runtime.plan import Plan, PlannedCall, When
 
 MAX_CALLS = 20
@@ -256,12 +256,22 @@ def one_or_ambiguous(
 
 
 def climate_for(home: Catalog, area: str | None) -> list[Entity]:
-    """The thermostat(s) a request without a name means: the area's, else the home's only one."""
+    """The thermostat(s) a request without a name means: the area's, else the home's only one;
+    of several, the one named "Thermostat" (in one of the four languages) if one is: "set the
+    thermostat to 21" in a home with a Thermostat and a Radiator."""
     if area is not None:
         here = select(home, domain="climate", area=area)
         if here:
-            return here
-    return select(home, domain="climate")
+            return _the_thermostat(here)
+    return _the_thermostat(select(home, domain="climate"))
+
+
+_THERMOSTAT = frozenset(fold(w) for words in DOMAIN_WORDS["climate"].values() for w in words)
+
+
+def _the_thermostat(options: list[Entity]) -> list[Entity]:
+    named = [e for e in options if fold(e.name) in _THERMOSTAT]
+    return named if len(options) > 1 and len(named) == 1 else options
 
 
 def clamp(value: float, entity: Entity, service: str, arg: str) -> float:

@@ -181,6 +181,34 @@ def test_relative_values_need_the_current_state() -> None:
         _plan(text, "Hall")
 
 
+def test_the_thermostat_is_the_areas_else_the_only_one_else_the_one_named_so() -> None:
+    def climate(entity_id: str, name: str, area: str) -> Entity:
+        return Entity(entity_id, name, area, services=climate_services(min_temp=7, max_temp=30))
+
+    areas = [Area("Hall"), Area("Bedroom")]
+    text = "act thermostat temperature 21"
+    two = Catalog(
+        [climate("climate.a", "Radiator", "Bedroom"), climate("climate.b", "Heater", "Hall")],
+        areas=areas,
+    )
+    assert plan_key(fr.resolve(fr.parse_frame(text), two))["kind"] == "ambiguous"
+    assert (
+        plan_key(fr.resolve(fr.parse_frame(text), two, "Hall"))["calls"][0]["args"]["entity_id"]
+        == "climate.b"
+    )
+    # of several, the one named "Thermostat" (or "Termostato"...) is "the thermostat"
+    for name in ("Thermostat", "termostato"):
+        named = Catalog(
+            [climate("climate.a", "Radiator", "Bedroom"), climate("climate.b", name, "Hall")],
+            areas=areas,
+        )
+        (call,) = plan_key(fr.resolve(fr.parse_frame(text), named))["calls"]
+        assert call["args"] == {"entity_id": "climate.b", "temperature": 21}
+        # the speaker's room still comes first
+        (call,) = plan_key(fr.resolve(fr.parse_frame(text), named, "Bedroom"))["calls"]
+        assert call["args"]["entity_id"] == "climate.a"
+
+
 def test_values_outside_the_entity_range_are_refused() -> None:
     with pytest.raises(fr.FrameError):
         _plan("act name [ hall heater ] temperature 45")
