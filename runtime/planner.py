@@ -146,6 +146,18 @@ class PromptIds(NamedTuple):
     pin: int
 
 
+class _Asked(NamedTuple):
+    """A request as the planner reads it: its prompt, the home (with its spoken names), its
+    text, the speaker's area, the devices' current values and the request's language."""
+
+    prompt: PromptIds
+    catalog: Catalog
+    text: str
+    area: str | None
+    state: States | None
+    lang: str
+
+
 @dataclass(frozen=True)
 class PromptParts:
     """The chat messages of one request: the home description and the request."""
@@ -549,24 +561,13 @@ class Planner:
             plan = Plan("unsupported", reason="no_such_device")
             sure = confidence(generation.logprobs)
         else:
-            sure = self._agreeing_confidence(
-                prompt, catalog, text, area, state, lang, decoded, plan
-            )
+            asked = _Asked(prompt, catalog, text, area, state, lang)
+            sure = self._agreeing_confidence(asked, decoded, plan)
         if not grounded(frame, catalog, text) or doubtful_clause(frame, catalog, text, area):
             sure = min(sure, DOUBTFUL_CONFIDENCE)
         return finish_plan(replace(plan, confidence=sure), catalog, lang)
 
-    def _agreeing_confidence(
-        self,
-        prompt: PromptIds,
-        catalog: Catalog,
-        text: str,
-        area: str | None,
-        state: States | None,
-        lang: str,
-        decoded: Decoded,
-        plan: Plan,
-    ) -> float:
+    def _agreeing_confidence(self, asked: _Asked, decoded: Decoded, plan: Plan) -> float:
         """:func:`confidence`, except that when the model's least certain choice was between
         frames that mean the same plan ("name [ kitchen ceiling light ]" and "all light @ [
         kitchen ]" in a kitchen with one light), they all count for it.
@@ -597,9 +598,7 @@ class Planner:
             if done and confidence(rest) < AGREEMENT_BELOW:
                 break  # a second choice is read only when that may lift the plan to 0.9
             done.add(k)
-            lifted = self._others_at(
-                k, rest, prompt, catalog, text, area, state, lang, decoded, plan
-            )
+            lifted = self._others_at(asked, decoded, plan, k, rest)
             if lifted is None:
                 break
             read[k] = math.log(lifted[0])
@@ -607,22 +606,13 @@ class Planner:
         return max(sure, confidence([*read, *later]))
 
     def _others_at(
-        self,
-        k: int,
-        rest: list[float],
-        prompt: PromptIds,
-        catalog: Catalog,
-        text: str,
-        area: str | None,
-        state: States | None,
-        lang: str,
-        decoded: Decoded,
-        plan: Plan,
+        self, asked: _Asked, decoded: Decoded, plan: Plan, k: int, rest: list[float]
     ) -> tuple[float, list[float]] | None:
         """The probability of the choice at token ``k`` with the other frames there that agree
         with ``plan`` added and those the checks bar taken out, and the later choices of those
         that agree; None when no other frame read there agrees or is barred. ``rest``: the
         log-probabilities of the plan's other choices."""
+        prompt, catalog, text, area, state, lang = asked
         generation = decoded.generation
         # a choice a retry already barred there stays barred: its share is not counted twice
         barred = {generation.token_ids[k], *decoded.barred.get(k, ())}
