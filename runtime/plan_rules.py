@@ -257,8 +257,9 @@ def one_or_ambiguous(
 
 def climate_for(home: Catalog, area: str | None) -> list[Entity]:
     """The thermostat(s) a request without a name means: the area's, else the home's only one;
-    of several, the one named "Thermostat" (in one of the four languages) if one is: "set the
-    thermostat to 21" in a home with a Thermostat and a Radiator."""
+    of several, the one named "Thermostat" (in one of the four languages) if one is, as a name
+    said says its device: "set the thermostat to 21" in a home with a Thermostat and a
+    Radiator."""
     if area is not None:
         here = select(home, domain="climate", area=area)
         if here:

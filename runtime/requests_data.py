@@ -1077,11 +1077,13 @@ def build_ambiguous(ctx: Context) -> Draft | None:
         template, group = ctx.pick(SETTERS["temperature"][lang], f"own:{lang}:temperature")
         x = ph.the(lang, DOMAIN_WORDS["climate"][lang][0])
         text = template.format(x=x, n=ph.say_number(ctx.rng, lang, value))
-        plan = rules.ambiguous(climates, lang)
+        # of several, the one named "Thermostat" is "the thermostat" (rules.climate_for)
+        plan = rules.one_or_ambiguous(
+            rules.climate_for(ctx.home, area), "temperature", lang, value=value
+        )
         frame = fr.act(fr.Target("thermostat"), "temperature", value)
-        if plan is None:
-            return None
-        return Draft(text, plan, frame, "ambiguous", group + ":amb", area)
+        kind = "ambiguous" if plan.kind == "ambiguous" else "set_value"
+        return Draft(text, plan, frame, kind, group + ":amb", area)
     # a name several entities share, no area given
     by_name: dict[str, list[Entity]] = {}
     for entity in _actionable(ctx):
