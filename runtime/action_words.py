@@ -88,6 +88,21 @@ def without_on_off(text: str) -> str:
     return " ".join(w for w in fold(text).split() if w not in SIDES["on"])
 
 
+_DEGREES = tuple(
+    f" {fold(w)} "
+    for w in """a bit|a little|a notch|brighter|dimmer|warmer|cooler|colder|un peu|un poil|d'un cran
+    |plus fort|moins fort|un poco|un pelin|un punto|mas fuerte|menos fuerte|etwas|ein bisschen
+    |eine stufe|heller|dunkler|warmer|kuhler|kalter""".split("|")
+)
+
+
+def says_a_degree(text: str) -> bool:
+    """Whether ``text`` asks for more or less of something ("a bit", "un peu", "heller"): a
+    change of a level, never a plain on or off ("turn the heating up a bit")."""
+    padded = f" {fold(text)} "
+    return any(d in padded for d in _DEGREES)
+
+
 def says_an_action(text: str) -> bool:
     """Whether ``text`` has a word of an action: either side of a pair ("off", "ouvre",
     "abschließen") or another command ("toggle", "lance", "stell"). A part of a request without

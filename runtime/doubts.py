@@ -15,7 +15,12 @@ from __future__ import annotations
 
 from typing import Literal
 
-from edgeward.runtime.action_words import contradicts, says_open_or_close, without_on_off
+from edgeward.runtime.action_words import (
+    contradicts,
+    says_a_degree,
+    says_open_or_close,
+    without_on_off,
+)
 from edgeward.runtime.bounded_cache import BoundedCache
 from edgeward.runtime.catalog import Catalog
 from edgeward.runtime.frames import Clause, Frame, FrameError, Target, resolve
@@ -114,7 +119,9 @@ def doubtful_clause(
     room blinds" as the living room lamp: its target is doubtful), puts its target in an area
     or on a floor the request does not say (the place is doubtful), asks a named device for an
     action it lacks ("brightness" of a fan) or for the opposite of what the request's words say
-    ("power on" as off, :mod:`~edgeward.runtime.action_words`: its action is doubtful), or
+    ("power on" as off, :mod:`~edgeward.runtime.action_words`), or for a plain switch when the
+    request asks for more or less of something ("turn the heating up a bit" as on: its action
+    is doubtful), or
     sweeps or asks for the one device of a class that, said from ``area``, is not where it
     sweeps ("the blinds" of a room with shutters), or sweeps or asks for the one device of a
     kind that the request does not say while it says a class of another ("close the blinds" as
@@ -138,7 +145,11 @@ def doubtful_clause(
         if _unsaid_place(clause, catalog, text):
             return i, "place"
         if not can_do(clause, catalog) or (
-            clause.verb == "act" and contradicts(clause.action, text, _names_of(catalog))
+            clause.verb == "act"
+            and (
+                contradicts(clause.action, text, _names_of(catalog))
+                or (clause.action in _SWITCHES and says_a_degree(text))
+            )
         ):
             return i, "action"
         if (
@@ -148,6 +159,11 @@ def doubtful_clause(
         if target.how == "all" and _names_another_kind(clause, catalog, text):
             return i, "sweep"
     return None
+
+
+_SWITCHES = frozenset({"on", "off", "open", "close", "toggle"})
+"""Actions with no level: a request that asks for more or less of something ("turn the heating
+up a bit") does not ask for one of them."""
 
 
 def _names_another_kind(clause: Clause, catalog: Catalog, text: str) -> bool:

@@ -8,6 +8,7 @@ from edgeward.runtime.action_words import (
     OPPOSITES,
     SIDES,
     contradicts,
+    says_a_degree,
     says_an_action,
     says_open_or_close,
     without_on_off,
@@ -101,3 +102,18 @@ def test_words_for_on_off_open_and_close_are_taken_out_and_nothing_else() -> Non
     assert without_on_off("Cierra el garaje que me voy") == "el garaje que me voy"
     assert without_on_off("schließ die Garage zu") == "die garage"
     assert without_on_off("cierra con llave la puerta") == "con llave la puerta"
+
+
+@pytest.mark.parametrize(
+    ("text", "says"),
+    [
+        ("turn the heating down a notch", True),
+        ("baisse un peu le chauffage", True),
+        ("mach die Schreibtischlampe etwas heller", True),
+        ("sube un poco la lámpara del escritorio", True),
+        ("turn off the heating", False),
+        ("éteins le chauffage", False),
+    ],
+)
+def test_a_request_asks_for_more_or_less_of_something_or_not(text: str, says: bool) -> None:
+    assert says_a_degree(text) is says

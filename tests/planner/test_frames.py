@@ -393,6 +393,10 @@ def test_a_clause_is_doubtful_for_a_repeat_an_unsaid_device_or_an_action_it_lack
     on = fr.parse_frame("act name [ desk ] off")
     assert doubtful_clause(on, home, "power on the desk") == (0, "action")
     assert doubtful_clause(on, home, "turn off the desk") is None
+    # more or less of something is a level, not a switch: "turn the desk down a bit" as off
+    assert doubtful_clause(on, home, "turn the desk down a bit") == (0, "action")
+    dimmer = fr.parse_frame("act name [ desk ] brightness down")
+    assert doubtful_clause(dimmer, home, "turn the desk down a bit") is None
     # the blinds are a kind of device, the desk a light: "the blinds" do not say the desk
     assert doubtful_clause(on, home, "desk blinds down") == (0, "unsaid")
     assert doubtful_clause(on, home, "desk light down") is None
