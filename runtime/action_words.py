@@ -12,7 +12,10 @@ taken out of the request first. Words are compared folded (:func:`~edgeward.runt
 
 The same words, with commands that have no opposite ("toggle", "lance", "stell"), say whether a
 part of a request names an action at all (:func:`says_an_action`): "and the floor lamp" does
-not, and takes the action of the part it is said with.
+not, and takes the action of the part it is said with. The words for opening and closing alone
+say when "the garage" is its door (:func:`says_open_or_close`); none of these words names a
+kind of device (:func:`without_on_off`); and words of degree ("a bit", "un peu", "heller") say
+that a request asks for a change of level, not a switch (:func:`says_a_degree`).
 """
 
 from __future__ import annotations

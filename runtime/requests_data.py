@@ -1082,6 +1082,8 @@ def build_ambiguous(ctx: Context) -> Draft | None:
             rules.climate_for(ctx.home, area), "temperature", lang, value=value
         )
         frame = fr.act(fr.Target("thermostat"), "temperature", value)
+        if plan is None:
+            return None
         kind = "ambiguous" if plan.kind == "ambiguous" else "set_value"
         return Draft(text, plan, frame, kind, group + ":amb", area)
     # a name several entities share, no area given
