@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 
 from edgeward.runtime.action_words import (
@@ -66,54 +68,44 @@ def test_every_action_with_an_opposite_has_words_on_both_sides() -> None:
         assert -side in set(SIDES[pair].values())
 
 
-@pytest.mark.parametrize(
-    ("text", "says"),
-    [
-        ("turn off the tv backlight", True),
-        ("the floor lamp", False),
-        ("et le lampadaire", False),
-        ("bascule le sapin", True),
-        ("die Stehlampe aus", True),
-        ("lance bonne nuit", True),
-        ("y la lámpara de pie", False),
-    ],
-)
-def test_a_part_of_a_request_says_an_action_or_not(text: str, says: bool) -> None:
-    assert says_an_action(text) is says
+_ACTION, _OPEN_CLOSE, _DEGREE = says_an_action, says_open_or_close, says_a_degree
 
 
 @pytest.mark.parametrize(
-    ("text", "says"),
+    ("test", "text", "says"),
     [
-        ("close the garage, I'm leaving", True),
-        ("ferme le garage", True),
-        ("mach die Garage zu", True),
-        ("abre el garaje", True),
-        ("turn on the garage", False),
-        ("allume le garage", False),
-        ("enciende el garaje", False),
+        # a part of a request says an action or takes one from the part it is said with
+        (_ACTION, "turn off the tv backlight", True),
+        (_ACTION, "the floor lamp", False),
+        (_ACTION, "et le lampadaire", False),
+        (_ACTION, "bascule le sapin", True),
+        (_ACTION, "die Stehlampe aus", True),
+        (_ACTION, "lance bonne nuit", True),
+        (_ACTION, "y la lámpara de pie", False),
+        # "the garage" is its door only with a word for opening or closing
+        (_OPEN_CLOSE, "close the garage, I'm leaving", True),
+        (_OPEN_CLOSE, "ferme le garage", True),
+        (_OPEN_CLOSE, "mach die Garage zu", True),
+        (_OPEN_CLOSE, "abre el garaje", True),
+        (_OPEN_CLOSE, "turn on the garage", False),
+        (_OPEN_CLOSE, "allume le garage", False),
+        (_OPEN_CLOSE, "enciende el garaje", False),
+        # more or less of something is a level, not a switch
+        (_DEGREE, "turn the heating down a notch", True),
+        (_DEGREE, "baisse un peu le chauffage", True),
+        (_DEGREE, "mach die Schreibtischlampe etwas heller", True),
+        (_DEGREE, "sube un poco la lámpara del escritorio", True),
+        (_DEGREE, "turn off the heating", False),
+        (_DEGREE, "éteins le chauffage", False),
     ],
 )
-def test_a_request_says_to_open_or_close_or_not(text: str, says: bool) -> None:
-    assert says_open_or_close(text) is says
+def test_what_a_request_says_by_its_words(
+    test: Callable[[str], bool], text: str, says: bool
+) -> None:
+    assert test(text) is says
 
 
 def test_words_for_on_off_open_and_close_are_taken_out_and_nothing_else() -> None:
     assert without_on_off("Cierra el garaje que me voy") == "el garaje que me voy"
     assert without_on_off("schließ die Garage zu") == "die garage"
     assert without_on_off("cierra con llave la puerta") == "con llave la puerta"
-
-
-@pytest.mark.parametrize(
-    ("text", "says"),
-    [
-        ("turn the heating down a notch", True),
-        ("baisse un peu le chauffage", True),
-        ("mach die Schreibtischlampe etwas heller", True),
-        ("sube un poco la lámpara del escritorio", True),
-        ("turn off the heating", False),
-        ("éteins le chauffage", False),
-    ],
-)
-def test_a_request_asks_for_more_or_less_of_something_or_not(text: str, says: bool) -> None:
-    assert says_a_degree(text) is says
