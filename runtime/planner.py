@@ -130,12 +130,14 @@ PLAN_MARK = "<|edgeward_frames|>"
 
 
 class Decoded(NamedTuple):
-    """The frame the planner keeps for a request, the generation it came from, and the tokens a
-    retry barred to get it, by position (none when the first frame was kept)."""
+    """The frame the planner keeps for a request, the generation it came from, the tokens a
+    retry barred to get it, by position (none when the first frame was kept), and whether a
+    clause of it is still doubtful (:func:`doubtful_clause`: no retry settled it)."""
 
     generation: Generation
     frame: Frame | None
     barred: Mapping[int, Collection[int]] = {}
+    doubtful: bool = False
 
 
 class PromptIds(NamedTuple):
@@ -563,7 +565,7 @@ class Planner:
         else:
             asked = _Asked(prompt, catalog, text, area, state, lang)
             sure = self._agreeing_confidence(asked, decoded, plan)
-        if not grounded(frame, catalog, text) or doubtful_clause(frame, catalog, text, area):
+        if decoded.doubtful or not grounded(frame, catalog, text):
             sure = min(sure, DOUBTFUL_CONFIDENCE)
         return finish_plan(replace(plan, confidence=sure), catalog, lang)
 
@@ -699,7 +701,7 @@ class Planner:
             return Decoded(generation, frame)
         doubt = doubtful_clause(frame, catalog, text, area)
         if doubt is None or names_a_missing_place(frame, catalog, text):
-            return Decoded(generation, frame)
+            return Decoded(generation, frame, doubtful=doubt is not None)
         index, part = doubt
         for k, token in _choices(self.model, generation, doubt, says_all(text)):
             banned = {token}
@@ -715,7 +717,7 @@ class Planner:
                     break
                 # another action the device lacks, another class that is not there: bar it too
                 banned.add(retry.token_ids[k])
-        return Decoded(generation, frame)
+        return Decoded(generation, frame, doubtful=True)
 
     def _not_said_starts(self, catalog: Catalog, text: str) -> set[int]:
         """Every token that cannot begin a name the request says, of the names a frame may
