@@ -21,6 +21,7 @@ that a request asks for a change of level, not a switch (:func:`says_a_degree`).
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from functools import lru_cache
 
 from edgeward.runtime.homes import FLOOR_WORDS, fold
 
@@ -85,6 +86,7 @@ def says_open_or_close(text: str) -> bool:
     return not _OPEN_OR_CLOSE.isdisjoint(fold(text).split())
 
 
+@lru_cache(maxsize=256)
 def without_on_off(text: str) -> str:
     """``text`` folded, without its words for turning on or off, opening or closing: verbs and
     particles, never the name of a kind of device ("cierra" is not "cierre", a lock)."""

@@ -13,6 +13,7 @@ them; the words of opposite actions are in :mod:`edgeward.runtime.action_words`.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Literal
 
 from edgeward.runtime.action_words import (
@@ -29,7 +30,6 @@ from edgeward.runtime.homes import (
     DEVICE_KINDS,
     DOMAIN_SYNONYMS,
     DOMAIN_WORDS,
-    DeviceKind,
     area_key,
     floor_key,
     fold,
@@ -221,15 +221,22 @@ def _says_another_class(clause: Clause, catalog: Catalog, text: str) -> bool:
     if _kind_said((target.domain, target.device_class), catalog, text):
         return False
     return any(
-        _said_of((k.domain, k.device_class), _kind_names(k), text)
-        for k in DEVICE_KINDS
-        if k.device_class and (k.domain, k.device_class) != (target.domain, target.device_class)
+        _said_of(kind, names, text)
+        for kind, names in _KIND_NAMES.items()
+        if kind[1] and kind != (target.domain, target.device_class)
     )
 
 
-def _kind_names(kind: DeviceKind) -> list[str]:
-    """The names of a kind of device in the four languages."""
-    return [n for in_language in kind.names.values() for n in in_language]
+def _names_by_kind() -> dict[tuple[str | None, str | None], tuple[str, ...]]:
+    names: dict[tuple[str | None, str | None], tuple[str, ...]] = {}
+    for k in DEVICE_KINDS:
+        said = tuple(n for in_language in k.names.values() for n in in_language)
+        names[k.domain, k.device_class] = names.get((k.domain, k.device_class), ()) + said
+    return names
+
+
+_KIND_NAMES = _names_by_kind()
+"""The names of each kind of device (domain, class) in the four languages, made once."""
 
 
 _GARAGE = ("cover", "garage")
@@ -237,7 +244,7 @@ _GARAGE_WORDS = tuple(w for words in AREA_WORDS["garage"][1].values() for w in w
 _GARAGE_FOLDED = frozenset(fold(w) for w in _GARAGE_WORDS)
 
 
-def _said_of(kind: tuple[str | None, str | None], names: list[str], text: str) -> bool:
+def _said_of(kind: tuple[str | None, str | None], names: Sequence[str], text: str) -> bool:
     """Whether the request says one of ``names`` of a kind of device. A garage door is said by
     its place's word when the request says to open or close ("ferme le garage"), as the training
     data says it; without such a word that place's word is the garage, not its door ("mach die
@@ -263,7 +270,7 @@ def _kind_said(kind: tuple[str | None, str | None], catalog: Catalog, text: str)
     """Whether the request says a kind of device (domain, class): a name of that kind in one of
     the four languages ("persiana", "store banne"), or the name of a device of it in the home."""
     domain, device_class = kind
-    names = [n for k in DEVICE_KINDS if (k.domain, k.device_class) == kind for n in _kind_names(k)]
+    names = list(_KIND_NAMES.get(kind, ()))
     if device_class is None and domain is not None:
         names += [n for words in DOMAIN_WORDS.get(domain, {}).values() for n in words]
         names += DOMAIN_SYNONYMS.get(domain, ())
