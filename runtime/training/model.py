@@ -99,18 +99,47 @@ class Attention(nn.Module):
         q = q * cos + _rotate_half(q) * sin
         k = k * cos + _rotate_half(k) * sin
         if past is not None:
-            k = torch.cat((past[0], k), dim=2)
-            v = torch.cat((past[1], v), dim=2)
-        present = (k, v)
-        rep = self.n_heads // self.n_kv
-        if rep > 1:
-            k = k.repeat_interleave(rep, dim=1)
-            v = v.repeat_interleave(rep, dim=1)
-        if mask is None:
-            out = F.scaled_dot_product_attention(q, k, v, is_causal=True)
+            out = self._after_prefix(q, k, v, mask, past)
         else:
-            out = F.scaled_dot_product_attention(q, k, v, attn_mask=mask)
-        return self.o_proj(out.transpose(1, 2).reshape(b, s, -1)), present
+            rep = self.n_heads // self.n_kv
+            kr, vr = k.repeat_interleave(rep, dim=1), v.repeat_interleave(rep, dim=1)
+            if mask is None:
+                out = F.scaled_dot_product_attention(q, kr, vr, is_causal=True)
+            else:
+                out = F.scaled_dot_product_attention(q, kr, vr, attn_mask=mask)
+        return self.o_proj(out.transpose(1, 2).reshape(b, s, -1)), (k, v)
+
+    def _after_prefix(
+        self,
+        q: torch.Tensor,
+        k: torch.Tensor,
+        v: torch.Tensor,
+        mask: torch.Tensor | None,
+        past: tuple[torch.Tensor, torch.Tensor],
+    ) -> torch.Tensor:
+        """Attention of ``b`` rows that all follow one shared prefix (``past``, batch 1).
+
+        Every query sees the whole prefix, so its scores against the prefix are one matrix
+        product for all rows and heads of a key/value group, with no mask and without the
+        prefix being copied per row; only the rows' own keys are masked (``mask``, [b, 1, s, s]).
+        The same numbers as attending to the prefix's keys repeated per row.
+        """
+        b, _, s, d = q.shape
+        rep = self.n_heads // self.n_kv
+        past_k, past_v = past[0][0], past[1][0]  # [kv heads, prefix, d]
+        p = past_k.shape[1]
+        # query heads as [kv head, (repeat, position)] rows against that head's keys
+        grouped = q.reshape(b, self.n_kv, rep * s, d) * d**-0.5
+        shared = grouped.transpose(0, 1).reshape(self.n_kv, b * rep * s, d)
+        on_prefix = (shared @ past_k.transpose(1, 2)).view(self.n_kv, b, rep * s, p)
+        on_own = grouped @ k.transpose(2, 3)
+        if mask is not None:
+            hidden = ~mask.repeat(1, 1, rep, 1)
+            on_own = on_own.masked_fill(hidden, float("-inf"))
+        weights = torch.softmax(torch.cat((on_prefix.transpose(0, 1), on_own), dim=-1), dim=-1)
+        from_prefix = weights[..., :p].transpose(0, 1).reshape(self.n_kv, b * rep * s, p) @ past_v
+        out = from_prefix.view(self.n_kv, b, rep * s, d).transpose(0, 1) + weights[..., p:] @ v
+        return out.reshape(b, self.n_heads, s, d)
 
 
 class Block(nn.Module):
@@ -170,10 +199,12 @@ class Decoder(nn.Module):
         mask: torch.Tensor | None,
         past: list[tuple[torch.Tensor, torch.Tensor]] | None = None,
     ) -> tuple[torch.Tensor, list[tuple[torch.Tensor, torch.Tensor]]]:
-        """Hidden states and the new KV cache.
+        """Hidden states and each layer's keys and values of ``input_ids``.
 
-        ``mask`` is boolean, broadcastable to [batch, heads, queries, keys]; ``None`` means plain
-        causal attention without a cache (the home prefix in training).
+        Without ``past``: ``mask`` is boolean, broadcastable to [batch, heads, queries, keys];
+        ``None`` means plain causal attention (the home prefix in training). With ``past``, the
+        keys and values of one prefix (batch 1) that every row follows and sees whole, ``mask``
+        ([batch, 1, queries, queries]) says which of the rows' own tokens each query sees.
         """
         freqs = position_ids.to(torch.float32).unsqueeze(-1) * self.inv_freq
         emb = torch.cat((freqs, freqs), dim=-1)

@@ -152,16 +152,16 @@ def collate(home: HomeGroup, pad_id: int) -> dict[str, Any]:
         labels = [home.labels[i] + [IGNORE] * (width - len(home.labels[i])) for i in rows]
         real = torch.tensor([[1] * len(r) + [0] * (width - len(r)) for r in requests])
         causal = torch.ones(width, width, dtype=torch.bool).tril()
-        # Requests see the whole home, and the earlier (non-padding) tokens of their own.
+        # Requests see the whole home (the decoder's shared prefix), and the earlier
+        # (non-padding) tokens of their own: the mask covers their own tokens only.
         own = causal.unsqueeze(0) & real.bool().unsqueeze(1)
         own |= torch.eye(width, dtype=torch.bool).unsqueeze(0)  # padding rows see themselves
-        mask = torch.cat((torch.ones(len(ids), width, p, dtype=torch.bool), own), dim=2)
         batches.append(
             {
                 "rows": rows,
                 "ids": torch.tensor(ids),
                 "positions": torch.arange(p, p + width).unsqueeze(0).expand(len(ids), -1),
-                "mask": mask.unsqueeze(1),
+                "mask": own.unsqueeze(1),
                 "labels": torch.tensor(labels),
             }
         )

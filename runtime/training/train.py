@@ -84,9 +84,7 @@ def _forward(model: Decoder, group: dict[str, Any]) -> Iterator[tuple[torch.Tens
     where those are. The home runs once; every batch attends to its KV cache."""
     _, past = model(group["prefix"], group["prefix_positions"], None)
     for batch in group["batches"]:
-        rows = batch["ids"].shape[0]
-        cache = [(k.expand(rows, -1, -1, -1), v.expand(rows, -1, -1, -1)) for k, v in past]
-        hidden, _ = model(batch["ids"], batch["positions"], batch["mask"], cache)
+        hidden, _ = model(batch["ids"], batch["positions"], batch["mask"], past)
         where = batch["labels"] != IGNORE
         yield model.logits(hidden[where]), batch["labels"][where], where
 
