@@ -530,6 +530,8 @@ class Planner:
         if merged is None:
             return None
         sure = min(p.confidence for p in planned)
+        if repeats_a_call(merged):
+            sure = min(sure, DOUBTFUL_CONFIDENCE)
         return finish_plan(replace(merged, confidence=sure), catalog, lang)
 
     def _plan_whole(
@@ -565,7 +567,7 @@ class Planner:
         else:
             asked = _Asked(prompt, catalog, text, area, state, lang)
             sure = self._agreeing_confidence(asked, decoded, plan)
-        if decoded.doubtful or not grounded(frame, catalog, text):
+        if decoded.doubtful or not grounded(frame, catalog, text) or repeats_a_call(plan):
             sure = min(sure, DOUBTFUL_CONFIDENCE)
         return finish_plan(replace(plan, confidence=sure), catalog, lang)
 
@@ -921,6 +923,15 @@ def _resumed(retry: Generation, first: Generation, k: int) -> Generation:
     """``retry``, begun with ``first``'s tokens before index ``k``, with their
     log-probabilities as ``first`` had them (begun tokens come back as 0)."""
     return replace(retry, logprobs=first.logprobs[:k] + retry.logprobs[k:])
+
+
+def repeats_a_call(plan: Plan) -> bool:
+    """Whether ``plan`` makes the same call twice (the same tool, arguments and time). No
+    request asks that: the model wrote one device for two ("toggle the bedside lamp and the
+    Citysun" as the lamp twice), under two names that mean it, so one part of the request is
+    left out."""
+    seen = [(c.tool, sorted(c.args.items()), c.when) for c in plan.calls]
+    return any(call in seen[:i] for i, call in enumerate(seen))
 
 
 def _not_understood(catalog: Catalog, language: str) -> Plan:

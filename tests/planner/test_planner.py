@@ -13,7 +13,7 @@ from edgeward.runtime.eval_set import load_eval_home, load_handwritten
 from edgeward.runtime.evaluation import evaluate, format_report
 from edgeward.runtime.generate import Generation
 from edgeward.runtime.local_model import LocalModel, load_model
-from edgeward.runtime.plan import Plan, PlannedCall
+from edgeward.runtime.plan import Plan, PlannedCall, When
 from edgeward.runtime.planner import (
     AGREEMENT_BELOW,
     DEFAULT_MODEL,
@@ -341,3 +341,20 @@ def test_several_commands_are_planned_part_by_part_before_the_whole(
     asked.clear()
     planner.plan(home, "unlock the door and turn on the porch light", None, "en")
     assert asked == ["unlock the door", "unlock the door and turn on the porch light"]
+
+
+def test_a_plan_that_makes_one_call_twice_is_not_sure(
+    planner: Planner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two parts planned as the same device ("toggle the bedside lamp and the Citysun", the
+    made-up name written as the lamp): half the request would be left out, so the plan is
+    capped below what the gateway acts on."""
+    home = load_eval_home()
+    lamp = PlannedCall("light.toggle", {"entity_id": "light.floor_lamp"})
+    later = PlannedCall("light.toggle", {"entity_id": "light.floor_lamp"}, When(delay_s=60))
+    assert planner_module.repeats_a_call(Plan("act", (lamp, lamp)))
+    assert not planner_module.repeats_a_call(Plan("act", (lamp, later)))  # now and again later
+    monkeypatch.setattr(planner, "_plan_whole", lambda *args: Plan("act", (lamp,), confidence=0.97))
+    plan = planner.plan(home, "toggle the floor lamp, then toggle the vostrin", None, "en")
+    assert plan.calls == (lamp, lamp)
+    assert plan.confidence == planner_module.DOUBTFUL_CONFIDENCE
