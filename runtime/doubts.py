@@ -126,7 +126,8 @@ def doubtful_clause(
     sweeps ("the blinds" of a room with shutters), or sweeps or asks for the one device of a
     kind that the request does not say while it says a class of another ("close the blinds" as
     the garage door, "close the garage" as the locks: its class, or kind, is doubtful), or
-    sweeps a kind of device the request does not say while it names a device of another kind
+    unlocks every lock or the one lock while the request says no lock or door (its kind is
+    doubtful), or sweeps a kind of device the request does not say while it names a device of another kind
     ("bewässerung im garten an" as the garden's lights: the sweep is doubtful); None when no
     clause does."""
     for i, clause in enumerate(frame.clauses):
@@ -154,7 +155,10 @@ def doubtful_clause(
             return i, "action"
         if (
             target.device_class and target.how == "all" and _sweeps_nothing(clause, catalog, area)
-        ) or (target.how in ("all", "one") and _says_another_class(clause, catalog, text)):
+        ) or (
+            target.how in ("all", "one")
+            and (_says_another_class(clause, catalog, text) or _unsaid_lock(clause, catalog, text))
+        ):
             return i, "class"
         if target.how == "all" and _names_another_kind(clause, catalog, text):
             return i, "sweep"
@@ -224,6 +228,18 @@ def _says_another_class(clause: Clause, catalog: Catalog, text: str) -> bool:
         _said_of(kind, names, text)
         for kind, names in _KIND_NAMES.items()
         if kind[1] and kind != (target.domain, target.device_class)
+    )
+
+
+def _unsaid_lock(clause: Clause, catalog: Catalog, text: str) -> bool:
+    """Whether the clause unlocks every lock or the one lock while the request says no lock,
+    door or lock's name: a door is not unlocked unless it is said ("quita las luces", turn off
+    the lights, read as unlocking the hallway's door). Locking needs no such word ("sperr alles
+    ab")."""
+    return (
+        clause.target.domain == "lock"
+        and clause.action == "unlock"
+        and not _kind_said(("lock", None), catalog, text)
     )
 
 

@@ -420,6 +420,13 @@ def test_a_clause_is_doubtful_for_a_repeat_an_unsaid_device_or_an_action_it_lack
     # a verb is no kind's name: "cierra" is not "cierre" (a lock)
     assert doubtful_clause(locks, home, "cierra el garaje que me voy") == (0, "class")
     assert doubtful_clause(locks, home, "cierra la cerradura") is None
+    # a door is unlocked only when the request says a lock or door: "quita las luces" (turn
+    # off the lights) read as unlocking; locking everything needs no such word
+    unlock = fr.parse_frame("act one lock unlock")
+    assert doubtful_clause(unlock, home, "quita las luces") == (0, "class")
+    assert doubtful_clause(unlock, home, "desbloquea la puerta") is None
+    assert doubtful_clause(unlock, home, "unlock it") is None  # "lock" inside "unlock"
+    assert doubtful_clause(locks, home, "sperr alles ab") is None
     # sweeps and refusals name no device
     assert doubtful_clause(fr.parse_frame("act all light here off"), home, "lights off") is None
     assert doubtful_clause(fr.parse_frame("no out_of_domain"), home, "tell a joke") is None
