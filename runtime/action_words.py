@@ -115,6 +115,21 @@ def says_an_action(text: str) -> bool:
     return not _ACTION_WORDS.isdisjoint(fold(text).split())
 
 
+_CHECKS = frozenset(
+    fold(w)
+    for w in """check verify verifie verifier controle controler comprueba comprobar revisa
+    revisar mira prufe pruf prufen uberprufe uberpruf kontrolliere schau""".split()
+)
+"""Words that ask to check something ("prüf die Steckdose", "vérifie la porte")."""
+
+
+def only_checks(text: str) -> bool:
+    """Whether ``text`` asks to check something and says no action: a question, whatever
+    else it says ("prüf licht regal" is not "turn on the shelf light")."""
+    words = fold(text).split()
+    return not _CHECKS.isdisjoint(words) and _ACTION_WORDS.isdisjoint(words)
+
+
 _FLOORS = tuple(fold(w) for _, by in FLOOR_WORDS.values() for ws in by.values() for w in ws)
 
 

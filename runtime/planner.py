@@ -57,7 +57,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from edgeward.runtime.action_words import says_an_action
+from edgeward.runtime.action_words import only_checks, says_an_action
 from edgeward.runtime.bounded_cache import BoundedCache
 from edgeward.runtime.catalog import Area, Catalog, Entity
 from edgeward.runtime.constrained import CompiledGrammar, compile_lark
@@ -567,7 +567,12 @@ class Planner:
         else:
             asked = _Asked(prompt, catalog, text, area, state, lang)
             sure = self._agreeing_confidence(asked, decoded, plan)
-        if decoded.doubtful or not grounded(frame, catalog, text) or repeats_a_call(plan):
+        if (
+            decoded.doubtful
+            or not grounded(frame, catalog, text)
+            or repeats_a_call(plan)
+            or (plan.kind == "act" and only_checks(text))
+        ):
             sure = min(sure, DOUBTFUL_CONFIDENCE)
         return finish_plan(replace(plan, confidence=sure), catalog, lang)
 

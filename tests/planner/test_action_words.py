@@ -10,6 +10,7 @@ from edgeward.runtime.action_words import (
     OPPOSITES,
     SIDES,
     contradicts,
+    only_checks,
     says_a_degree,
     says_an_action,
     says_open_or_close,
@@ -97,6 +98,13 @@ _ACTION, _OPEN_CLOSE, _DEGREE = says_an_action, says_open_or_close, says_a_degre
         (_DEGREE, "sube un poco la lámpara del escritorio", True),
         (_DEGREE, "turn off the heating", False),
         (_DEGREE, "éteins le chauffage", False),
+        # a request to check something, with no action, is a question
+        (only_checks, "prüf die wohnzimmer steckdose", True),
+        (only_checks, "vérifie la porte d'entrée", True),
+        (only_checks, "comprueba la luz del pasillo", True),
+        (only_checks, "check the garage door", True),
+        (only_checks, "check the door and lock it", False),
+        (only_checks, "turn on the shelf light", False),
     ],
 )
 def test_what_a_request_says_by_its_words(

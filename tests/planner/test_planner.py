@@ -358,3 +358,18 @@ def test_a_plan_that_makes_one_call_twice_is_not_sure(
     plan = planner.plan(home, "toggle the floor lamp, then toggle the vostrin", None, "en")
     assert plan.calls == (lamp, lamp)
     assert plan.confidence == planner_module.DOUBTFUL_CONFIDENCE
+
+
+def test_a_request_to_check_a_device_is_not_acted_on(
+    planner: Planner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """ "prüf die Stehlampe" asks whether the lamp is on; the model may write it as turning the
+    lamp on, surely. Said with no word of an action, that is capped below what the gateway
+    acts on."""
+    home = load_eval_home()
+    plan = planner.plan(home, "prüf die Stehlampe", None, "de")
+    assert plan.kind != "act" or plan.confidence <= planner_module.DOUBTFUL_CONFIDENCE
+    monkeypatch.setattr(planner_module, "only_checks", lambda text: False)
+    unchecked = planner.plan(home, "prüf die Stehlampe", None, "de")
+    assert unchecked.kind == plan.kind
+    assert unchecked.confidence > plan.confidence  # what the check holds back
