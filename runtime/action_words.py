@@ -39,8 +39,9 @@ _CLOSE = """close lower down ferme fermer fermez baisse descends abaisse cierra 
 
 _WORDS: Mapping[str, Mapping[int, str]] = {
     "on": {
-        1: """on allume allumer allumez rallume enciende encender enciendes prende prender
-              encendido encendida encendidos encendidas an einschalten anschalten anmachen
+        1: """on allume allumer allumez rallume eclaire eclairer eclairez enciende encender
+              enciendes prende prender encendido encendida encendidos encendidas an
+              einschalten anschalten anmachen
               """
         + _OPEN,
         -1: """off kill shut eteins eteindre eteignez eteint eteinte apaga apagar apagas apagado

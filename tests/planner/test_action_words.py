@@ -25,6 +25,7 @@ from edgeward.runtime.action_words import (
         ("open", "pull down the blinds in the bathroom"),
         ("on", "quita la luz del pasillo"),
         ("off", "Allume la lumière du salon"),
+        ("off", "Éclairer les pièces en haut"),
         ("close", "mach die Rollläden im Schlafzimmer auf"),
         ("on", "baja la persiana"),  # a blind that "on" would open
         ("unlock", "verriegle die Haustür"),
