@@ -41,11 +41,14 @@ _WORDS: Mapping[str, Mapping[int, str]] = {
     "on": {
         1: """on allume allumer allumez rallume eclaire eclairer eclairez enciende encender
               enciendes prende prender encendido encendida encendidos encendidas an
-              einschalten anschalten anmachen
+              einschalten anschalten anmachen activate active activer activez activa activar
+              aktiviere aktivieren
               """
         + _OPEN,
         -1: """off kill shut eteins eteindre eteignez eteint eteinte apaga apagar apagas apagado
                apagada apagados apagadas quita aus ab ausschalten ausmachen abschalten
+               deactivate desactive desactiver desactivez desactiva desactivar deaktiviere
+               deaktivieren
                """
         + _CLOSE,
     },
@@ -70,7 +73,7 @@ _COMMANDS = """toggle switch flip bascule basculer inverse cambia alterna umscha
     stop halt stoppe stopper arrete arreter para deten detener stopp anhalten halte press push
     appuie appuyer presiona pulsa drucke druck betatige set put make mets mettre regle regler
     place pon poner ajusta deja stell stelle setze mach run start launch lance lancer ejecuta
-    activa activar starte aktiviere activate active activer dim dimm tamise"""
+    starte dim dimm tamise"""
 """Words of commands with no opposite ("toggle", "stop", "press", "set", "run"), in the four
 languages."""
 

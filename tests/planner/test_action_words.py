@@ -26,6 +26,8 @@ from edgeward.runtime.action_words import (
         ("on", "quita la luz del pasillo"),
         ("off", "Allume la lumière du salon"),
         ("off", "Éclairer les pièces en haut"),
+        ("on", "deactivate all the lights in the workshop"),
+        ("off", "Activer les lampes du rez-de-chaussée"),
         ("close", "mach die Rollläden im Schlafzimmer auf"),
         ("on", "baja la persiana"),  # a blind that "on" would open
         ("unlock", "verriegle die Haustür"),
@@ -60,8 +62,8 @@ def test_names_and_floors_are_not_words_of_a_side() -> None:
     assert not contradicts("open", "abre la llave de paso de la planta baja")
     assert contradicts("open", "baja la persiana")
     # a device named with a word of a side: its name is taken out first
-    assert contradicts("on", "activate lights off", ())
-    assert not contradicts("on", "activate lights off", ("lights off",))
+    assert contradicts("on", "run lights off", ())
+    assert not contradicts("on", "run lights off", ("lights off",))
 
 
 def test_every_action_with_an_opposite_has_words_on_both_sides() -> None:
