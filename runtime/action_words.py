@@ -23,7 +23,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from functools import lru_cache
 
-from edgeward.runtime.homes import FLOOR_WORDS, fold
+from edgeward.runtime.homes import COLOR_WORDS, FLOOR_WORDS, fold
 
 OPPOSITES: Mapping[str, tuple[str, int]] = {
     "on": ("on", 1), "off": ("on", -1), "open": ("on", 1), "close": ("on", -1),
@@ -137,16 +137,43 @@ def only_checks(text: str) -> bool:
 _FLOORS = tuple(fold(w) for _, by in FLOOR_WORDS.values() for ws in by.values() for w in ws)
 
 
+_TOGGLES = frozenset("toggle flip bascule basculer inverse cambia alterna umschalten".split())
+"""Words that say to toggle, and nothing else ("switch" and "schalte" also go with "on")."""
+
+
 def contradicts(action: str | None, text: str, names: Iterable[str] = ()) -> bool:
     """Whether ``text``, once ``names`` (folded) and the words for floors are taken out of it,
-    says only words of the opposite of ``action`` ("power on the lights" against "off"); False
-    for an action without an opposite."""
+    says only words of the opposite of ``action`` ("power on the lights" against "off"), or
+    only a word for toggling against on, off, open or close ("cambia la luz"); False for an
+    action without an opposite."""
     if action is None or action not in OPPOSITES:
         return False
     pair, side = OPPOSITES[action]
     words = SIDES[pair]
-    said = {words[w] for w in _without(fold(text), (*names, *_FLOORS)).split() if w in words}
+    text_words = _without(fold(text), (*names, *_FLOORS)).split()
+    said = {words[w] for w in text_words if w in words}
+    if pair == "on" and not said and not _TOGGLES.isdisjoint(text_words):
+        return True
     return said == {-side}
+
+
+def says_colour(colour: str, text: str) -> bool:
+    """Whether ``text`` says the colour ``colour`` (``"warm_white"``) in one of the four
+    languages, in any of its forms ("violette", "roja", "rote"): a light is not given a colour
+    the request does not say."""
+    said = fold(text).split()
+    return any(
+        all(any(w.startswith(stem) for w in said) for stem in _colour_stems(words[colour]))
+        for words in COLOR_WORDS.values()
+        if colour in words
+    )
+
+
+@lru_cache(maxsize=64)
+def _colour_stems(phrase: str) -> tuple[str, ...]:
+    """The words of a colour's name as every form of them begins: "rojo" -> "roj" (roja,
+    rojas), "violet" (violette), "blanc" (blanche)."""
+    return tuple(w[:-1] if w.endswith("o") and len(w) > 3 else w for w in fold(phrase).split())
 
 
 def _without(text: str, names: Iterable[str]) -> str:

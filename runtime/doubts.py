@@ -19,6 +19,7 @@ from typing import Literal
 from edgeward.runtime.action_words import (
     contradicts,
     says_a_degree,
+    says_colour,
     says_open_or_close,
     without_on_off,
 )
@@ -119,7 +120,8 @@ def doubtful_clause(
     room blinds" as the living room lamp: its target is doubtful), puts its target in an area
     or on a floor the request does not say (the place is doubtful), asks a named device for an
     action it lacks ("brightness" of a fan) or for the opposite of what the request's words say
-    ("power on" as off, :mod:`~edgeward.runtime.action_words`), or for a plain switch when the
+    ("power on" as off, :mod:`~edgeward.runtime.action_words`; "cambia la luz", a toggle, as
+    on), or for a colour it does not say, or for a plain switch when the
     request asks for more or less of something ("turn the heating up a bit" as on: its action
     is doubtful), or
     sweeps or asks for the one device of a class that, said from ``area``, is not where it
@@ -150,6 +152,7 @@ def doubtful_clause(
             and (
                 contradicts(clause.action, text, _names_of(catalog))
                 or (clause.action in _SWITCHES and says_a_degree(text))
+                or (clause.action == "color" and not says_colour(str(clause.value), text))
             )
         ):
             return i, "action"

@@ -123,6 +123,15 @@ DOMAIN_SYNONYMS: dict[str, tuple[str, ...]] = {
 }  # fmt: skip
 
 
+COLOR_WORDS: dict[str, dict[str, str]] = {
+    "en": {"white": "white", "warm_white": "warm white", "red": "red", "orange": "orange", "yellow": "yellow", "green": "green", "cyan": "cyan", "blue": "blue", "purple": "purple", "pink": "pink"},  # noqa: E501
+    "fr": {"white": "blanc", "warm_white": "blanc chaud", "red": "rouge", "orange": "orange", "yellow": "jaune", "green": "vert", "cyan": "cyan", "blue": "bleu", "purple": "violet", "pink": "rose"},  # noqa: E501
+    "es": {"white": "blanco", "warm_white": "blanco cálido", "red": "rojo", "orange": "naranja", "yellow": "amarillo", "green": "verde", "cyan": "cian", "blue": "azul", "purple": "morado", "pink": "rosa"},  # noqa: E501
+    "de": {"white": "weiß", "warm_white": "warmweiß", "red": "rot", "orange": "orange", "yellow": "gelb", "green": "grün", "cyan": "cyan", "blue": "blau", "purple": "lila", "pink": "rosa"},  # noqa: E501
+}  # fmt: skip
+"""The words for each colour a light takes by name (``services.COLOR_NAMES``), per language."""
+
+
 @dataclass(frozen=True)
 class DeviceKind:
     """A kind of device a home has, how it is named, and how its features are drawn."""

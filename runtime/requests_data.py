@@ -29,6 +29,7 @@ from edgeward.runtime import plan_rules as rules
 from edgeward.runtime.catalog import STATE_TOOL, CallError, Catalog, Entity
 from edgeward.runtime.homes import (
     AREA_WORDS,
+    COLOR_WORDS,
     DEVICE_KINDS,
     DOMAIN_WORDS,
     FLOOR_WORDS,
@@ -379,13 +380,6 @@ SETTERS: dict[str, dict[str, tuple[str, ...]]] = {
         "es": ("pon {x} a {n} kelvin", "{x} a {n}K", "temperatura de color de {x} a {n}", "ajusta {x} a {n} kelvin", "cambia {x} a {n} K"),  # noqa: E501
         "de": ("stell {x} auf {n} Kelvin", "{x} auf {n}K", "Farbtemperatur von {x} auf {n}", "setz {x} auf {n} Kelvin", "ändere {x} auf {n} K"),  # noqa: E501
     },
-}  # fmt: skip
-
-COLOR_WORDS: dict[str, dict[str, str]] = {
-    "en": {"white": "white", "warm_white": "warm white", "red": "red", "orange": "orange", "yellow": "yellow", "green": "green", "cyan": "cyan", "blue": "blue", "purple": "purple", "pink": "pink"},  # noqa: E501
-    "fr": {"white": "blanc", "warm_white": "blanc chaud", "red": "rouge", "orange": "orange", "yellow": "jaune", "green": "vert", "cyan": "cyan", "blue": "bleu", "purple": "violet", "pink": "rose"},  # noqa: E501
-    "es": {"white": "blanco", "warm_white": "blanco cálido", "red": "rojo", "orange": "naranja", "yellow": "amarillo", "green": "verde", "cyan": "cian", "blue": "azul", "purple": "morado", "pink": "rosa"},  # noqa: E501
-    "de": {"white": "weiß", "warm_white": "warmweiß", "red": "rot", "orange": "orange", "yellow": "gelb", "green": "grün", "cyan": "cyan", "blue": "blau", "purple": "lila", "pink": "rosa"},  # noqa: E501
 }  # fmt: skip
 
 RELATIVE: dict[str, dict[str, tuple[str, ...]]] = {

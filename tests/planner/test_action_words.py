@@ -13,6 +13,7 @@ from edgeward.runtime.action_words import (
     only_checks,
     says_a_degree,
     says_an_action,
+    says_colour,
     says_open_or_close,
     without_on_off,
 )
@@ -26,6 +27,10 @@ from edgeward.runtime.action_words import (
         ("on", "quita la luz del pasillo"),
         ("off", "Allume la lumière du salon"),
         ("off", "Éclairer les pièces en haut"),
+        ("on", "deactivate all the lights in the workshop"),
+        ("off", "Activer les lampes du rez-de-chaussée"),
+        ("on", "cambia el extractor"),  # a word for toggling, and no side
+        ("close", "bascule le volet"),
         ("on", "deactivate all the lights in the workshop"),
         ("off", "Activer les lampes du rez-de-chaussée"),
         ("close", "mach die Rollläden im Schlafzimmer auf"),
@@ -49,6 +54,8 @@ def test_a_request_that_says_only_the_other_side_contradicts_the_action(
         ("brightness", "turn the lights down"),  # no opposite: never contradicted
         ("lock", "power on the lights"),  # other pair: nothing said of it
         ("on", "turn on the light and close the blinds"),  # both sides: two clauses, perhaps
+        ("on", "cambia y enciende la luz"),  # toggling said with a side
+        ("toggle", "cambia la luz"),
     ],
 )
 def test_a_request_that_says_the_action_or_both_sides_or_neither_does_not(
@@ -108,6 +115,12 @@ _ACTION, _OPEN_CLOSE, _DEGREE = says_an_action, says_open_or_close, says_a_degre
         (only_checks, "check the garage door", True),
         (only_checks, "check the door and lock it", False),
         (only_checks, "turn on the shelf light", False),
+        # a colour is said in any of its forms, in any of the four languages
+        (lambda text: says_colour("purple", text), "mets les lumières en violette", True),
+        (lambda text: says_colour("red", text), "pon las luces rojas", True),
+        (lambda text: says_colour("warm_white", text), "lampe en blanc chaud", True),
+        (lambda text: says_colour("yellow", text), "cambia la lámpara", False),
+        (lambda text: says_colour("warm_white", text), "lampe en blanc", False),
     ],
 )
 def test_what_a_request_says_by_its_words(

@@ -427,6 +427,11 @@ def test_a_clause_is_doubtful_for_a_repeat_an_unsaid_device_or_an_action_it_lack
     assert doubtful_clause(unlock, home, "desbloquea la puerta") is None
     assert doubtful_clause(unlock, home, "unlock it") is None  # "lock" inside "unlock"
     assert doubtful_clause(locks, home, "sperr alles ab") is None
+    # a colour the request does not say: "cambia la lámpara" (toggle it) read as yellow
+    colours = Catalog([Entity("light.desk", "Desk", services=light_services(color=True))])
+    yellow = fr.parse_frame("act name [ desk ] color yellow")
+    assert doubtful_clause(yellow, colours, "cambia el desk") == (0, "action")
+    assert doubtful_clause(yellow, colours, "pon el desk amarillo") is None
     # sweeps and refusals name no device
     assert doubtful_clause(fr.parse_frame("act all light here off"), home, "lights off") is None
     assert doubtful_clause(fr.parse_frame("no out_of_domain"), home, "tell a joke") is None
