@@ -69,11 +69,17 @@ SIDES: Mapping[str, Mapping[str, int]] = {
 """Per pair, each word (folded) and the side it says."""
 
 
-_COMMANDS = """toggle switch flip bascule basculer inverse cambia alterna umschalten schalte schalt
+_TOGGLE = "toggle flip bascule basculer inverse cambia alterna umschalten"
+"""Words that say to toggle, and nothing else ("switch" and "schalte" also go with "on")."""
+
+_COMMANDS = (
+    _TOGGLE
+    + """ switch schalte schalt
     stop halt stoppe stopper arrete arreter para deten detener stopp anhalten halte press push
     appuie appuyer presiona pulsa drucke druck betatige set put make mets mettre regle regler
     place pon poner ajusta deja stell stelle setze mach run start launch lance lancer ejecuta
     starte dim dimm tamise"""
+)
 """Words of commands with no opposite ("toggle", "stop", "press", "set", "run"), in the four
 languages."""
 
@@ -137,8 +143,7 @@ def only_checks(text: str) -> bool:
 _FLOORS = tuple(fold(w) for _, by in FLOOR_WORDS.values() for ws in by.values() for w in ws)
 
 
-_TOGGLES = frozenset("toggle flip bascule basculer inverse cambia alterna umschalten".split())
-"""Words that say to toggle, and nothing else ("switch" and "schalte" also go with "on")."""
+_TOGGLES = frozenset(_TOGGLE.split())
 
 
 def contradicts(action: str | None, text: str, names: Iterable[str] = ()) -> bool:

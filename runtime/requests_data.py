@@ -1342,9 +1342,11 @@ where the vocabulary has them."""
 
 EXAMPLES_PER_HOME = 8
 
-FOREIGN_SHARE = 0.25 * (len(LANGUAGES) - 1) / len(LANGUAGES)
-"""The share of requests said in another language than the home's (a quarter are said in a
-random one of the four)."""
+ANY_LANGUAGE = 0.25
+"""The share of a test home's requests said in a random one of the four languages."""
+
+FOREIGN_SHARE = ANY_LANGUAGE * (len(LANGUAGES) - 1) / len(LANGUAGES)
+"""The share of requests said in another language than the home's."""
 
 
 def home_size(rng: random.Random) -> int:
@@ -1421,7 +1423,9 @@ def generate(
             if other:
                 language = other if rng.random() < FOREIGN_SHARE else home_language
             else:
-                language = home_language if rng.random() < 0.75 else rng.choice(LANGUAGES)
+                language = (
+                    home_language if rng.random() < 1 - ANY_LANGUAGE else rng.choice(LANGUAGES)
+                )
             ctx = Context(
                 spoken[language], language, home_language, random.Random(rng.random()), split
             )
