@@ -25,6 +25,7 @@ The embedded planner
   which answers JSON under a schema of the catalog.
 - ``retrieval``: candidate entities and tools for big homes, lexical and fuzzy, on the box.
 - ``language``: which of en/fr/es/de a request is in, when the caller does not say.
+- ``typos``: a request's typos of the home's words mended before the model reads it.
 - ``doubts``: the planner's checks of a frame against the request's words and the home (what
   to decode again, what to trust less); ``action_words``: the words that say "on" or "off",
   "lock" or "unlock", for one of them, and whether a part of a request says an action at all.

@@ -132,6 +132,9 @@ _CHECKS = frozenset(
 )
 """Words that ask to check something ("prüf die Steckdose", "vérifie la porte")."""
 
+WORDS = _ACTION_WORDS | _CHECKS | frozenset(w for degree in _DEGREES for w in degree.split())
+"""Every word (folded) of this module's lists."""
+
 
 def only_checks(text: str) -> bool:
     """Whether ``text`` asks to check something and says no action: a question, whatever

@@ -394,7 +394,7 @@ def _own_words(rest: str) -> bool:
     """Whether what is left of a name besides its device word has a word no vocabulary knows
     ("Emma" in "Emma's lamp", not "kitchen" or "main"): such a name is said as it is, in any
     language."""
-    return any(w not in _KNOWN_WORDS and not w.isdigit() for w in rest.split())
+    return any(w not in NAME_WORDS and not w.isdigit() for w in rest.split())
 
 
 _PLAIN_WORDS = frozenset(
@@ -457,7 +457,7 @@ def _modified(noun: str, modifier: str, language: str) -> str:
     return f"{modifier} {noun.lower()}" if language == "en" else f"{noun} {modifier}"
 
 
-_KNOWN_WORDS = frozenset(
+NAME_WORDS = frozenset(
     word
     for phrases in (
         [w for table in (AREA_WORDS, FLOOR_WORDS) for _, by in table.values()

@@ -95,6 +95,7 @@ from edgeward.runtime.plan import Plan, When
 from edgeward.runtime.plan_rules import merge
 from edgeward.runtime.retrieval import Retriever
 from edgeward.runtime.spoken_numbers import with_digits
+from edgeward.runtime.typos import home_words, mend_typos
 
 DEFAULT_MODEL = Path(__file__).resolve().parent / "default_model"
 """The embedded planner model, trained by :mod:`edgeward.runtime.training`."""
@@ -428,6 +429,7 @@ class Planner:
         self._grammars: BoundedCache[str, CompiledGrammar] = BoundedCache(_PREPARED_SLOTS)
         self._head_ids: BoundedCache[str, list[int]] = BoundedCache(_PREPARED_SLOTS)
         self._spoken: BoundedCache[tuple[str, str], Catalog] = BoundedCache(_PREPARED_SLOTS)
+        self._words: BoundedCache[str, dict[str, str]] = BoundedCache(_PREPARED_SLOTS)
         self._pieces: dict[str, list[int]] = {}  # token ids by the text they decode to
         for i in range(model.tokenizer.get_vocab_size()):
             self._pieces.setdefault(model.tokenizer.decode([i]), []).append(i)
@@ -444,6 +446,12 @@ class Planner:
         return self._spoken.get(
             (catalog.version, language), lambda: with_spoken_names(catalog, language)
         )
+
+    def mended(self, catalog: Catalog, text: str) -> str:
+        """``text`` with its typos of the home's words mended (:mod:`~edgeward.runtime.typos`);
+        a word the tokenizer holds whole is a word of the model's, not a typo."""
+        words = self._words.get(catalog.version, lambda: home_words(catalog))
+        return mend_typos(text, words, lambda word: len(self.model.encode(" " + word)) == 1)
 
     def _retriever(self, catalog: Catalog) -> Retriever | None:
         """The retrieval index of a big home, built once per catalog version."""
@@ -498,6 +506,7 @@ class Planner:
             return _not_understood(catalog, lang)
         # A request in another language than the home's may name a device in its own words.
         catalog = self.spoken_catalog(catalog, lang)
+        text = self.mended(catalog, text)
         parts = request_parts(with_digits(text, lang))
         commands = len(parts) >= 2 and sum(map(says_an_action, parts)) >= 2
         if commands:  # several commands in one breath: each alone, if each is an action

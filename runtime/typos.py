@@ -1,0 +1,82 @@
+"""Typos in the words of a home's names, mended before the embedded model reads a request.
+
+The model writes a device, area or floor by copying its words from the request, and the grammar
+lets it write only the home's own names: a typo ("deckenlciht", "pasilvo") leaves it nothing to
+copy, and it writes another name or none. So a request word that no vocabulary of the project
+knows, and that the model's tokenizer does not hold whole, becomes a word of the home's names,
+aliases, areas and floors when it is one edit away from exactly one of them: a letter dropped,
+doubled, struck for another, or swapped with the next. The first letter must be the same and
+the last too, or the last two swapped: typos rarely touch a word's first letter, and an ending
+is how languages inflect ("lights" is not a typo of "light", nor "lampen" of "lampe"). Words of
+three letters or fewer are left as they are. Words are compared folded
+(:func:`~edgeward.runtime.homes.fold`); a mended word is written as the home writes it, lower
+case.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+
+from rapidfuzz import process
+from rapidfuzz.distance import OSA
+
+from edgeward.runtime.action_words import WORDS as ACTION_WORDS
+from edgeward.runtime.catalog import Catalog
+from edgeward.runtime.homes import COLOR_WORDS, NAME_WORDS, fold
+from edgeward.runtime.retrieval import STOPWORDS
+
+MIN_LETTERS = 4
+"""The shortest word that is mended, and the shortest word of a name it may become."""
+
+KNOWN_WORDS = (
+    NAME_WORDS
+    | STOPWORDS
+    | ACTION_WORDS
+    | frozenset(fold(w) for by in COLOR_WORDS.values() for w in by.values())
+)
+"""Words of the project's vocabularies: words of a language, never mended."""
+
+_WORD = re.compile(r"[^\W\d_]+")
+
+
+def home_words(catalog: Catalog) -> dict[str, str]:
+    """The words a request may mean: each word (folded) of the home's names, aliases, areas and
+    floors, as the home writes it in lower case."""
+    names = [n for e in catalog.entities.values() for n in (e.name, *e.aliases, e.floor or "")]
+    names += [n for a in catalog.areas.values() for n in (a.name, *a.aliases, a.floor or "")]
+    words: dict[str, str] = {}
+    for written in _WORD.findall(" ".join(names).lower()):
+        folded = fold(written)
+        if len(folded) >= MIN_LETTERS and folded.isalpha():
+            words.setdefault(folded, written)
+    return words
+
+
+def mend_typos(text: str, words: Mapping[str, str], known: Callable[[str], bool]) -> str:
+    """``text`` with each word that is a typo of exactly one of ``words`` (:func:`home_words`)
+    replaced by it; a word ``known`` says is a word of the model's, or of
+    :data:`KNOWN_WORDS`, is kept."""
+    keys = [*words, *(w for w in KNOWN_WORDS if w not in words)]
+
+    def mend(match: re.Match[str]) -> str:
+        said = match.group()
+        folded = fold(said)
+        if (
+            len(folded) < MIN_LETTERS
+            or folded in words
+            or folded in KNOWN_WORDS
+            or not folded.isalpha()
+            or known(said.lower())
+        ):
+            return said
+        near = [
+            word
+            for word, _, _ in process.extract(
+                folded, keys, scorer=OSA.distance, score_cutoff=1, limit=None
+            )
+            if word[0] == folded[0] and (word[-1] == folded[-1] or word[-2:] == folded[:-3:-1])
+        ]
+        return words[near[0]] if len(near) == 1 and near[0] in words else said
+
+    return _WORD.sub(mend, text)

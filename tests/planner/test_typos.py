@@ -1,0 +1,76 @@
+"""Typos in the words of a home's names, mended before the model reads a request."""
+
+from __future__ import annotations
+
+import pytest
+
+from edgeward.runtime.catalog import Area, Catalog, Entity
+from edgeward.runtime.eval_set import load_eval_home
+from edgeward.runtime.planner import Planner
+from edgeward.runtime.typos import home_words, mend_typos
+
+_HOME = Catalog(
+    [
+        Entity("light.deckenlicht_waschkuche", "Deckenlicht Waschküche", area="Waschküche"),
+        Entity("light.table_lamp", "Table lamp", area="Living room"),
+        Entity("light.lights", "Garden lights", area="Garden"),
+        Entity("cover.store", "Store", area="Salon"),
+        Entity("switch.vostrin", "Vostrin", area="Office"),
+        Entity("switch.vostran", "Vostran", area="Office"),
+        Entity("switch.cable_box", "Cable box", area="Salon"),
+    ],
+    [Area("Waschküche", "Keller"), Area("Living room"), Area("Garden"), Area("Salon")],
+)
+
+
+def _mend(text: str, known: frozenset[str] = frozenset()) -> str:
+    return mend_typos(text, home_words(_HOME), lambda word: word in known)
+
+
+@pytest.mark.parametrize(
+    ("text", "mended"),
+    [
+        ("bascule deckenlciht waschküche", "bascule deckenlicht waschküche"),  # swapped
+        ("bascule deckenlicht waschkühe", "bascule deckenlicht waschküche"),  # dropped, accent kept
+        ("turn on the table lammp", "turn on the table lamp"),  # doubled
+        ("power on the vostrni.", "power on the vostrin."),  # the last two swapped
+        ("toggle the vostirn!", "toggle the vostrin!"),
+        ("switch off the cabke box", "switch off the cable box"),  # struck
+        ("is the keler dry?", "is the keller dry?"),  # a floor
+    ],
+)
+def test_a_word_one_edit_from_one_word_of_the_home_is_mended(text: str, mended: str) -> None:
+    assert _mend(text) == mended
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "turn on the vostrine",  # another ending: an inflection, or another word
+        "turn on the garden light",  # the vocabulary's word
+        "turn on the lampe",  # the vocabulary's word, not a typo of "lamp"
+        "turn on the gable lamp",  # the first letter differs from "table"
+        "stope le salon",  # one edit from "store" and from "stoppe", a word of the commands
+        "toggle the vostrn",  # one edit from "vostrin" and from "vostran": which one is not known
+        "mets la lampe",  # three letters or fewer, and known words
+    ],
+)
+def test_a_word_that_is_not_surely_a_typo_is_kept(text: str) -> None:
+    assert _mend(text) == text
+
+
+def test_a_word_the_model_holds_whole_is_kept() -> None:
+    assert _mend("el lunes", known=frozenset({"lunes"})) == "el lunes"
+    assert _mend("el lunes") == "el lunes"  # no word of the home is one edit away
+
+
+def test_a_typo_of_a_name_no_longer_hides_the_device(planner: Planner) -> None:
+    """With the typo, the model wrote "is the smoke alram on" as a question about the bedroom's
+    lights, and "run movie nigth" as a scene the home lacks; mended, both are the device."""
+    home = load_eval_home()
+    assert planner.mended(home, "is the smoke alram on") == "is the smoke alarm on"
+    plan = planner.plan(home, "is the smoke alram on", None, "en")
+    assert [c.args["entity_id"] for c in plan.calls] == ["binary_sensor.smoke_alarm"]
+    plan = planner.plan(home, "run movie nigth", None, "en")
+    assert [c.tool for c in plan.calls] == ["scene.turn_on"]
+    assert plan.confidence >= 0.9
