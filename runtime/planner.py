@@ -447,11 +447,17 @@ class Planner:
             (catalog.version, language), lambda: with_spoken_names(catalog, language)
         )
 
-    def mended(self, catalog: Catalog, text: str) -> str:
-        """``text`` with its typos of the home's words mended (:mod:`~edgeward.runtime.typos`);
-        a word the tokenizer holds whole is a word of the model's, not a typo."""
+    def mended(self, catalog: Catalog, text: str, language: str) -> str:
+        """``text`` with its typos mended (:mod:`~edgeward.runtime.typos`); a word the
+        tokenizer holds whole is a word of the model's, and a number said in words is one."""
         words = self._words.get(catalog.version, lambda: home_words(catalog))
-        return mend_typos(text, words, lambda word: len(self.model.encode(" " + word)) == 1)
+        return mend_typos(
+            text,
+            words,
+            lambda word: (
+                len(self.model.encode(" " + word)) == 1 or with_digits(word, language) != word
+            ),
+        )
 
     def _retriever(self, catalog: Catalog) -> Retriever | None:
         """The retrieval index of a big home, built once per catalog version."""
@@ -506,7 +512,7 @@ class Planner:
             return _not_understood(catalog, lang)
         # A request in another language than the home's may name a device in its own words.
         catalog = self.spoken_catalog(catalog, lang)
-        text = self.mended(catalog, text)
+        text = self.mended(catalog, text, lang)
         parts = request_parts(with_digits(text, lang))
         commands = len(parts) >= 2 and sum(map(says_an_action, parts)) >= 2
         if commands:  # several commands in one breath: each alone, if each is an action

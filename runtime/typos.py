@@ -3,14 +3,21 @@
 The model writes a device, area or floor by copying its words from the request, and the grammar
 lets it write only the home's own names: a typo ("deckenlciht", "pasilvo") leaves it nothing to
 copy, and it writes another name or none. So a request word that no vocabulary of the project
-knows, and that the model's tokenizer does not hold whole, becomes a word of the home's names,
-aliases, areas and floors when it is one edit away from exactly one of them: a letter dropped,
-doubled, struck for another, or swapped with the next. The first letter must be the same and
-the last too, or the last two swapped: typos rarely touch a word's first letter, and an ending
-is how languages inflect ("lights" is not a typo of "light", nor "lampen" of "lampe"). Words of
-three letters or fewer are left as they are. Words are compared folded
-(:func:`~edgeward.runtime.homes.fold`); a mended word is written as the home writes it, lower
-case.
+knows, and that the model's tokenizer does not hold whole (nor a number said in words), becomes
+a word of the home's names, aliases, areas and floors when it is one edit away from exactly one
+of them and from no other word the project knows: a letter dropped, doubled, struck for
+another, or swapped with the next. The first letter must be the same, and the last too or the
+last two swapped: typos rarely touch a word's first letter, and an ending is how languages
+inflect ("lights" is not a typo of "light", nor "lampen" of "lampe"). Words of three letters
+or fewer are left as they are.
+
+In a request that says no word of an action, a typo may also become one
+(:data:`~edgeward.runtime.action_words.WORDS`: "ouvirr le store" -> "ouvrir"): that request
+lost its command to the typo, while in one that says an action a word one edit from a command
+is more likely a word of its own ("is the light still on" is not "stell").
+
+Words are compared folded (:func:`~edgeward.runtime.homes.fold`); a mended word is written as
+the home writes it, in lower case.
 """
 
 from __future__ import annotations
@@ -54,9 +61,11 @@ def home_words(catalog: Catalog) -> dict[str, str]:
 
 
 def mend_typos(text: str, words: Mapping[str, str], known: Callable[[str], bool]) -> str:
-    """``text`` with each word that is a typo of exactly one of ``words`` (:func:`home_words`)
-    replaced by it; a word ``known`` says is a word of the model's, or of
-    :data:`KNOWN_WORDS`, is kept."""
+    """``text`` with each word that is a typo of exactly one of ``words`` (:func:`home_words`),
+    or of a word of an action when it says none, replaced by it; a word ``known`` says is a
+    word of the model's, or of :data:`KNOWN_WORDS`, is kept."""
+    if ACTION_WORDS.isdisjoint(fold(text).split()):
+        words = {**{w: w for w in ACTION_WORDS}, **words}
     keys = [*words, *(w for w in KNOWN_WORDS if w not in words)]
 
     def mend(match: re.Match[str]) -> str:

@@ -37,6 +37,7 @@ def _mend(text: str, known: frozenset[str] = frozenset()) -> str:
         ("toggle the vostirn!", "toggle the vostrin!"),
         ("switch off the cabke box", "switch off the cable box"),  # struck
         ("is the keler dry?", "is the keller dry?"),  # a floor
+        ("ouvirr le store", "ouvrir le store"),  # a command, in a request that says none
     ],
 )
 def test_a_word_one_edit_from_one_word_of_the_home_is_mended(text: str, mended: str) -> None:
@@ -53,6 +54,7 @@ def test_a_word_one_edit_from_one_word_of_the_home_is_mended(text: str, mended: 
         "stope le salon",  # one edit from "store" and from "stoppe", a word of the commands
         "toggle the vostrn",  # one edit from "vostrin" and from "vostran": which one is not known
         "mets la lampe",  # three letters or fewer, and known words
+        "is the vostrin still on",  # one edit from "stell", in a request that says an action
     ],
 )
 def test_a_word_that_is_not_surely_a_typo_is_kept(text: str) -> None:
@@ -60,15 +62,27 @@ def test_a_word_that_is_not_surely_a_typo_is_kept(text: str) -> None:
 
 
 def test_a_word_the_model_holds_whole_is_kept() -> None:
-    assert _mend("el lunes", known=frozenset({"lunes"})) == "el lunes"
-    assert _mend("el lunes") == "el lunes"  # no word of the home is one edit away
+    assert _mend("apaga el lunes", known=frozenset({"lunes"})) == "apaga el lunes"
+    assert _mend("apaga el lunes", known=frozenset()) == "apaga el lunes"  # nothing one edit away
+
+
+def test_the_planner_keeps_its_model_s_words_and_numbers(planner: Planner) -> None:
+    """A word the tokenizer holds whole ("weiter", one edit from a lamp named "Weiler"), or a
+    number said in words ("quinze", one edit from the "Quinne" lamp), is not a typo."""
+    home = Catalog([Entity("light.weiler", "Weiler"), Entity("light.quinne", "Quinne")])
+    assert planner.mended(home, "mach weiller an", "de") == "mach weiler an"
+    assert len(planner.model.encode(" weiter")) == 1
+    assert planner.mended(home, "mach weiler weiter an", "de") == "mach weiler weiter an"
+    assert planner.mended(home, "allume quinnne", "fr") == "allume quinne"
+    said = "allume quinne à quinze heures"
+    assert planner.mended(home, said, "fr") == said
 
 
 def test_a_typo_of_a_name_no_longer_hides_the_device(planner: Planner) -> None:
     """With the typo, the model wrote "is the smoke alram on" as a question about the bedroom's
     lights, and "run movie nigth" as a scene the home lacks; mended, both are the device."""
     home = load_eval_home()
-    assert planner.mended(home, "is the smoke alram on") == "is the smoke alarm on"
+    assert planner.mended(home, "is the smoke alram on", "en") == "is the smoke alarm on"
     plan = planner.plan(home, "is the smoke alram on", None, "en")
     assert [c.args["entity_id"] for c in plan.calls] == ["binary_sensor.smoke_alarm"]
     plan = planner.plan(home, "run movie nigth", None, "en")
