@@ -15,7 +15,9 @@ part of a request names an action at all (:func:`says_an_action`): "and the floo
 not, and takes the action of the part it is said with. The words for opening and closing alone
 say when "the garage" is its door (:func:`says_open_or_close`); none of these words names a
 kind of device (:func:`without_on_off`); and words of degree ("a bit", "un peu", "heller") say
-that a request asks for a change of level, not a switch (:func:`says_a_degree`).
+that a request asks for a change of level, not a switch (:func:`says_a_degree`). Words of a
+way ("plus fort", "runter") and of feeling cold or hot ("mir ist heiß") say which way a change
+of level goes (:func:`says_the_other_way`).
 """
 
 from __future__ import annotations
@@ -107,7 +109,8 @@ _DEGREES = tuple(
     f" {fold(w)} "
     for w in """a bit|a little|a notch|brighter|dimmer|warmer|cooler|colder|un peu|un poil|d'un cran
     |plus fort|moins fort|un poco|un pelin|un punto|mas fuerte|menos fuerte|etwas|ein bisschen
-    |eine stufe|heller|dunkler|warmer|kuhler|kalter""".split("|")
+    |eine stufe|heller|dunkler|warmer|kuhler|kalter|brighten|dim|soften|boost|tamise|adoucis
+    |intensifie|atenua|suaviza|aviva|intensifica|hochdimmen|runterdimmen|dimm""".split("|")
 )
 
 
@@ -163,6 +166,48 @@ def contradicts(action: str | None, text: str, names: Iterable[str] = ()) -> boo
     if pair == "on" and not said and not _TOGGLES.isdisjoint(text_words):
         return True
     return said == {-side}
+
+
+_UP = """more light|brighter|brighten|boost|up|raise|warmer|higher|plus fort|plus lumineux
+|plus de lumiere|eclaire plus|augmente|monte|intensifie|pousse|plus chaud|rechauffe|mas fuerte
+|mas brillo|mas de luz|mas alto|sube|aumenta|aviva|intensifica|mas caliente|mas de calor
+|calienta|heller|hoch|hochdimmen|mehr licht|erhohe|hoher|rauf"""
+_DOWN = """less light|dimmer|dim|soften|down|lower|cooler|colder|moins fort|moins lumineux
+|moins de lumiere|baisse|diminue|tamise|adoucis|reduis|plus frais|moins chaud|rafraichis
+|descends|menos fuerte|menos brillo|menos de luz|mas bajo|baja|atenua|reduce|suaviza|mas fresco
+|menos calor|refresca|dunkler|runter|runterdimmen|dimm|weniger licht|kuhler|niedriger"""
+_COLD = """cold|freezing|chilly|froid|gele|frisquet|caille|frio|helando|fresco|kalt|friere
+|frisch"""
+_HOT = """hot|boiling|stuffy|chaud|etouffe|lourd|calor|bochorno|asando|heiss|warm|stickig"""
+
+
+def _phrases(words: str) -> tuple[str, ...]:
+    return tuple(f" {fold(w)} " for w in words.split("|"))
+
+
+_WAYS = {"up": _phrases(_UP), "down": _phrases(_DOWN)}
+"""The words that say which way a relative change goes: more or less light, warmth or height
+("plus fort", "un poco menos de luz", "runter")."""
+
+_FEELINGS = {"up": _phrases(_COLD), "down": _phrases(_HOT)}
+"""The words of a speaker who is cold or hot ("mir ist heiß", "hace fresco"), and the way each
+asks the heating to go; read only when the request says no word of a way ("un poco más
+fresco" is cooler, "hace fresco" is cold)."""
+
+
+def says_the_other_way(way: str, text: str, names: Iterable[str] = ()) -> bool:
+    """Whether ``text``, once ``names`` (folded) and the words for floors are taken out of it,
+    says only words of the other way than ``way`` (``"up"`` or ``"down"``): "un poco más de luz"
+    against down; or, when it says no word of a way, only words of a feeling that asks for the
+    other ("mir ist heiß" against up)."""
+    if way not in _WAYS:
+        return False
+    padded = _without(fold(text), (*names, *_FLOORS))
+    for table in (_WAYS, _FEELINGS):
+        said = {w for w, words in table.items() if any(word in padded for word in words)}
+        if said:
+            return said == set(table) - {way}
+    return False
 
 
 def says_colour(colour: str, text: str) -> bool:

@@ -21,6 +21,7 @@ from edgeward.runtime.action_words import (
     says_a_degree,
     says_colour,
     says_open_or_close,
+    says_the_other_way,
     without_on_off,
 )
 from edgeward.runtime.bounded_cache import BoundedCache
@@ -40,7 +41,7 @@ from edgeward.runtime.homes import (
 from edgeward.runtime.plan_rules import meant_by, named, service_of
 from edgeward.runtime.retrieval import is_said, place_said
 
-Doubt = tuple[int, Literal["repeat", "unsaid", "place", "action", "class", "sweep"]]
+Doubt = tuple[int, Literal["repeat", "unsaid", "place", "action", "way", "class", "sweep"]]
 """A clause of a frame (its index) and what in it is doubtful (:func:`doubtful_clause`): it
 repeats an earlier clause or names a device the request does not say (its target), puts its
 target in a place the request does not say, asks for an action the device lacks or the
@@ -123,7 +124,8 @@ def doubtful_clause(
     ("power on" as off, :mod:`~edgeward.runtime.action_words`; "cambia la luz", a toggle, as
     on), or for a colour it does not say, or for a plain switch when the
     request asks for more or less of something ("turn the heating up a bit" as on: its action
-    is doubtful), or
+    is doubtful), or changes a level the other way than the request's words say ("un peu plus
+    fort" as down, "mir ist heiß" as warmer: its way is doubtful), or
     sweeps or asks for the one device of a class that, said from ``area``, is not where it
     sweeps ("the blinds" of a room with shutters), or sweeps or asks for the one device of a
     kind that the request does not say while it says a class of another ("close the blinds" as
@@ -156,6 +158,8 @@ def doubtful_clause(
             )
         ):
             return i, "action"
+        if clause.verb == "act" and says_the_other_way(str(clause.value), text, _names_of(catalog)):
+            return i, "way"
         if (
             target.device_class and target.how == "all" and _sweeps_nothing(clause, catalog, area)
         ) or (

@@ -126,6 +126,8 @@ SPLIT_BELOW = 0.5
 whose plan is not an action, or one less sure than this (more likely wrong than right), is
 planned part by part as well."""
 
+_NUMBER_START = re.compile(r" +| *[0-9].*")
+
 PLAN_MARK = "<|edgeward_frames|>"
 """A token in the tokenizer of every model trained to write frames (the embedded model)."""
 
@@ -433,6 +435,10 @@ class Planner:
         self._pieces: dict[str, list[int]] = {}  # token ids by the text they decode to
         for i in range(model.tokenizer.get_vocab_size()):
             self._pieces.setdefault(model.tokenizer.decode([i]), []).append(i)
+        # what may begin a number in a frame: a digit, or the space before one
+        self._numbers = {
+            i for p, ids in self._pieces.items() if _NUMBER_START.fullmatch(p) for i in ids
+        }
 
     @classmethod
     def default(cls, backend: BackendName = "auto", threads: int | None = None) -> Planner:
@@ -568,7 +574,7 @@ class Planner:
             entities = sorted(
                 (catalog.entities[i] for i in keep[: len(entities) // 2]), key=lambda e: e.entity_id
             )
-        decoded = self._decode(prompt, catalog, text, area)
+        decoded = self._decode(prompt, catalog, text, area, lang)
         generation, frame = decoded.generation, decoded.frame
         if frame is None:
             return _not_understood(catalog, lang)
@@ -699,7 +705,9 @@ class Planner:
         )
         return any(j == k for j, _ in chosen)
 
-    def _decode(self, prompt: PromptIds, catalog: Catalog, text: str, area: str | None) -> Decoded:
+    def _decode(
+        self, prompt: PromptIds, catalog: Catalog, text: str, area: str | None, lang: str
+    ) -> Decoded:
         """The model's frame for a prompt, and when a clause of it is doubtful
         (:func:`doubtful_clause`), the first retry that leaves no clause doubtful (with the
         tokens it barred).
@@ -709,7 +717,9 @@ class Planner:
         first, then its last, chosen token; a place the request does not say at the place, then,
         when the request says "all", where the place begins (no place), then at the target's
         "all" or "name"; an action the device lacks or the request's words contradict at the
-        action, a doubtful class at the class, then its kind, then the target's "all" or "one"
+        action, a relative change against the request's words at its "up" or "down" (and at a
+        number too, when the request says none: the words say the way, not a level), a
+        doubtful class at the class, then its kind, then the target's "all" or "one"
         (a doubtful kind with no class at "all" or "one", then the kind), and a doubtful sweep
         at its "all", each at the next choice too while it does no better (up to
         :data:`_CHAINED_TRIES`); a retried sweep must be of a kind the request says. The
@@ -727,6 +737,8 @@ class Planner:
         index, part = doubt
         for k, token in _choices(self.model, generation, doubt, says_all(text)):
             banned = {token}
+            if part == "way" and not any(c.isdigit() for c in with_digits(text, lang)):
+                banned |= self._numbers  # the way the words say, not a level they do not say
             for _ in range(_CHAINED_TRIES if part in _CHAINED else 1):
                 retry = self._retry(prompt, catalog, text, generation, {k: banned}, part)
                 again = None if retry is None else _parsed(retry.text)
@@ -872,7 +884,8 @@ def _choices(
     target, the first and the last token chosen between the target's first brackets; for a
     place it puts the target in, the first chosen between the place's brackets, then (``whole``:
     the request says "all") the place's ``@``/``^``, then the first chosen of the target ("all"
-    against "name"); for its action, the first token chosen after the target; for the class of
+    against "name"); for its action, the first token chosen after the target; for its way, the
+    "up" or "down"; for the class of
     a sweep, the first chosen after the colon of ``cover:blind``, then the first chosen of its
     kind ("cover"), then the first chosen of the target; for a kind with no class ("all lock"),
     the first chosen of the target, then of the kind; for a sweep, the first chosen of the
@@ -887,6 +900,9 @@ def _choices(
     end = len(text) if end < 0 else end
     if part == "action":
         return _chosen_in(model, generation, _target_end(text, start, end), end)[:1]
+    if part == "way":  # "up" or "down", after the target and its action
+        at = max(text.rfind(" up", start, end), text.rfind(" down", start, end))
+        return _chosen_in(model, generation, at - 1, at + 1)[:1]
     if part in ("repeat", "unsaid"):
         opened = text.find("[", start, end)
         if opened < 0:

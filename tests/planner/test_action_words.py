@@ -15,6 +15,7 @@ from edgeward.runtime.action_words import (
     says_an_action,
     says_colour,
     says_open_or_close,
+    says_the_other_way,
     without_on_off,
 )
 
@@ -106,6 +107,8 @@ _ACTION, _OPEN_CLOSE, _DEGREE = says_an_action, says_open_or_close, says_a_degre
         (_DEGREE, "baisse un peu le chauffage", True),
         (_DEGREE, "mach die Schreibtischlampe etwas heller", True),
         (_DEGREE, "sube un poco la lámpara del escritorio", True),
+        (_DEGREE, "suaviza la lámpara de pie", True),
+        (_DEGREE, "soften the floor lamp", True),
         (_DEGREE, "turn off the heating", False),
         (_DEGREE, "éteins le chauffage", False),
         # a request to check something, with no action, is a question
@@ -133,3 +136,30 @@ def test_words_for_on_off_open_and_close_are_taken_out_and_nothing_else() -> Non
     assert without_on_off("Cierra el garaje que me voy") == "el garaje que me voy"
     assert without_on_off("schließ die Garage zu") == "die garage"
     assert without_on_off("cierra con llave la puerta") == "con llave la puerta"
+
+
+@pytest.mark.parametrize(
+    ("way", "text", "other"),
+    [
+        ("down", "un poco más de luz en el flexo", True),
+        ("down", "le lampadaire un peu plus fort", True),
+        ("up", "dreh das Deckenlicht etwas runter", True),
+        ("up", "un poco más fresco", True),
+        ("down", "un poco más fresco", False),
+        # a feeling, read when the request says no word of a way
+        ("up", "mir ist heiß im Büro", True),
+        ("down", "hace fresco en el salón", True),
+        ("down", "il fait trop chaud", False),
+        ("up", "sube y baja", False),  # both ways: never contradicted
+        ("brightness", "un poco más de luz", False),  # not a way
+    ],
+)
+def test_a_request_that_says_the_other_way_of_a_relative_change(
+    way: str, text: str, other: bool
+) -> None:
+    assert says_the_other_way(way, text) is other
+
+
+def test_names_are_not_words_of_a_way() -> None:
+    assert not says_the_other_way("up", "dim the up light")  # both ways, as far as words go
+    assert says_the_other_way("up", "dim the up light", ("up light",))

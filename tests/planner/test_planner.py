@@ -7,6 +7,7 @@ import itertools
 
 import pytest
 
+from edgeward.runtime import doubts
 from edgeward.runtime import planner as planner_module
 from edgeward.runtime.catalog import Catalog
 from edgeward.runtime.eval_set import load_eval_home, load_handwritten
@@ -373,3 +374,21 @@ def test_a_request_to_check_a_device_is_not_acted_on(
     unchecked = planner.plan(home, "prüf die Stehlampe", None, "de")
     assert unchecked.kind == plan.kind
     assert unchecked.confidence > plan.confidence  # what the check holds back
+
+
+def test_a_relative_change_goes_the_way_the_request_says(
+    planner: Planner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """ "un peu plus fort" is brighter; the model wrote it as dimmer, surely. Against the
+    request's words, "down" is barred, and so is a level the request does not say."""
+    home = load_eval_home()
+    state = {"light.desk_lamp": {"brightness_pct": 50}}
+    said = "la lampe de bureau un peu plus fort"
+    plan = planner.plan(home, said, None, "fr", state)
+    assert plan.calls == (
+        PlannedCall("light.turn_on", {"entity_id": "light.desk_lamp", "brightness_pct": 70}),
+    )
+    assert plan.confidence >= 0.9
+    monkeypatch.setattr(doubts, "says_the_other_way", lambda *args: False)
+    unchecked = planner.plan(home, said, None, "fr", state)
+    assert unchecked.calls[0].args["brightness_pct"] < 50
