@@ -81,6 +81,16 @@ def name_said(name: str, catalog: Catalog, text: str) -> bool:
     return any(is_said(n, text) for n in names)
 
 
+def says_a_whole_name(catalog: Catalog, text: str) -> bool:
+    """Whether the request says every word of a device's name or alias (or its name in the
+    request's language), exactly: such a request is about a device the home has, not one it
+    lacks, nor outside what the gateway does. A device word alone is not a name ("the tv" is
+    not the "TV backlight")."""
+    said = set(fold(text).split())
+    names = (n for e in catalog.entities.values() for n in (e.name, *e.aliases))
+    return any(set(fold(n).split()) <= said for n in names)
+
+
 def _says_another_domain(frame: Frame, catalog: Catalog, text: str) -> bool:
     """Whether a frame of one clause that names a device leaves out what the request calls by
     the plain word of another kind of device ("blinds", "Licht"), saying no word of the named

@@ -70,6 +70,7 @@ from edgeward.runtime.doubts import (
     last_bracket_said,
     name_said,
     names_a_missing_place,
+    says_a_whole_name,
     says_all,
 )
 from edgeward.runtime.frames import (
@@ -414,6 +415,9 @@ _PREPARED_SLOTS = 64
 _NAME_END = " ]"
 _CHAINED = ("action", "class")
 _TARGETS = ("repeat", "unsaid", "place")
+_REFUSALS_RETRIED = ("no_such_device", "out_of_domain")
+"""Refusals a request that says a whole name of the home cannot mean: it is retried with its
+"no" barred (:func:`~edgeward.runtime.doubts.says_a_whole_name`)."""
 _CHAINED_TRIES = 3
 _OTHER_FRAMES = 3
 """How many other frames the agreement check reads at one choice of a plan."""
@@ -726,11 +730,21 @@ class Planner:
         retry's probabilities at a barred place are those of the rest of the model's choices,
         as the grammar's mask makes them for what the home cannot do: the barred choice was
         ruled out by a check, as the masked ones by the grammar. A request that names a place
-        the home lacks is not retried: that place is not to be looked for elsewhere."""
+        the home lacks is not retried: that place is not to be looked for elsewhere.
+
+        A refusal of a request that says a whole name of the home (no such device, out of
+        domain) is decoded again with its "no" barred, and the retry is kept when no clause of
+        it is doubtful."""
         generation = self._generate(prompt, catalog)
         frame = _parsed(generation.text)
         if frame is None:
             return Decoded(generation, frame)
+        if frame.reason in _REFUSALS_RETRIED and says_a_whole_name(catalog, text):
+            veto = {0: {generation.token_ids[0]}}
+            unrefused = self._generate(prompt, catalog, veto)
+            acts = _parsed(unrefused.text)
+            if acts is not None and acts.clauses and not doubtful_clause(acts, catalog, text, area):
+                return Decoded(unrefused, acts, veto)
         doubt = doubtful_clause(frame, catalog, text, area)
         if doubt is None or names_a_missing_place(frame, catalog, text):
             return Decoded(generation, frame, doubtful=doubt is not None)

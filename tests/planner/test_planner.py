@@ -392,3 +392,21 @@ def test_a_relative_change_goes_the_way_the_request_says(
     monkeypatch.setattr(doubts, "says_the_other_way", lambda *args: False)
     unchecked = planner.plan(home, said, None, "fr", state)
     assert unchecked.calls[0].args["brightness_pct"] < 50
+
+
+def test_a_request_that_says_a_whole_name_is_not_refused_for_a_missing_device(
+    planner: Planner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The model refused "le thermostat est réglé sur combien" as a device the home lacks,
+    though the home has one named "Thermostat"; "the tv" alone names no device of it."""
+    home = load_eval_home()
+    assert doubts.says_a_whole_name(home, "le thermostat est réglé sur combien")
+    assert not doubts.says_a_whole_name(home, "turn up the volume on the tv")
+    plan = planner.plan(home, "le thermostat est réglé sur combien", None, "fr")
+    assert plan.kind == "query"
+    assert [c.args["entity_id"] for c in plan.calls] == ["climate.thermostat"]
+    refused = planner.plan(home, "turn up the volume on the tv", None, "en")
+    assert refused.reason == "no_such_device"
+    monkeypatch.setattr(planner_module, "says_a_whole_name", lambda *args: False)
+    unchecked = planner.plan(home, "le thermostat est réglé sur combien", None, "fr")
+    assert unchecked.reason == "no_such_device"
