@@ -93,7 +93,7 @@ from edgeward.runtime.language import detect_language
 from edgeward.runtime.local_model import LocalModel, load_model
 from edgeward.runtime.model_folder import BackendName
 from edgeward.runtime.plan import Plan, When
-from edgeward.runtime.plan_rules import merge
+from edgeward.runtime.plan_rules import merge, query
 from edgeward.runtime.retrieval import Retriever
 from edgeward.runtime.spoken_numbers import with_digits
 from edgeward.runtime.typos import home_words, mend_typos
@@ -592,11 +592,15 @@ class Planner:
         else:
             asked = _Asked(prompt, catalog, text, area, state, lang)
             sure = self._agreeing_confidence(asked, decoded, plan)
+        if plan.kind == "act" and only_checks(text):
+            # "prüf die Stehlampe" asks about the lamp: the devices the plan would move are read
+            ids = dict.fromkeys(c.args["entity_id"] for c in plan.calls)
+            plan = query([catalog.entities[i] for i in ids], lang) or plan
         if (
             decoded.doubtful
             or not grounded(frame, catalog, text)
             or repeats_a_call(plan)
-            or (plan.kind == "act" and only_checks(text))
+            or (plan.kind == "act" and only_checks(text))  # too many devices to read
         ):
             sure = min(sure, DOUBTFUL_CONFIDENCE)
         return finish_plan(replace(plan, confidence=sure), catalog, lang)

@@ -361,19 +361,19 @@ def test_a_plan_that_makes_one_call_twice_is_not_sure(
     assert plan.confidence == planner_module.DOUBTFUL_CONFIDENCE
 
 
-def test_a_request_to_check_a_device_is_not_acted_on(
+def test_a_request_to_check_a_device_reads_it(
     planner: Planner, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """ "prüf die Stehlampe" asks whether the lamp is on; the model may write it as turning the
-    lamp on, surely. Said with no word of an action, that is capped below what the gateway
-    acts on."""
+    lamp on, surely. Said with no word of an action, the devices the plan would move are read
+    instead."""
     home = load_eval_home()
+    lamp = PlannedCall("state.get", {"entity_id": "light.floor_lamp"})
     plan = planner.plan(home, "prüf die Stehlampe", None, "de")
-    assert plan.kind != "act" or plan.confidence <= planner_module.DOUBTFUL_CONFIDENCE
+    assert (plan.kind, plan.calls) == ("query", (lamp,))
     monkeypatch.setattr(planner_module, "only_checks", lambda text: False)
     unchecked = planner.plan(home, "prüf die Stehlampe", None, "de")
-    assert unchecked.kind == plan.kind
-    assert unchecked.confidence > plan.confidence  # what the check holds back
+    assert unchecked.kind == "act"  # what the check turns into a question
 
 
 def test_a_relative_change_goes_the_way_the_request_says(
