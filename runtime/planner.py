@@ -419,6 +419,9 @@ _REFUSALS_RETRIED = ("no_such_device", "out_of_domain")
 """Refusals a request that says a whole name of the home cannot mean: it is retried with its
 "no" barred (:func:`~edgeward.runtime.doubts.says_a_whole_name`)."""
 _CHAINED_TRIES = 3
+_REPAIRS = 2
+"""How many doubts one decode mends, one after the other: a retry that mends one may show
+another ("quita las luces" read as unlocking, retried as turning the lights on)."""
 _OTHER_FRAMES = 3
 """How many other frames the agreement check reads at one choice of a plan."""
 _CHOICES_READ = 2
@@ -736,9 +739,10 @@ class Planner:
         ruled out by a check, as the masked ones by the grammar. A request that names a place
         the home lacks is not retried: that place is not to be looked for elsewhere.
 
-        A refusal of a request that says a whole name of the home (no such device, out of
-        domain) is decoded again with its "no" barred, and the retry is kept when no clause of
-        it is doubtful."""
+        A retry that mends the doubt but shows another is mended in turn (:meth:`_repair`, up
+        to :data:`_REPAIRS` doubts one after the other). A refusal of a request that says a
+        whole name of the home (no such device, out of domain) is decoded again with its "no"
+        barred, and the retry is kept when no clause of it is doubtful."""
         generation = self._generate(prompt, catalog)
         frame = _parsed(generation.text)
         if frame is None:
@@ -752,6 +756,22 @@ class Planner:
         doubt = doubtful_clause(frame, catalog, text, area)
         if doubt is None or names_a_missing_place(frame, catalog, text):
             return Decoded(generation, frame, doubtful=doubt is not None)
+        asked = _Asked(prompt, catalog, text, area, None, lang)
+        repaired = self._repair(asked, generation, doubt, {}, 0)
+        return repaired or Decoded(generation, frame, doubtful=True)
+
+    def _repair(
+        self,
+        asked: _Asked,
+        generation: Generation,
+        doubt: Doubt,
+        barred: Mapping[int, set[int]],
+        depth: int,
+    ) -> Decoded | None:
+        """The first retry of ``generation`` that leaves no clause doubtful (see :meth:`_decode`),
+        with every token barred on the way to it; None when there is none. A retry that leaves
+        another doubt than ``doubt`` is repaired in turn, up to :data:`_REPAIRS` deep."""
+        prompt, catalog, text, area, _, lang = asked
         index, part = doubt
         for k, token in _choices(self.model, generation, doubt, says_all(text)):
             banned = {token}
@@ -763,13 +783,19 @@ class Planner:
                 if retry is None or again is None:
                     break
                 still = doubtful_clause(again, catalog, text, area)
+                whole = _resumed(retry, generation, k)
                 if still is None and (part != "class" or kind_of_said(again, index, catalog, text)):
-                    return Decoded(_resumed(retry, generation, k), again, {k: banned})
+                    return Decoded(whole, again, {**barred, k: banned})
+                if still is not None and still != doubt and depth + 1 < _REPAIRS:
+                    # the retry mends this doubt and shows another: mend that one too
+                    nested = self._repair(asked, whole, still, {**barred, k: banned}, depth + 1)
+                    if nested is not None:
+                        return nested
                 if still != doubt or k >= len(retry.token_ids):
                     break
                 # another action the device lacks, another class that is not there: bar it too
                 banned.add(retry.token_ids[k])
-        return Decoded(generation, frame, doubtful=True)
+        return None
 
     def _not_said_starts(self, catalog: Catalog, text: str) -> set[int]:
         """Every token that cannot begin a name the request says, of the names a frame may

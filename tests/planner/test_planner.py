@@ -410,3 +410,20 @@ def test_a_request_that_says_a_whole_name_is_not_refused_for_a_missing_device(
     monkeypatch.setattr(planner_module, "says_a_whole_name", lambda *args: False)
     unchecked = planner.plan(home, "le thermostat est réglé sur combien", None, "fr")
     assert unchecked.reason == "no_such_device"
+
+
+def test_a_retry_that_shows_another_doubt_is_mended_in_turn(
+    planner: Planner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The model reads the Spanish "quita" (turn off) as unlocking the one lock; retried at the
+    lock, it turns the kitchen's lights on, which "quita" contradicts; retried at "on", off."""
+    home = load_eval_home()
+    plan = planner.plan(home, "quita las luces", "Kitchen", "es")
+    assert [c.tool for c in plan.calls] == ["light.turn_off", "light.turn_off"]
+    assert {c.args["entity_id"] for c in plan.calls} == {
+        "light.kitchen_cabinet",
+        "light.kitchen_ceiling",
+    }
+    monkeypatch.setattr(planner_module, "_REPAIRS", 1)
+    once = planner.plan(home, "quita las luces", "Kitchen", "es")
+    assert once.kind != "act" or once.confidence <= planner_module.DOUBTFUL_CONFIDENCE
