@@ -92,10 +92,12 @@ def says_a_whole_name(catalog: Catalog, text: str) -> bool:
 
 
 def _says_another_domain(frame: Frame, catalog: Catalog, text: str) -> bool:
-    """Whether a frame of one clause that names a device leaves out what the request calls by
-    the plain word of another kind of device ("blinds", "Licht"), saying no word of the named
-    device's kind: "the living room blinds" do not say the "Living room lamp". (In a frame of
-    several clauses that word may belong to another clause, or to one the model left out.)"""
+    """Whether a frame of one clause that names a device, or sweeps or asks for the one device
+    of a kind, leaves out what the request calls by the plain word of another kind of device
+    ("blinds", "Licht", "ventilador"), saying no word of its own kind: "the living room blinds"
+    do not say the "Living room lamp", nor "quita el ventilador" the garage door. (In a frame
+    of several clauses that word may belong to another clause, or to one the model left
+    out.)"""
     if len(frame.clauses) != 1:
         return False
     mine = _domains(frame.clauses[0].target, catalog)
@@ -138,8 +140,9 @@ def doubtful_clause(
     fort" as down, "mir ist heiß" as warmer: its way is doubtful), or
     sweeps or asks for the one device of a class that, said from ``area``, is not where it
     sweeps ("the blinds" of a room with shutters), or sweeps or asks for the one device of a
-    kind that the request does not say while it says a class of another ("close the blinds" as
-    the garage door, "close the garage" as the locks: its class, or kind, is doubtful), or
+    kind that the request does not say while it says a class of another, or the plain word of
+    another kind ("close the blinds" as the garage door, "close the garage" as the locks,
+    "quita el ventilador" as the garage door: its class, or kind, is doubtful), or
     unlocks every lock or the one lock while the request says no lock or door (its kind is
     doubtful), or sweeps a kind of device the request does not say while it names a device of another kind
     ("bewässerung im garten an" as the garden's lights: the sweep is doubtful); None when no
@@ -174,7 +177,11 @@ def doubtful_clause(
             target.device_class and target.how == "all" and _sweeps_nothing(clause, catalog, area)
         ) or (
             target.how in ("all", "one")
-            and (_says_another_class(clause, catalog, text) or _unsaid_lock(clause, catalog, text))
+            and (
+                _says_another_class(clause, catalog, text)
+                or _unsaid_lock(clause, catalog, text)
+                or _says_another_domain(frame, catalog, text)
+            )
         ):
             return i, "class"
         if target.how == "all" and _names_another_kind(clause, catalog, text):

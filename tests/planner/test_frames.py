@@ -408,6 +408,10 @@ def test_a_clause_is_doubtful_for_a_repeat_an_unsaid_device_or_an_action_it_lack
     assert doubtful_clause(lights, home, "open the garage door in the hall") == (0, "class")
     covers = fr.parse_frame("act all cover @ [ office ] close")
     assert doubtful_clause(covers, home, "turn off the desk in the office") == (0, "sweep")
+    # the one garage door when the request says a fan, and no cover: its kind
+    door = fr.parse_frame("act one cover:garage close")
+    assert doubtful_clause(door, home, "quita el ventilador") == (0, "class")
+    assert doubtful_clause(door, home, "cierra la puerta del garaje") is None
     assert doubtful_clause(lights, home, "turn on the hall lights and the garage door") is None
     # the garage said with a word for opening or closing is its door, as the training data
     # says it ("ferme le garage"); with one for turning on it is not ("allume le garage" may be
