@@ -40,8 +40,9 @@ from edgeward.runtime.homes import (
 )
 from edgeward.runtime.plan_rules import meant_by, named, service_of
 from edgeward.runtime.retrieval import is_said, place_said
+from edgeward.runtime.spoken_numbers import numbers_said
 
-Doubt = tuple[int, Literal["repeat", "unsaid", "place", "action", "way", "class", "sweep"]]
+Doubt = tuple[int, Literal["repeat", "unsaid", "place", "action", "way", "value", "class", "sweep"]]
 """A clause of a frame (its index) and what in it is doubtful (:func:`doubtful_clause`): it
 repeats an earlier clause or names a device the request does not say (its target), puts its
 target in a place the request does not say, asks for an action the device lacks or the
@@ -137,7 +138,8 @@ def doubtful_clause(
     on), or for a colour it does not say, or for a plain switch when the
     request asks for more or less of something ("turn the heating up a bit" as on: its action
     is doubtful), or changes a level the other way than the request's words say ("un peu plus
-    fort" as down, "mir ist heiß" as warmer: its way is doubtful), or
+    fort" as down, "mir ist heiß" as warmer: its way is doubtful), or sets a number the request
+    does not say ("al 20%" as 50: its value is doubtful), or
     sweeps or asks for the one device of a class that, said from ``area``, is not where it
     sweeps ("the blinds" of a room with shutters), or sweeps or asks for the one device of a
     kind that the request does not say while it says a class of another, or the plain word of
@@ -173,6 +175,8 @@ def doubtful_clause(
             return i, "action"
         if clause.verb == "act" and says_the_other_way(str(clause.value), text, _names_of(catalog)):
             return i, "way"
+        if clause.verb == "act" and _unsaid_number(clause.value, text):
+            return i, "value"
         if (
             target.device_class and target.how == "all" and _sweeps_nothing(clause, catalog, area)
         ) or (
@@ -203,6 +207,16 @@ def _names_another_kind(clause: Clause, catalog: Catalog, text: str) -> bool:
     return any(
         e.domain != target.domain and name_said(e.name, catalog, text)
         for e in catalog.entities.values()
+    )
+
+
+def _unsaid_number(value: object, text: str) -> bool:
+    """Whether a clause's value is a number the request does not say (:func:`numbers_said`:
+    in digits or words, or a half): "al 20%" written as 50."""
+    return (
+        isinstance(value, (int, float))
+        and not isinstance(value, bool)
+        and float(value) not in numbers_said(text)
     )
 
 

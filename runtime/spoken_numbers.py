@@ -12,6 +12,7 @@ the language has. One is left in words: "un", "una", "ein" are articles too.
 from __future__ import annotations
 
 import re
+import unicodedata
 from functools import lru_cache
 
 from unicode_rbnf import RbnfEngine
@@ -68,3 +69,27 @@ def with_digits(text: str, language: str) -> str:
         return str(values[_key(match.group(0))])
 
     return pattern.sub(digits, text)
+
+
+_SAID_NUMBER = re.compile(r"(\d+)(?:\s*(?:[.,]|point|virgule|coma|punto|komma)\s*(\d+))?")
+_HALF = re.compile(
+    r"\b(?:half|halfway|moitie|mi|demi|demie|mitad|medio|media|medias|halb|halbe|halben|haelfte)\b"
+)
+
+
+@lru_cache(maxsize=256)
+def numbers_said(text: str) -> frozenset[float]:
+    """Every number ``text`` says, in digits or in words of any of the four languages, with a
+    decimal part said after a comma or a point ("21 komma 5"), and, when it says a half, each
+    number and a half and 50 ("18 y medio": 18 and 18.5; "halb auf": 50)."""
+    said: set[float] = set()
+    for language in _RULESETS:
+        for match in _SAID_NUMBER.finditer(with_digits(text, language)):
+            whole, part = match.groups()
+            said.add(float(whole))
+            if part is not None:
+                said.add(float(f"{whole}.{part}"))
+    folded = unicodedata.normalize("NFKD", text.lower())
+    if _HALF.search("".join(c for c in folded if not unicodedata.combining(c)).replace("ä", "ae")):
+        said |= {n + 0.5 for n in said} | {50.0}
+    return frozenset(said)

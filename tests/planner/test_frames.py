@@ -408,6 +408,10 @@ def test_a_clause_is_doubtful_for_a_repeat_an_unsaid_device_or_an_action_it_lack
     assert doubtful_clause(lights, home, "open the garage door in the hall") == (0, "class")
     covers = fr.parse_frame("act all cover @ [ office ] close")
     assert doubtful_clause(covers, home, "turn off the desk in the office") == (0, "sweep")
+    # a number the request does not say: "desk to 40 percent" written as 50
+    fifty = fr.parse_frame("act name [ desk ] brightness 50")
+    assert doubtful_clause(fifty, home, "desk to 40 percent") == (0, "value")
+    assert doubtful_clause(fifty, home, "desk to fifty percent") is None
     # the one garage door when the request says a fan, and no cover: its kind
     door = fr.parse_frame("act one cover:garage close")
     assert doubtful_clause(door, home, "quita el ventilador") == (0, "class")

@@ -6,7 +6,7 @@ import pytest
 
 from edgeward.runtime.eval_set import load_eval_home
 from edgeward.runtime.planner import prompt_parts
-from edgeward.runtime.spoken_numbers import spoken, with_digits
+from edgeward.runtime.spoken_numbers import numbers_said, spoken, with_digits
 
 
 @pytest.mark.parametrize(
@@ -44,3 +44,19 @@ def test_every_number_the_training_data_says_comes_back(language: str) -> None:
 def test_the_model_reads_digits() -> None:
     parts = prompt_parts(load_eval_home(), "mets le chauffage à vingt et un", None, [], "fr")
     assert parts.user == "[ - ] mets le chauffage à 21"
+
+
+@pytest.mark.parametrize(
+    ("text", "said"),
+    [
+        ("a las 12:15 cortina al cinco %", {12, 15, 5}),
+        ("chauffe à 18,5 degrés", {18, 18.5}),
+        ("heiz auf einundzwanzig komma fünf", {21, 21.5}),
+        ("calienta a dieciocho y medio grados", {18, 18.5, 50}),  # a half: 18.5
+        ("Rollo halb auf", {50}),  # halfway: 50
+        ("mets le volet à cent %", {100}),
+        ("turn on the lamp", set()),
+    ],
+)
+def test_the_numbers_a_request_says(text: str, said: set[float]) -> None:
+    assert numbers_said(text) == said
