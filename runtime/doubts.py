@@ -38,16 +38,21 @@ from edgeward.runtime.homes import (
     places_said,
     reworded,
 )
+from edgeward.runtime.plan import When
 from edgeward.runtime.plan_rules import meant_by, named, service_of
 from edgeward.runtime.retrieval import is_said, place_said
 from edgeward.runtime.spoken_numbers import numbers_said
 
-Doubt = tuple[int, Literal["repeat", "unsaid", "place", "action", "way", "value", "class", "sweep"]]
+Doubt = tuple[
+    int, Literal["repeat", "unsaid", "place", "action", "way", "value", "time", "class", "sweep"]
+]
 """A clause of a frame (its index) and what in it is doubtful (:func:`doubtful_clause`): it
 repeats an earlier clause or names a device the request does not say (its target), puts its
 target in a place the request does not say, asks for an action the device lacks or the
-request's words contradict, has a class of devices that is not there or not said, or sweeps
-a kind of device the request does not say."""
+request's words contradict, changes a level the other way than they say (its way), sets a
+number they do not say (its value), runs at a time of day they do not say (its time), has a
+class of devices that is not there or not said, or sweeps a kind of device the request does
+not say."""
 
 
 _ALL_WORDS = frozenset(
@@ -139,7 +144,8 @@ def doubtful_clause(
     request asks for more or less of something ("turn the heating up a bit" as on: its action
     is doubtful), or changes a level the other way than the request's words say ("un peu plus
     fort" as down, "mir ist heiß" as warmer: its way is doubtful), or sets a number the request
-    does not say ("al 20%" as 50: its value is doubtful), or
+    does not say ("al 20%" as 50: its value is doubtful), or runs at a time of day the request
+    does not say ("at 5 pm" as 15:00: its time is doubtful), or
     sweeps or asks for the one device of a class that, said from ``area``, is not where it
     sweeps ("the blinds" of a room with shutters), or sweeps or asks for the one device of a
     kind that the request does not say while it says a class of another, or the plain word of
@@ -177,6 +183,8 @@ def doubtful_clause(
             return i, "way"
         if clause.verb == "act" and _unsaid_number(clause.value, text):
             return i, "value"
+        if clause.when is not None and _unsaid_time(clause.when, text):
+            return i, "time"
         if (
             target.device_class and target.how == "all" and _sweeps_nothing(clause, catalog, area)
         ) or (
@@ -217,6 +225,44 @@ def _unsaid_number(value: object, text: str) -> bool:
         isinstance(value, (int, float))
         and not isinstance(value, bool)
         and float(value) not in numbers_said(text)
+    )
+
+
+_AFTERNOON = frozenset(
+    fold(w)
+    for w in """pm p.m. afternoon evening night tarde noche soir soiree apres-midi abends abend
+    nachmittags nachts""".split()
+)
+_MORNING = frozenset(fold(w) for w in "am a.m. morning matin manana morgens fruh".split())
+_QUARTER = frozenset(fold(w) for w in "quarter quart cuarto viertel".split())
+
+
+def _unsaid_time(when: When, text: str) -> bool:
+    """Whether a time of day the clause runs at (or its schedule's) is not one the request
+    says: its hour, or the hour twelve before it, and its minutes (a half or a quarter said in
+    words count), on the side of noon the request's words say ("at 5 pm" written as 15:00,
+    "à 19h45" as 18:45)."""
+    if when.at:
+        hour, minute = map(int, when.at.split(":"))
+    elif when.cron and all(f.isdigit() for f in when.cron.split()[:2]):
+        minute, hour = map(int, when.cron.split()[:2])
+    else:
+        return False
+    said = numbers_said(text)
+    words = set(fold(text.replace(".", "")).split())
+    if hour < 12 and hour != 0 and not words.isdisjoint(_AFTERNOON):
+        return True
+    if hour > 12 and not words.isdisjoint(_MORNING) and words.isdisjoint(_AFTERNOON):
+        return True
+    hours = {float(hour), float(hour - 12)} if hour > 12 else {float(hour or 12)}
+    if not hours & said:
+        return True
+    halves = {h + 0.5 for h in hours}
+    return not (
+        minute == 0
+        or float(minute) in said
+        or (minute == 30 and halves & said)
+        or (minute in (15, 45) and not words.isdisjoint(_QUARTER))
     )
 
 

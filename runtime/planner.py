@@ -415,7 +415,7 @@ _MAX_NEW_TOKENS = 128
 _RETRIEVER_SLOTS = 4
 _PREPARED_SLOTS = 64
 _NAME_END = " ]"
-_CHAINED = ("action", "value", "class")
+_CHAINED = ("action", "value", "time", "class")
 _TARGETS = ("repeat", "unsaid", "place")
 _REFUSALS_RETRIED = ("no_such_device", "out_of_domain")
 """Refusals a request that says a whole name of the home cannot mean: it is retried with its
@@ -732,7 +732,8 @@ class Planner:
         "all" or "name"; an action the device lacks or the request's words contradict at the
         action, a relative change against the request's words at its "up" or "down" (and at a
         number too, when the request says none: the words say the way, not a level), a number
-        the request does not say at its first digit, a
+        the request does not say at its first digit, a time of day it does not say at each
+        digit of it in turn, a
         doubtful class at the class, then its kind, then the target's "all" or "one"
         (a doubtful kind with no class at "all" or "one", then the kind), and a doubtful sweep
         at its "all", each at the next choice too while it does no better (up to
@@ -950,6 +951,9 @@ def _choices(
     if part == "way":  # "up" or "down", after the target and its action
         at = max(text.rfind(" up", start, end), text.rfind(" down", start, end))
         return _chosen_in(model, generation, at - 1, at + 1)[:1]
+    if part == "time":  # every digit chosen in the time, or the schedule's minute and hour
+        at = max(text.rfind(" @at ", start, end), text.rfind(" @cron ", start, end))
+        return [] if at < 0 else _chosen_in(model, generation, at + 4, end)
     if part == "value":  # the number's first digit, after the target and its action
         value = _VALUE.search(text, _target_end(text, start, end) + 1, end)
         at = -1 if value is None else value.end()

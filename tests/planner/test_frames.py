@@ -412,6 +412,15 @@ def test_a_clause_is_doubtful_for_a_repeat_an_unsaid_device_or_an_action_it_lack
     fifty = fr.parse_frame("act name [ desk ] brightness 50")
     assert doubtful_clause(fifty, home, "desk to 40 percent") == (0, "value")
     assert doubtful_clause(fifty, home, "desk to fifty percent") is None
+    # a time of day the request does not say, or on the other side of noon
+    at = fr.parse_frame("act name [ desk ] off @at 15:00")
+    assert doubtful_clause(at, home, "turn off the desk at 5 pm") == (0, "time")
+    assert doubtful_clause(at, home, "turn off the desk at 3 pm") is None
+    assert doubtful_clause(at, home, "éteins le bureau à quinze heures") is None
+    assert doubtful_clause(at, home, "apaga el escritorio a las 3 de la mañana") == (0, "time")
+    half = fr.parse_frame("act name [ desk ] off @cron 30 21 * * 1-5")
+    assert doubtful_clause(half, home, "apaga el escritorio a las nueve y media") is None
+    assert doubtful_clause(half, home, "apaga el escritorio a las nueve") == (0, "time")
     # the one garage door when the request says a fan, and no cover: its kind
     door = fr.parse_frame("act one cover:garage close")
     assert doubtful_clause(door, home, "quita el ventilador") == (0, "class")
