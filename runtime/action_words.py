@@ -50,7 +50,7 @@ _WORDS: Mapping[str, Mapping[int, str]] = {
         -1: """off kill shut eteins eteindre eteignez eteint eteinte apaga apagar apagas apagado
                apagada apagados apagadas quita aus ab ausschalten ausmachen abschalten
                deactivate desactive desactiver desactivez desactiva desactivar deaktiviere
-               deaktivieren
+               deaktivieren stop stoppe stopper arrete arreter deten detener stopp
                """
         + _CLOSE,
     },
@@ -77,13 +77,14 @@ _TOGGLE = "toggle flip bascule basculer inverse cambia alterna umschalten"
 _COMMANDS = (
     _TOGGLE
     + """ switch schalte schalt
-    stop halt stoppe stopper arrete arreter para deten detener stopp anhalten halte press push
+    halt para anhalten halte press push
     appuie appuyer presiona pulsa drucke druck betatige set put make mets mettre regle regler
     place pon poner ajusta deja stell stelle setze mach run start launch lance lancer ejecuta
     starte dim dimm tamise"""
 )
-"""Words of commands with no opposite ("toggle", "stop", "press", "set", "run"), in the four
-languages."""
+"""Words of commands with no opposite ("toggle", "press", "set", "run"), in the four
+languages. Words for stopping are words for off ("arrête la lumière"), but for "para" (also
+"for") and "halt" (also "hold")."""
 
 _ACTION_WORDS = frozenset(fold(w) for w in _COMMANDS.split()).union(*SIDES.values())
 """Every word that says an action (folded): either side of a pair, or a command."""

@@ -37,6 +37,7 @@ from edgeward.runtime.action_words import (
         ("close", "mach die Rollläden im Schlafzimmer auf"),
         ("on", "baja la persiana"),  # a blind that "on" would open
         ("unlock", "verriegle die Haustür"),
+        ("on", "arrête les lumières de la cuisine"),  # stopping a light is turning it off
     ],
 )
 def test_a_request_that_says_only_the_other_side_contradicts_the_action(
@@ -53,6 +54,8 @@ def test_a_request_that_says_only_the_other_side_contradicts_the_action(
         ("off", "mach das Licht an der Veranda aus"),  # "an" as a preposition, and "aus"
         ("off", "kill the porch light"),
         ("brightness", "turn the lights down"),  # no opposite: never contradicted
+        ("stop", "arrête le volet"),
+        ("on", "enciende la luz para leer"),  # "para" is "for" too: no word of a side
         ("lock", "power on the lights"),  # other pair: nothing said of it
         ("on", "turn on the light and close the blinds"),  # both sides: two clauses, perhaps
         ("on", "cambia y enciende la luz"),  # toggling said with a side
