@@ -41,7 +41,7 @@ from edgeward.runtime.homes import (
 from edgeward.runtime.plan import When
 from edgeward.runtime.plan_rules import meant_by, named, service_of
 from edgeward.runtime.retrieval import is_said, place_said
-from edgeward.runtime.spoken_numbers import numbers_said
+from edgeward.runtime.spoken_numbers import numbers_said, says_a_time
 
 Doubt = tuple[
     int, Literal["repeat", "unsaid", "place", "action", "way", "value", "time", "class", "sweep"]
@@ -145,7 +145,8 @@ def doubtful_clause(
     is doubtful), or changes a level the other way than the request's words say ("un peu plus
     fort" as down, "mir ist heiß" as warmer: its way is doubtful), or sets a number the request
     does not say ("al 20%" as 50: its value is doubtful), or runs at a time of day the request
-    does not say ("at 5 pm" as 15:00: its time is doubtful), or
+    does not say ("at 5 pm" as 15:00), or now when the request says a time and the frame none
+    ("à 21h" dropped: its time is doubtful), or
     sweeps or asks for the one device of a class that, said from ``area``, is not where it
     sweeps ("the blinds" of a room with shutters), or sweeps or asks for the one device of a
     kind that the request does not say while it says a class of another, or the plain word of
@@ -185,6 +186,8 @@ def doubtful_clause(
             return i, "value"
         if clause.when is not None and _unsaid_time(clause.when, text):
             return i, "time"
+        if clause.verb == "act" and not any(c.when for c in frame.clauses) and says_a_time(text):
+            return i, "time"  # a time the request says, and the frame none: it would act now
         if (
             target.device_class and target.how == "all" and _sweeps_nothing(clause, catalog, area)
         ) or (

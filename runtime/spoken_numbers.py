@@ -93,3 +93,17 @@ def numbers_said(text: str) -> frozenset[float]:
     if _HALF.search("".join(c for c in folded if not unicodedata.combining(c)).replace("ä", "ae")):
         said |= {n + 0.5 for n in said} | {50.0}
     return frozenset(said)
+
+
+_TIME_OF_DAY = re.compile(
+    r"\b\d{1,2}(?::\d{2}\b|\s?h\b|\s?h\s?\d{2}\b|\s(?:heures?|uhr|o'?clock)\b|\s?(?:pm|am|p\.m\.|a\.m\.)(?!\w))"
+    r"|\ba\s+las?\s+\d{1,2}\b",
+    re.IGNORECASE,
+)
+
+
+@lru_cache(maxsize=256)
+def says_a_time(text: str) -> bool:
+    """Whether ``text`` says a time of day, in digits or in words: "at 7 pm", "à 21h", "a las
+    ocho", "um 18 Uhr", "6:30"."""
+    return any(_TIME_OF_DAY.search(with_digits(text, language)) for language in _RULESETS)

@@ -418,6 +418,10 @@ def test_a_clause_is_doubtful_for_a_repeat_an_unsaid_device_or_an_action_it_lack
     assert doubtful_clause(at, home, "turn off the desk at 3 pm") is None
     assert doubtful_clause(at, home, "éteins le bureau à quinze heures") is None
     assert doubtful_clause(at, home, "apaga el escritorio a las 3 de la mañana") == (0, "time")
+    # a time the request says, and a frame that would act now
+    now = fr.parse_frame("act name [ desk ] off")
+    assert doubtful_clause(now, home, "éteins le bureau à 21h") == (0, "time")
+    assert doubtful_clause(now, home, "éteins le bureau à 21 degrés") is None
     half = fr.parse_frame("act name [ desk ] off @cron 30 21 * * 1-5")
     assert doubtful_clause(half, home, "apaga el escritorio a las nueve y media") is None
     assert doubtful_clause(half, home, "apaga el escritorio a las nueve") == (0, "time")

@@ -6,7 +6,7 @@ import pytest
 
 from edgeward.runtime.eval_set import load_eval_home
 from edgeward.runtime.planner import prompt_parts
-from edgeward.runtime.spoken_numbers import numbers_said, spoken, with_digits
+from edgeward.runtime.spoken_numbers import numbers_said, says_a_time, spoken, with_digits
 
 
 @pytest.mark.parametrize(
@@ -60,3 +60,20 @@ def test_the_model_reads_digits() -> None:
 )
 def test_the_numbers_a_request_says(text: str, said: set[float]) -> None:
     assert numbers_said(text) == said
+
+
+@pytest.mark.parametrize(
+    ("text", "said"),
+    [
+        ("À 13h ouvre les volets", True),
+        ("apaga la luz a las ocho", True),
+        ("mach das Licht um 18 Uhr aus", True),
+        ("turn it off at 7 pm", True),
+        ("at 6:30 open the blinds", True),
+        ("mets le chauffage à 21 degrés", False),
+        ("dreh das Licht um 20 Prozent runter", False),
+        ("turn it off in 10 minutes", False),
+    ],
+)
+def test_a_request_that_says_a_time_of_day(text: str, said: bool) -> None:
+    assert says_a_time(text) is said
