@@ -44,7 +44,7 @@ _WORDS: Mapping[str, Mapping[int, str]] = {
         1: """on allume allumer allumez rallume eclaire eclairer eclairez enciende encender
               enciendes prende prender encendido encendida encendidos encendidas an
               einschalten anschalten anmachen activate active activer activez activa activar
-              aktiviere aktivieren
+              aktiviere aktivieren demarre demarrer demarrez
               """
         + _OPEN,
         -1: """off kill shut eteins eteindre eteignez eteint eteinte apaga apagar apagas apagado
@@ -55,7 +55,7 @@ _WORDS: Mapping[str, Mapping[int, str]] = {
         + _CLOSE,
     },
     "lock": {
-        1: """unlock unbolt deverrouille deverrouiller desbloquea desbloquear entriegle
+        1: """unlock unbolt deverrouille deverrouiller desbloquea desbloquear quita entriegle
               entriegeln aufschliessen""",
         -1: """lock bolt verrouille verrouiller bloquea bloquear llave verriegle verriegeln ab
                abschliessen""",

@@ -38,6 +38,8 @@ from edgeward.runtime.action_words import (
         ("on", "baja la persiana"),  # a blind that "on" would open
         ("unlock", "verriegle die Haustür"),
         ("on", "arrête les lumières de la cuisine"),  # stopping a light is turning it off
+        ("off", "démarre toutes les lampes du rez-de-chaussée"),
+        ("lock", "quita el candado de la puerta lateral"),  # "quita" unlocks a lock
     ],
 )
 def test_a_request_that_says_only_the_other_side_contradicts_the_action(
