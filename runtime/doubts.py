@@ -115,6 +115,29 @@ def _says_another_domain(frame: Frame, catalog: Catalog, text: str) -> bool:
     )
 
 
+def _says_a_longer_name(frame: Frame, index: int, catalog: Catalog, text: str) -> bool:
+    """Whether the request says every word of another device's name that holds every word of
+    the name clause ``index`` writes and more than the words of the place it writes, and no
+    other clause names that device: "Fermer le pishyn wasserventil" written as the
+    "Wasserventil" ("lamp across library off" written as the library's "Lamp" is not the
+    "Library lamp")."""
+    target = frame.clauses[index].target
+    name = target.name or ""
+    words = set(fold(name).split())
+    words |= {w for place in (target.area, target.floor) if place for w in fold(place).split()}
+    said = set(fold(text).split())
+    meant = {e.entity_id for e in meant_by(catalog, name)}
+    others = {fold(c.target.name) for c in frame.clauses if c.target.name} - {fold(name)}
+    return any(
+        not set(fold(n).split()) <= words
+        and set(fold(name).split()) < set(fold(n).split()) <= said
+        and fold(n) not in others
+        for e in catalog.entities.values()
+        if e.entity_id not in meant
+        for n in (e.name, *e.aliases)
+    )
+
+
 def _domains(target: Target, catalog: Catalog) -> set[str]:
     """The kinds of device (domains) a target is about."""
     if target.how == "name" and target.name:
@@ -135,8 +158,10 @@ def doubtful_clause(
     frame: Frame, catalog: Catalog, text: str, area: str | None = None
 ) -> Doubt | None:
     """The first clause that repeats an earlier one or names a device the request does not say,
-    or, alone in its frame, one of another kind than the request's plain word says ("the living
-    room blinds" as the living room lamp: its target is doubtful), puts its target in an area
+    or one whose whole name is part of a longer name the request says ("pishyn wasserventil" as
+    the "Wasserventil"), or, alone in its frame, one of another kind than the request's plain
+    word says ("the living room blinds" as the living room lamp: its target is doubtful), puts
+    its target in an area
     or on a floor the request does not say (the place is doubtful), asks a named device for an
     action it lacks ("brightness" of a fan) or for the opposite of what the request's words say
     ("power on" as off, :mod:`~edgeward.runtime.action_words`; "cambia la luz", a toggle, as
@@ -166,6 +191,7 @@ def doubtful_clause(
             and (
                 not name_said(target.name, catalog, text)
                 or _says_another_domain(frame, catalog, text)
+                or _says_a_longer_name(frame, i, catalog, text)
             )
         ):
             return i, "unsaid"

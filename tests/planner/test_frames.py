@@ -528,3 +528,25 @@ def test_int_range_regex_matches_exactly_the_range(lo: int, hi: int) -> None:
     wrong = [x for x in range(0, 7000) if bool(pattern.match(str(x))) != (lo <= x <= hi)]
     assert wrong == []
     assert not pattern.match(f"0{lo}")
+
+
+def test_a_shorter_name_than_the_request_says_is_doubtful() -> None:
+    """ "Fermer le pishyn wasserventil" written as the "Wasserventil": the request says every
+    word of a longer name that holds the written one."""
+    home = Catalog(
+        [
+            Entity("light.lamp", "Lamp", "Office", services=light_services()),
+            Entity("light.emma_lamp", "Emma lamp", "Office", services=light_services()),
+            Entity("light.office_lamp", "Office lamp", "Hall", services=light_services()),
+        ],
+        areas=[Area("Office"), Area("Hall")],
+    )
+    lamp = fr.parse_frame("act name [ lamp ] on")
+    assert doubtful_clause(lamp, home, "turn on emma lamp") == (0, "unsaid")
+    assert doubtful_clause(lamp, home, "turn on the lamp") is None
+    # the longer name's other words are the place the frame writes: not a longer name
+    placed = fr.parse_frame("act name [ lamp ] @ [ office ] on")
+    assert doubtful_clause(placed, home, "turn on the lamp in the office") is None
+    # another clause names the longer one
+    both = fr.parse_frame("act name [ lamp ] on ; act name [ emma lamp ] on")
+    assert doubtful_clause(both, home, "turn on the lamp and emma lamp") is None
