@@ -113,13 +113,20 @@ _DEGREES = tuple(
     |eine stufe|heller|dunkler|warmer|kuhler|kalter|brighten|dim|soften|boost|tamise|adoucis
     |intensifie|atenua|suaviza|aviva|intensifica|hochdimmen|runterdimmen|dimm""".split("|")
 )
+_HALFWAY = tuple(
+    f" {fold(w)} "
+    for w in """halfway|half way|half open|à moitié|à mi-hauteur|à mi-course|a la mitad
+    |a media altura|a medias|halb auf|halb offen|zur hälfte|halbe höhe""".split("|")
+)
+"""Words for a cover at half its height: a level too ("abre las persianas a la mitad" is not
+"open them")."""
 
 
 def says_a_degree(text: str) -> bool:
     """Whether ``text`` asks for more or less of something ("a bit", "un peu", "heller"): a
     change of a level, never a plain on or off ("turn the heating up a bit")."""
     padded = f" {fold(text)} "
-    return any(d in padded for d in _DEGREES)
+    return any(d in padded for d in (*_DEGREES, *_HALFWAY))
 
 
 def says_an_action(text: str) -> bool:
@@ -177,8 +184,8 @@ _DOWN = """less light|dimmer|dim|soften|down|lower|cooler|colder|moins fort|moin
 |moins de lumiere|baisse|diminue|tamise|adoucis|reduis|plus frais|moins chaud|rafraichis
 |descends|menos fuerte|menos brillo|menos de luz|mas bajo|baja|atenua|reduce|suaviza|mas fresco
 |menos calor|refresca|dunkler|runter|runterdimmen|dimm|weniger licht|kuhler|niedriger"""
-_COLD = """cold|freezing|chilly|froid|gele|frisquet|caille|frio|helando|fresco|kalt|friere
-|frisch"""
+_COLD = """cold|freezing|chilly|froid|frais|gele|frisquet|caille|frio|helando|fresco|kalt
+|friere|frisch"""
 _HOT = """hot|boiling|stuffy|chaud|etouffe|lourd|calor|bochorno|asando|heiss|warm|stickig"""
 
 

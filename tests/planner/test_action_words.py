@@ -114,6 +114,8 @@ _ACTION, _OPEN_CLOSE, _DEGREE = says_an_action, says_open_or_close, says_a_degre
         (_DEGREE, "sube un poco la lámpara del escritorio", True),
         (_DEGREE, "suaviza la lámpara de pie", True),
         (_DEGREE, "soften the floor lamp", True),
+        (_DEGREE, "abre las persianas del dormitorio a la mitad", True),  # a level: half
+        (_DEGREE, "mach das Licht um halb acht an", False),  # half past seven
         (_DEGREE, "turn off the heating", False),
         (_DEGREE, "éteins le chauffage", False),
         # a request to check something, with no action, is a question
@@ -154,6 +156,7 @@ def test_words_for_on_off_open_and_close_are_taken_out_and_nothing_else() -> Non
         # a feeling, read when the request says no word of a way
         ("up", "mir ist heiß im Büro", True),
         ("down", "hace fresco en el salón", True),
+        ("down", "il fait un peu frais ici", True),
         ("down", "il fait trop chaud", False),
         ("up", "sube y baja", False),  # both ways: never contradicted
         ("brightness", "un poco más de luz", False),  # not a way
