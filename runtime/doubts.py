@@ -257,13 +257,13 @@ def _unsaid_number(value: object, text: str) -> bool:
     )
 
 
-_AFTERNOON = frozenset(
-    fold(w)
-    for w in """pm p.m. afternoon evening night tarde noche soir soiree apres-midi abends abend
-    nachmittags nachts""".split()
+_AFTERNOON = tuple(
+    f" {fold(w)} "
+    for w in """pm|afternoon|evening|night|tarde|noche|soir|soirée|après-midi|abends|abend
+    |nachmittags|nachts""".split("|")
 )
-_MORNING = frozenset(fold(w) for w in "am a.m. morning matin manana morgens fruh".split())
-_QUARTER = frozenset(fold(w) for w in "quarter quart cuarto viertel".split())
+_MORNING = tuple(f" {fold(w)} " for w in "am|morning|matin|mañana|morgens|früh".split("|"))
+_QUARTER = tuple(f" {fold(w)} " for w in "quarter|quart|cuarto|viertel".split("|"))
 
 
 def _unsaid_time(when: When, text: str) -> bool:
@@ -278,10 +278,11 @@ def _unsaid_time(when: When, text: str) -> bool:
     else:
         return False
     said = numbers_said(text)
-    words = set(fold(text.replace(".", "")).split())
-    if hour < 12 and hour != 0 and not words.isdisjoint(_AFTERNOON):
+    padded = f" {fold(text.replace('.', ''))} "  # "p.m." is "pm"
+    afternoon = any(w in padded for w in _AFTERNOON)
+    if hour < 12 and hour != 0 and afternoon:
         return True
-    if hour > 12 and not words.isdisjoint(_MORNING) and words.isdisjoint(_AFTERNOON):
+    if hour > 12 and any(w in padded for w in _MORNING) and not afternoon:
         return True
     hours = {float(hour), float(hour - 12)} if hour > 12 else {float(hour or 12)}
     if not hours & said:
@@ -291,7 +292,7 @@ def _unsaid_time(when: When, text: str) -> bool:
         minute == 0
         or float(minute) in said
         or (minute == 30 and halves & said)
-        or (minute in (15, 45) and not words.isdisjoint(_QUARTER))
+        or (minute in (15, 45) and any(w in padded for w in _QUARTER))
     )
 
 

@@ -733,8 +733,8 @@ class Planner:
         action, a relative change against the request's words at its "up" or "down" (and at a
         number too, when the request says none: the words say the way, not a level), a number
         the request does not say at its first digit, a time of day it does not say at each
-        digit of it in turn, a
-        doubtful class at the class, then its kind, then the target's "all" or "one"
+        digit of it in turn, a doubtful class at the class, then its kind, then the target's
+        "all" or "one"
         (a doubtful kind with no class at "all" or "one", then the kind), and a doubtful sweep
         at its "all", each at the next choice too while it does no better (up to
         :data:`_CHAINED_TRIES`); a retried sweep must be of a kind the request says. The
@@ -933,12 +933,12 @@ def _choices(
     place it puts the target in, the first chosen between the place's brackets, then (``whole``:
     the request says "all") the place's ``@``/``^``, then the first chosen of the target ("all"
     against "name"); for its action, the first token chosen after the target; for its way, the
-    "up" or "down"; for the class of
-    a sweep, the first chosen after the colon of ``cover:blind``, then the first chosen of its
-    kind ("cover"), then the first chosen of the target; for a kind with no class ("all lock"),
-    the first chosen of the target, then of the kind; for a sweep, the first chosen of the
-    target (tokens the grammar forced were no choice). Empty when there is no such token ("one
-    lock" has no brackets)."""
+    "up" or "down"; for its value, the number's first digit; for its time, every digit chosen
+    in the time or schedule; for the class of a sweep, the first chosen after the colon of
+    ``cover:blind``, then the first chosen of its kind ("cover"), then the first chosen of the
+    target; for a kind with no class ("all lock"), the first chosen of the target, then of the
+    kind; for a sweep, the first chosen of the target (tokens the grammar forced were no
+    choice). Empty when there is no such token ("one lock" has no brackets)."""
     index, part = doubt
     text = generation.text
     start = 0
@@ -951,9 +951,12 @@ def _choices(
     if part == "way":  # "up" or "down", after the target and its action
         at = max(text.rfind(" up", start, end), text.rfind(" down", start, end))
         return _chosen_in(model, generation, at - 1, at + 1)[:1]
-    if part == "time":  # every digit chosen in the time, or the schedule's minute and hour
-        at = max(text.rfind(" @at ", start, end), text.rfind(" @cron ", start, end))
-        return [] if at < 0 else _chosen_in(model, generation, at + 4, end)
+    if part == "time":  # every digit chosen in the time, or in the schedule
+        for key in (" @at ", " @cron "):
+            at = text.rfind(key, start, end)
+            if at >= 0:
+                return _chosen_in(model, generation, at + len(key) - 1, end)
+        return []
     if part == "value":  # the number's first digit, after the target and its action
         value = _VALUE.search(text, _target_end(text, start, end) + 1, end)
         at = -1 if value is None else value.end()
