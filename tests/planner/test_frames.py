@@ -418,6 +418,9 @@ def test_a_clause_is_doubtful_for_a_repeat_an_unsaid_device_or_an_action_it_lack
     assert doubtful_clause(at, home, "turn off the desk at 3 pm") is None
     assert doubtful_clause(at, home, "éteins le bureau à quinze heures") is None
     assert doubtful_clause(at, home, "apaga el escritorio a las 3 de la mañana") == (0, "time")
+    early = fr.parse_frame("act name [ desk ] off @at 03:00")
+    assert doubtful_clause(early, home, "turn off the desk at 3 p.m.") == (0, "time")
+    assert doubtful_clause(early, home, "éteins le bureau à 3h cet après-midi") == (0, "time")
     # a time the request says, and a frame that would act now
     now = fr.parse_frame("act name [ desk ] off")
     assert doubtful_clause(now, home, "éteins le bureau à 21h") == (0, "time")
