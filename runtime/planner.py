@@ -746,21 +746,28 @@ class Planner:
         A retry that mends the doubt but shows another is mended in turn (:meth:`_repair`, up
         to :data:`_REPAIRS` doubts one after the other). A refusal of a request that says a
         whole name of the home (no such device, out of domain) is decoded again with its "no"
-        barred, and the retry is kept when no clause of it is doubtful."""
+        barred, and the retry is kept when no clause of it is doubtful, or when its first doubt
+        is mended (a name the model cannot copy, written as another device)."""
         generation = self._generate(prompt, catalog)
         frame = _parsed(generation.text)
         if frame is None:
             return Decoded(generation, frame)
+        asked = _Asked(prompt, catalog, text, area, None, lang)
         if frame.reason in _REFUSALS_RETRIED and says_a_whole_name(catalog, text):
             veto = {0: {generation.token_ids[0]}}
             unrefused = self._generate(prompt, catalog, veto)
             acts = _parsed(unrefused.text)
-            if acts is not None and acts.clauses and not doubtful_clause(acts, catalog, text, area):
-                return Decoded(unrefused, acts, veto)
+            if acts is not None and acts.clauses:
+                still = doubtful_clause(acts, catalog, text, area)
+                if still is None:
+                    return Decoded(unrefused, acts, veto)
+                # the name it then writes, say, is not one the request says: mend that once
+                mended = self._repair(asked, unrefused, still, veto, _REPAIRS - 1)
+                if mended is not None:
+                    return mended
         doubt = doubtful_clause(frame, catalog, text, area)
         if doubt is None or names_a_missing_place(frame, catalog, text):
             return Decoded(generation, frame, doubtful=doubt is not None)
-        asked = _Asked(prompt, catalog, text, area, None, lang)
         repaired = self._repair(asked, generation, doubt, {}, 0)
         return repaired or Decoded(generation, frame, doubtful=True)
 

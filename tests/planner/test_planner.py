@@ -427,3 +427,16 @@ def test_a_retry_that_shows_another_doubt_is_mended_in_turn(
     monkeypatch.setattr(planner_module, "_REPAIRS", 1)
     once = planner.plan(home, "quita las luces", "Kitchen", "es")
     assert once.kind != "act" or once.confidence <= planner_module.DOUBTFUL_CONFIDENCE
+
+
+def test_a_refusal_retried_for_a_made_up_name_is_mended_in_turn(planner: Planner) -> None:
+    """The model refuses "tu peux alumer braigy" in a home with a plug named "Braigy" (a name it
+    cannot copy); retried without the refusal it names another device, which the request does
+    not say, and that is mended in turn into the Braigy. (Generated test split, seed 2.)"""
+    examples = list(generate("test", 113, seed=2))
+    for example, entity_id in (
+        (examples[58], "switch.braigy"),
+        (examples[112], "sensor.cerum_power"),
+    ):
+        plan = planner.plan(example.home, example.text, example.area, example.language)
+        assert [c.args["entity_id"] for c in plan.calls] == [entity_id], example.text
