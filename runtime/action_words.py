@@ -91,6 +91,8 @@ _ACTION_WORDS = frozenset(fold(w) for w in _COMMANDS.split()).union(*SIDES.value
 
 
 _OPEN_OR_CLOSE = frozenset(fold(w) for w in [*_OPEN.split(), *_CLOSE.split()])
+_SWITCH_WORDS = frozenset(SIDES["on"]) - _OPEN_OR_CLOSE
+"""Words for on or off that are not words for opening or closing ("allume", "aus")."""
 
 
 def says_open_or_close(text: str) -> bool:
@@ -127,6 +129,22 @@ def says_a_degree(text: str) -> bool:
     change of a level, never a plain on or off ("turn the heating up a bit")."""
     padded = f" {fold(text)} "
     return any(d in padded for d in (*_DEGREES, *_HALFWAY))
+
+
+_LEVEL_VERBS = frozenset(
+    fold(w)
+    for w in """raise lift lower monte remonte leve releve baisse descends abaisse sube subir
+    levanta alza baja bajar hoch rauf runter herunter""".split()
+)
+"""Words that raise or lower: a cover's height, a light's level ("up" and "down" are left out:
+"power down the lights" turns them off)."""
+
+
+def raises_or_lowers(text: str) -> bool:
+    """Whether ``text`` raises or lowers something ("sube la lámpara", "dreh das Licht
+    runter") and says no word for switching on or off: of a light, that asks for a level."""
+    words = set(fold(text).split())
+    return not words.isdisjoint(_LEVEL_VERBS) and words.isdisjoint(_SWITCH_WORDS)
 
 
 def says_an_action(text: str) -> bool:

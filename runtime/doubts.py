@@ -18,6 +18,7 @@ from typing import Literal
 
 from edgeward.runtime.action_words import (
     contradicts,
+    raises_or_lowers,
     says_a_degree,
     says_colour,
     says_open_or_close,
@@ -166,8 +167,9 @@ def doubtful_clause(
     action it lacks ("brightness" of a fan) or for the opposite of what the request's words say
     ("power on" as off, :mod:`~edgeward.runtime.action_words`; "cambia la luz", a toggle, as
     on), or for a colour it does not say, or for a plain switch when the
-    request asks for more or less of something ("turn the heating up a bit" as on: its action
-    is doubtful), or changes a level the other way than the request's words say ("un peu plus
+    request asks for more or less of something ("turn the heating up a bit" as on), or switches
+    a light on or off that the request raises or lowers ("sube la lámpara": its action is
+    doubtful), or changes a level the other way than the request's words say ("un peu plus
     fort" as down, "mir ist heiß" as warmer: its way is doubtful), or sets a number the request
     does not say ("al 20%" as 50: its value is doubtful), or runs at a time of day the request
     does not say ("at 5 pm" as 15:00), or now when the request says a time and the frame none
@@ -202,6 +204,11 @@ def doubtful_clause(
             and (
                 contradicts(clause.action, text, _names_of(catalog))
                 or (clause.action in _SWITCHES and says_a_degree(text))
+                or (
+                    clause.action in ("on", "off")
+                    and _domains(target, catalog) == {"light"}
+                    and raises_or_lowers(text)
+                )
                 or (clause.action == "color" and not says_colour(str(clause.value), text))
             )
         ):

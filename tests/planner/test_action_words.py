@@ -11,6 +11,7 @@ from edgeward.runtime.action_words import (
     SIDES,
     contradicts,
     only_checks,
+    raises_or_lowers,
     says_a_degree,
     says_an_action,
     says_colour,
@@ -118,6 +119,11 @@ _ACTION, _OPEN_CLOSE, _DEGREE = says_an_action, says_open_or_close, says_a_degre
         (_DEGREE, "mach das Licht um halb acht an", False),  # half past seven
         (_DEGREE, "turn off the heating", False),
         (_DEGREE, "éteins le chauffage", False),
+        # raising or lowering, with no word for on or off: of a light, a level
+        (raises_or_lowers, "sube la lámpara de lectura", True),
+        (raises_or_lowers, "dreh das Licht runter", True),
+        (raises_or_lowers, "enciende y sube la luz", False),
+        (raises_or_lowers, "allume la lampe du haut", False),
         # a request to check something, with no action, is a question
         (only_checks, "prüf die wohnzimmer steckdose", True),
         (only_checks, "vérifie la porte d'entrée", True),

@@ -421,6 +421,11 @@ def test_a_clause_is_doubtful_for_a_repeat_an_unsaid_device_or_an_action_it_lack
     early = fr.parse_frame("act name [ desk ] off @at 03:00")
     assert doubtful_clause(early, home, "turn off the desk at 3 p.m.") == (0, "time")
     assert doubtful_clause(early, home, "éteins le bureau à 3h cet après-midi") == (0, "time")
+    # a light switched on by a word that raises it: a level, not a switch
+    assert doubtful_clause(fr.parse_frame("act name [ desk ] on"), home, "sube el desk") == (
+        0,
+        "action",
+    )
     # a time the request says, and a frame that would act now
     now = fr.parse_frame("act name [ desk ] off")
     assert doubtful_clause(now, home, "éteins le bureau à 21h") == (0, "time")
