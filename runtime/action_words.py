@@ -108,17 +108,21 @@ def without_on_off(text: str) -> str:
     return " ".join(w for w in fold(text).split() if w not in SIDES["on"])
 
 
-_DEGREES = tuple(
-    f" {fold(w)} "
-    for w in """a bit|a little|a notch|brighter|dimmer|warmer|cooler|colder|un peu|un poil|d'un cran
+def _phrases(words: str) -> tuple[str, ...]:
+    """Phrases separated by "|", each folded and padded with spaces, to be found in a padded,
+    folded request."""
+    return tuple(f" {fold(w)} " for w in words.split("|"))
+
+
+_DEGREES = _phrases(
+    """a bit|a little|a notch|brighter|dimmer|warmer|cooler|colder|un peu|un poil|d'un cran
     |plus fort|moins fort|un poco|un pelin|un punto|mas fuerte|menos fuerte|etwas|ein bisschen
     |eine stufe|heller|dunkler|warmer|kuhler|kalter|brighten|dim|soften|boost|tamise|adoucis
-    |intensifie|atenua|suaviza|aviva|intensifica|hochdimmen|runterdimmen|dimm""".split("|")
+    |intensifie|atenua|suaviza|aviva|intensifica|hochdimmen|runterdimmen|dimm"""
 )
-_HALFWAY = tuple(
-    f" {fold(w)} "
-    for w in """halfway|half way|half open|à moitié|à mi-hauteur|à mi-course|a la mitad
-    |a media altura|a medias|halb auf|halb offen|zur hälfte|halbe höhe""".split("|")
+_HALFWAY = _phrases(
+    """halfway|half way|half open|à moitié|à mi-hauteur|à mi-course|a la mitad
+    |a media altura|a medias|halb auf|halb offen|zur hälfte|halbe höhe"""
 )
 """Words for a cover at half its height: a level too ("abre las persianas a la mitad" is not
 "open them")."""
@@ -205,10 +209,6 @@ _DOWN = """less light|dimmer|dim|soften|down|lower|cooler|colder|moins fort|moin
 _COLD = """cold|freezing|chilly|froid|frais|gele|frisquet|caille|frio|helando|fresco|kalt
 |friere|frisch"""
 _HOT = """hot|boiling|stuffy|chaud|etouffe|lourd|calor|bochorno|asando|heiss|warm|stickig"""
-
-
-def _phrases(words: str) -> tuple[str, ...]:
-    return tuple(f" {fold(w)} " for w in words.split("|"))
 
 
 _WAYS = {"up": _phrases(_UP), "down": _phrases(_DOWN)}

@@ -94,8 +94,27 @@ def says_a_whole_name(catalog: Catalog, text: str) -> bool:
     lacks, nor outside what the gateway does. A device word alone is not a name ("the tv" is
     not the "TV backlight")."""
     said = set(fold(text).split())
-    names = (n for e in catalog.entities.values() for n in (e.name, *e.aliases))
-    return any(set(fold(n).split()) <= said for n in names)
+    return any(words <= said for _, _, words in _name_words(catalog))
+
+
+_NameWords = tuple[tuple[str, str, frozenset[str]], ...]
+
+
+def _name_words(catalog: Catalog) -> _NameWords:
+    """Each device's names and aliases: the device's id, the name folded, and the set of its
+    words, kept per catalog version."""
+
+    def split() -> _NameWords:
+        return tuple(
+            (e.entity_id, fold(n), frozenset(fold(n).split()))
+            for e in catalog.entities.values()
+            for n in (e.name, *e.aliases)
+        )
+
+    return _NAME_WORDS.get(catalog.version, split)
+
+
+_NAME_WORDS: BoundedCache[str, _NameWords] = BoundedCache(8)
 
 
 def _says_another_domain(frame: Frame, catalog: Catalog, text: str) -> bool:
@@ -124,18 +143,16 @@ def _says_a_longer_name(frame: Frame, index: int, catalog: Catalog, text: str) -
     "Library lamp")."""
     target = frame.clauses[index].target
     name = target.name or ""
-    words = set(fold(name).split())
-    words |= {w for place in (target.area, target.floor) if place for w in fold(place).split()}
+    written = set(fold(name).split())
+    places = {w for place in (target.area, target.floor) if place for w in fold(place).split()}
+    used = written | places
     said = set(fold(text).split())
     meant = {e.entity_id for e in meant_by(catalog, name)}
     others = {fold(c.target.name) for c in frame.clauses if c.target.name} - {fold(name)}
     return any(
-        not set(fold(n).split()) <= words
-        and set(fold(name).split()) < set(fold(n).split()) <= said
-        and fold(n) not in others
-        for e in catalog.entities.values()
-        if e.entity_id not in meant
-        for n in (e.name, *e.aliases)
+        not longer <= used and written < longer <= said and folded not in others
+        for entity_id, folded, longer in _name_words(catalog)
+        if entity_id not in meant
     )
 
 
