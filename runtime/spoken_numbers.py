@@ -12,10 +12,11 @@ the language has. One is left in words: "un", "una", "ein" are articles too.
 from __future__ import annotations
 
 import re
-import unicodedata
 from functools import lru_cache
 
 from unicode_rbnf import RbnfEngine
+
+from edgeward.runtime.homes import fold
 
 _RULESETS = {
     "en": "spellout-cardinal",
@@ -73,7 +74,7 @@ def with_digits(text: str, language: str) -> str:
 
 _SAID_NUMBER = re.compile(r"(\d+)(?:\s*(?:[.,]|point|virgule|coma|punto|komma)\s*(\d+))?")
 _HALF = re.compile(
-    r"\b(?:half|halfway|moitie|mi|demi|demie|mitad|medio|media|medias|halb|halbe|halben|haelfte)\b"
+    r"\b(?:half|halfway|moitie|mi|demi|demie|mitad|medio|media|medias|halb|halbe|halben|halfte)\b"
 )
 
 
@@ -89,8 +90,7 @@ def numbers_said(text: str) -> frozenset[float]:
             said.add(float(whole))
             if part is not None:
                 said.add(float(f"{whole}.{part}"))
-    folded = unicodedata.normalize("NFKD", text.lower())
-    if _HALF.search("".join(c for c in folded if not unicodedata.combining(c)).replace("ä", "ae")):
+    if _HALF.search(fold(text)):
         said |= {n + 0.5 for n in said} | {50.0}
     return frozenset(said)
 

@@ -54,6 +54,7 @@ def test_the_model_reads_digits() -> None:
         ("heiz auf einundzwanzig komma fünf", {21, 21.5}),
         ("calienta a dieciocho y medio grados", {18, 18.5, 50}),  # a half: 18.5
         ("Rollo halb auf", {50}),  # halfway: 50
+        ("fahr die Markise zur Hälfte aus", {50}),
         ("mets le volet à cent %", {100}),
         ("turn on the lamp", set()),
     ],
