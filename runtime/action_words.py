@@ -176,6 +176,68 @@ def only_checks(text: str) -> bool:
     return not _CHECKS.isdisjoint(words) and _ACTION_WORDS.isdisjoint(words)
 
 
+_IMPERATIVES = frozenset(
+    fold(
+        """turn switch put press push run open close lock unlock raise lower activate deactivate
+        start stop kill shut dim brighten launch allume éteins ouvre ferme verrouille
+        déverrouille lance désactive mets arrête baisse monte remonte descends coupe appuie
+        démarre enciende apaga abre cierra sube baja pon activa desactiva quita bloquea
+        desbloquea prende presiona pulsa ejecuta mach schalte schalt öffne schließe schließ
+        aktiviere deaktiviere stell starte drück drücke sperre"""
+    ).split()
+)
+"""Verbs that open a command ("baja las persianas", "press the doorbell"), never a question."""
+
+_OPENERS = frozenset(
+    fold(
+        """hey ok okay so please um right bitte mal also na äh ähm stp euh dis bon alors oye eh
+        venga vale a ver por favor"""
+    ).split()
+)
+"""Words a request may open with that change nothing ("hey", "bitte", "a ver")."""
+
+_QUESTIONS = frozenset(
+    fold(
+        """is are was were does do did what which how est qu quel quelle quels quelles combien
+        está están cuál cuáles cuánto cuánta hay ist sind welche welcher welches wie gibt
+        brennt läuft"""
+    ).split()
+)
+"""Words that open a question about the home ("is the door locked?", "¿está encendida?",
+"qu'est-ce qui est allumé ?")."""
+
+_MODALS = frozenset(
+    fold(
+        """can could would will peux pourrais pouvez pourriez puedes podrías kannst könntest
+        können"""
+    ).split()
+)
+"""Words of asking for an action politely ("est-ce que tu peux allumer ?"): a command."""
+
+
+def commands(text: str) -> bool:
+    """Whether ``text`` opens with a verb of a command ("baja las persianas", "bitte aktiviere
+    die Heizung"), after words that change nothing: a request to act, not a question."""
+    return _opening(text) in _IMPERATIVES
+
+
+def asks(text: str) -> bool:
+    """Whether ``text`` is a question about the home: it has a question mark and opens with a
+    word of a question ("is the door locked?", "¿está encendida la luz?"; "es ist stickig?" is
+    said, not asked), and asks for no action politely ("can you ...?", "est-ce que tu peux
+    ... ?")."""
+    return (
+        "?" in text
+        and _opening(text) in _QUESTIONS
+        and _MODALS.isdisjoint(fold(text.replace("¿", " ")).split())
+    )
+
+
+def _opening(text: str) -> str:
+    """The first word of ``text`` (folded) after words that change nothing; "" when none."""
+    return next((w for w in fold(text.replace("¿", " ")).split() if w not in _OPENERS), "")
+
+
 _FLOORS = tuple(fold(w) for _, by in FLOOR_WORDS.values() for ws in by.values() for w in ws)
 
 

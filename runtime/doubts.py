@@ -1,14 +1,15 @@
 """What in a frame the request does not bear out: the planner's checks of the embedded model's
 frames against the request's words and the home.
 
-A small model guesses where it cannot copy: a device the request does not say, a place it put
-the target in, a class of devices, an action. :func:`doubtful_clause` finds the first clause
-whose target, place, action, class or sweep the request does not bear out, so the planner decodes
-it again with the model's choice barred (:mod:`edgeward.runtime.planner`); a kept frame with
-such a clause, or one that names a device or place the request does not say (:func:`grounded`),
-has its confidence capped, and :func:`names_a_missing_place` says when the request asks for a
-place the home does not have. Words are matched as :mod:`edgeward.runtime.retrieval` matches
-them; the words of opposite actions are in :mod:`edgeward.runtime.action_words`.
+A small model guesses where it cannot copy: a device the request does not say, a place it put the
+target in, a class of devices, an action, whether to act or answer. :func:`doubtful_clause` finds
+the first clause whose verb, target, place, action, class or sweep the request does not bear out,
+so the planner decodes it again with the model's choice barred (:mod:`edgeward.runtime.planner`); a
+kept frame with such a clause, or one that names a device or place the request does not say
+(:func:`grounded`), has its confidence capped, and :func:`names_a_missing_place` says when the
+request asks for a place the home does not have. Words are matched as
+:mod:`edgeward.runtime.retrieval` matches them; the words of opposite actions are in
+:mod:`edgeward.runtime.action_words`.
 """
 
 from __future__ import annotations
@@ -17,6 +18,9 @@ from collections.abc import Sequence
 from typing import Literal
 
 from edgeward.runtime.action_words import (
+    SIDES,
+    asks,
+    commands,
     contradicts,
     raises_or_lowers,
     says_a_degree,
@@ -45,25 +49,40 @@ from edgeward.runtime.retrieval import is_said, place_said
 from edgeward.runtime.spoken_numbers import numbers_said, says_a_time
 
 Doubt = tuple[
-    int, Literal["repeat", "unsaid", "place", "action", "way", "value", "time", "class", "sweep"]
+    int,
+    Literal[
+        "verb", "repeat", "unsaid", "place", "action", "way", "value", "time", "class", "sweep"
+    ],
 ]
-"""A clause of a frame (its index) and what in it is doubtful (:func:`doubtful_clause`): it
-repeats an earlier clause or names a device the request does not say (its target), puts its
-target in a place the request does not say, asks for an action the device lacks or the
-request's words contradict, changes a level the other way than they say (its way), sets a
-number they do not say (its value), runs at a time of day they do not say (its time), has a
-class of devices that is not there or not said, or sweeps a kind of device the request does
-not say."""
+"""A clause of a frame (its index) and what in it is doubtful (:func:`doubtful_clause`): it asks
+where the request commands or acts where it asks (its verb), repeats an earlier clause or names a
+device the request does not say (its target), puts its target in a place the request does not say,
+asks for an action the device lacks or the request's words contradict, changes a level the other
+way than they say (its way), sets a number they do not say (its value), runs at a time of day they
+do not say (its time), has a class of devices that is not there or not said, or sweeps a kind of
+device the request does not say."""
 
 
 _ALL_WORDS = frozenset(
-    "all every everything tout tous toute toutes todo todos toda todas alle alles".split()
+    """all every everything each tout tous toute toutes chaque todo todos toda todas cada alle
+    alles allen aller jede jeder jedes jeden""".split()
 )
 
 
 def says_all(text: str) -> bool:
     """Whether the request says "all" or "every" in one of the four languages."""
     return not _ALL_WORDS.isdisjoint(fold(text).split())
+
+
+_HOME_WORDS = frozenset(
+    fold("everywhere house home partout maison domicile casa hogar partes überall haus").split()
+)
+
+
+def _says_everywhere(text: str) -> bool:
+    """Whether the request says "all", or the whole home ("everywhere", "dans la maison",
+    "im ganzen Haus"): what an action over every device of a kind in the home needs."""
+    return says_all(text) or not _HOME_WORDS.isdisjoint(fold(text).split())
 
 
 def grounded(frame: Frame, catalog: Catalog, text: str) -> bool:
@@ -175,31 +194,38 @@ _PLAIN_WORDS = {
 def doubtful_clause(
     frame: Frame, catalog: Catalog, text: str, area: str | None = None
 ) -> Doubt | None:
-    """The first clause that repeats an earlier one or names a device the request does not say,
-    or one whose whole name is part of a longer name the request says ("pishyn wasserventil" as
-    the "Wasserventil"), or, alone in its frame, one of another kind than the request's plain
-    word says ("the living room blinds" as the living room lamp: its target is doubtful), puts
-    its target in an area
-    or on a floor the request does not say (the place is doubtful), asks a named device for an
-    action it lacks ("brightness" of a fan) or for the opposite of what the request's words say
-    ("power on" as off, :mod:`~edgeward.runtime.action_words`; "cambia la luz", a toggle, as
-    on), or for a colour it does not say, or for a plain switch when the
-    request asks for more or less of something ("turn the heating up a bit" as on), or switches
-    a light on or off that the request raises or lowers ("sube la lámpara": its action is
-    doubtful), or changes a level the other way than the request's words say ("un peu plus
-    fort" as down, "mir ist heiß" as warmer: its way is doubtful), or sets a number the request
-    does not say ("al 20%" as 50: its value is doubtful), or runs at a time of day the request
-    does not say ("at 5 pm" as 15:00), or now when the request says a time and the frame none
-    ("à 21h" dropped: its time is doubtful), or
-    sweeps or asks for the one device of a class that, said from ``area``, is not where it
-    sweeps ("the blinds" of a room with shutters), or sweeps or asks for the one device of a
-    kind that the request does not say while it says a class of another, or the plain word of
-    another kind ("close the blinds" as the garage door, "close the garage" as the locks,
-    "quita el ventilador" as the garage door: its class, or kind, is doubtful), or
-    unlocks every lock or the one lock while the request says no lock or door (its kind is
-    doubtful), or sweeps a kind of device the request does not say while it names a device of another kind
-    ("bewässerung im garten an" as the garden's lights: the sweep is doubtful); None when no
-    clause does."""
+    """The first clause of a frame that only asks while the request opens with a command ("baja las
+    persianas" as a question) or only acts while the request is a question ("¿está encendida la
+    luz?" as on: its verb is doubtful), else the first clause that repeats an earlier one or names
+    a device the request does not say, or one whose whole name is part of a longer name the request
+    says ("pishyn wasserventil" as the "Wasserventil"), or, alone in its frame, one of another kind
+    than the request's plain word says ("the living room blinds" as the living room lamp: its
+    target is doubtful), puts its target in an area or on a floor the request does not say (the
+    place is doubtful), asks a named device for an action it lacks ("brightness" of a fan) or for
+    the opposite of what the request's words say ("power on" as off,
+    :mod:`~edgeward.runtime.action_words`; "cambia la luz", a toggle, as on), or for a colour it
+    does not say, or for a plain switch when the request asks for more or less of something ("turn
+    the heating up a bit" as on), or switches a light on or off that the request raises or lowers
+    ("sube la lámpara": its action is doubtful), or changes a level the other way than the
+    request's words say ("un peu plus fort" as down, "mir ist heiß" as warmer: its way is
+    doubtful), or sets a number the request does not say ("al 20%" as 50: its value is doubtful),
+    or runs at a time of day the request does not say ("at 5 pm" as 15:00), or now when the request
+    says a time and the frame none ("à 21h" dropped: its time is doubtful), or sweeps or asks for
+    the one device of a class that, said from ``area``, is not where it sweeps ("the blinds" of a
+    room with shutters), or sweeps or asks for the one device of a kind that the request does not
+    say while it says a class of another, or the plain word of another kind ("close the blinds" as
+    the garage door, "close the garage" as the locks, "quita el ventilador" as the garage door: its
+    class, or kind, is doubtful), or unlocks every lock or the one lock while the request says no
+    lock or door (its kind is doubtful), or sweeps a kind of device the request does not say while
+    it names a device of another kind ("bewässerung im garten an" as the garden's lights), or acts
+    on every device of a kind in the whole home (but for locking the locks it says) while the
+    request says neither "all" nor the home ("enciende la luz del desván": the sweep is doubtful);
+    None when no clause does."""
+    verbs = [c.verb for c in frame.clauses]
+    if verbs and "act" not in verbs and commands(text):
+        return 0, "verb"
+    if verbs and "query" not in verbs and asks(text):
+        return 0, "verb"
     for i, clause in enumerate(frame.clauses):
         target = clause.target
         if clause in frame.clauses[:i]:
@@ -249,7 +275,16 @@ def doubtful_clause(
             )
         ):
             return i, "class"
-        if target.how == "all" and _names_another_kind(clause, catalog, text):
+        if target.how == "all" and (
+            _names_another_kind(clause, catalog, text)
+            or (
+                clause.verb == "act"
+                and _sweeps_home(clause)
+                and not _says_everywhere(text)
+                # locking up needs no word for the home: "cierra la cerradura", "lock up"
+                and not (clause.action == "lock" and _says_locking(text))
+            )
+        ):
             return i, "sweep"
     return None
 
@@ -452,13 +487,32 @@ def last_bracket_said(frame_text: str, catalog: Catalog, text: str) -> bool:
 def names_a_missing_place(frame: Frame, catalog: Catalog, text: str) -> bool:
     """Whether the request names an area or floor the home does not have ("the lights in the
     attic" in a home without one) while the frame puts its target in a place the request does
-    not say: the model put the missing place somewhere, and the home has no such thing."""
-    if not _names_an_unsaid_place(frame, catalog, text):
+    not say, or sweeps the whole home: the model put the missing place somewhere, or nowhere,
+    and the home has no such thing."""
+    if not (_names_an_unsaid_place(frame, catalog, text) or any(map(_sweeps_home, frame.clauses))):
         return False
     have = {("area", area_key(a)) for a in catalog.areas}
     have |= {("floor", floor_key(a.floor)) for a in catalog.areas.values() if a.floor}
     names = (n for e in catalog.entities.values() for n in (e.name, *e.aliases))
     return not all(readings & have for readings in places_said(text, names))
+
+
+_LOCKING = frozenset(
+    [fold(w) for pair in DOMAIN_WORDS["lock"].values() for w in pair]
+    + [w for w, side in SIDES["lock"].items() if side < 0]
+)
+
+
+def _says_locking(text: str) -> bool:
+    """Whether the request says a lock or locking ("lock up", "cierra la cerradura"), not only a
+    door ("cerrar puerta del garaje" is no lock)."""
+    return not _LOCKING.isdisjoint(fold(text).split())
+
+
+def _sweeps_home(clause: Clause) -> bool:
+    """Whether the clause is about every device of a kind in the whole home."""
+    target = clause.target
+    return target.how == "all" and not (target.area or target.floor or target.here)
 
 
 def _names_an_unsaid_place(frame: Frame, catalog: Catalog, text: str) -> bool:

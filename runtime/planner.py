@@ -726,7 +726,8 @@ class Planner:
         tokens it barred).
 
         The first doubtful clause is decoded again with the model's choice barred where it made
-        it (:func:`_choices`): a name the request does not say or a repeated target at its
+        it (:func:`_choices`): a question where the request commands, or an action where it
+        asks, at its "query" or "act"; a name the request does not say or a repeated target at its
         first, then its last, chosen token; a place the request does not say at the place, then,
         when the request says "all", where the place begins (no place), then at the target's
         "all" or "name"; an action the device lacks or the request's words contradict at the
@@ -935,17 +936,17 @@ def _parsed(text: str) -> Frame | None:
 def _choices(
     model: LocalModel, generation: Generation, doubt: Doubt, whole: bool = False
 ) -> list[tuple[int, int]]:
-    """Where the model chose what is doubtful in a clause, as (token index, token): for its
-    target, the first and the last token chosen between the target's first brackets; for a
-    place it puts the target in, the first chosen between the place's brackets, then (``whole``:
-    the request says "all") the place's ``@``/``^``, then the first chosen of the target ("all"
-    against "name"); for its action, the first token chosen after the target; for its way, the
-    "up" or "down"; for its value, the number's first digit; for its time, every digit chosen
-    in the time or schedule; for the class of a sweep, the first chosen after the colon of
-    ``cover:blind``, then the first chosen of its kind ("cover"), then the first chosen of the
-    target; for a kind with no class ("all lock"), the first chosen of the target, then of the
-    kind; for a sweep, the first chosen of the target (tokens the grammar forced were no
-    choice). Empty when there is no such token ("one lock" has no brackets)."""
+    """Where the model chose what is doubtful in a clause, as (token index, token): for its target,
+    the first and the last token chosen between the target's first brackets; for a place it puts
+    the target in, the first chosen between the place's brackets, then (``whole``: the request says
+    "all") the place's ``@``/``^``, then the first chosen of the target ("all" against "name"); for
+    its action, the first token chosen after the target; for its way, the "up" or "down"; for its
+    value, the number's first digit; for its time, every digit chosen in the time or schedule; for
+    the class of a sweep, the first chosen after the colon of ``cover:blind``, then the first
+    chosen of its kind ("cover"), then the first chosen of the target; for a kind with no class
+    ("all lock"), the first chosen of the target, then of the kind; for a sweep, the first chosen
+    of the target (tokens the grammar forced were no choice); for its verb, its "act" or "query".
+    Empty when there is no such token ("one lock" has no brackets)."""
     index, part = doubt
     text = generation.text
     start = 0
@@ -953,6 +954,8 @@ def _choices(
         start = text.index(" ; ", start) + 3
     end = text.find(" ; ", start)
     end = len(text) if end < 0 else end
+    if part == "verb":  # "act" or "query", where the clause begins
+        return _chosen_in(model, generation, start - 1, start + 1)[:1]
     if part == "action":
         return _chosen_in(model, generation, _target_end(text, start, end), end)[:1]
     if part == "way":  # "up" or "down", after the target and its action

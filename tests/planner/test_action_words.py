@@ -9,6 +9,8 @@ import pytest
 from edgeward.runtime.action_words import (
     OPPOSITES,
     SIDES,
+    asks,
+    commands,
     contradicts,
     only_checks,
     raises_or_lowers,
@@ -131,6 +133,23 @@ _ACTION, _OPEN_CLOSE, _DEGREE = says_an_action, says_open_or_close, says_a_degre
         (only_checks, "check the garage door", True),
         (only_checks, "check the door and lock it", False),
         (only_checks, "turn on the shelf light", False),
+        # a request that opens with the verb of a command acts, whatever else it says
+        (commands, "baja las persianas del salón", True),
+        (commands, "hey mach mal wohnzimmer vorhang auf", True),
+        (commands, "bitte aktiviere heizkörper", True),
+        (commands, "a ver pon la lámpara en rojo", True),
+        (commands, "dime si la luz está encendida", False),
+        (commands, "planta baja luces apagadas", False),  # a floor, not "baja"
+        (commands, "kitchen light off", False),
+        # a question opens with a word of one and has its mark; a polite command is none
+        (asks, "¿está encendida la luz del garaje?", True),
+        (asks, "is the garage door open?", True),
+        (asks, "qu'est-ce qui est allumé ?", True),
+        (asks, "ok, ist die Haustür zu?", True),
+        (asks, "Es ist stickig?", False),  # said, not asked
+        (asks, "est-ce que tu peux allumer la lampe ?", False),
+        (asks, "can you turn on the lamp?", False),
+        (asks, "is the garage door open", False),  # no mark: perhaps a command after all
         # a colour is said in any of its forms, in any of the four languages
         (lambda text: says_colour("purple", text), "mets les lumières en violette", True),
         (lambda text: says_colour("red", text), "pon las luces rojas", True),

@@ -313,9 +313,13 @@ def test_a_frame_that_says_one_clause_twice_is_doubtful() -> None:
 def test_a_place_the_home_lacks_is_no_such_device_when_the_frame_put_it_elsewhere() -> None:
     home = _home()
     office = fr.parse_frame("act all light @ [ office ] off")
-    # "the attic" is no area or floor of this home, and the frame swept the office instead
+    # "the attic" is no area or floor of this home, and the frame swept the office instead,
+    # or the whole home
     assert names_a_missing_place(office, home, "turn off the lights in the attic")
     assert names_a_missing_place(office, home, "éteins la lumière du grenier")
+    everywhere = fr.parse_frame("act all light off")
+    assert names_a_missing_place(everywhere, home, "turn off the lights in the attic")
+    assert not names_a_missing_place(everywhere, home, "turn off all the lights")
     # the office said in French, or a place the home has (its alias, its floor's word)
     assert not names_a_missing_place(office, home, "éteins les lumières du bureau")
     hall = fr.parse_frame("act all light @ [ hall ] off")
@@ -461,6 +465,18 @@ def test_a_clause_is_doubtful_for_a_repeat_an_unsaid_device_or_an_action_it_lack
     yellow = fr.parse_frame("act name [ desk ] color yellow")
     assert doubtful_clause(yellow, colours, "cambia el desk") == (0, "action")
     assert doubtful_clause(yellow, colours, "pon el desk amarillo") is None
+    # a question answered by acting, a command answered by a question: the verb
+    question = fr.parse_frame("query name [ desk ]")
+    assert doubtful_clause(on, home, "is the desk off?") == (0, "verb")
+    assert doubtful_clause(question, home, "is the desk off?") is None
+    assert doubtful_clause(question, home, "turn the desk off") == (0, "verb")
+    assert doubtful_clause(question, home, "the desk off?") is None
+    # every light of the home turned on, while the request says neither "all" nor the home
+    everywhere = fr.parse_frame("act all light on")
+    assert doubtful_clause(everywhere, home, "enciende la luz del desván") == (0, "sweep")
+    assert doubtful_clause(everywhere, home, "enciende las luces en toda la casa") is None
+    assert doubtful_clause(everywhere, home, "von allen Leuchten anschalten") is None
+    assert doubtful_clause(fr.parse_frame("query all light"), home, "what lights are on") is None
     # sweeps and refusals name no device
     assert doubtful_clause(fr.parse_frame("act all light here off"), home, "lights off") is None
     assert doubtful_clause(fr.parse_frame("no out_of_domain"), home, "tell a joke") is None
@@ -473,6 +489,11 @@ def test_a_doubtful_action_is_retried_where_the_model_chose_it(shipped_model: Lo
     assert ids[k] == token
     before = shipped_model.tokenizer.decode(list(ids[:k]))
     assert before.rstrip().endswith("[ shelf ]")
+
+
+def test_a_doubtful_verb_is_retried_where_the_clause_begins(shipped_model: LocalModel) -> None:
+    ids, generation = _decoded(shipped_model, "query name [ desk ]")
+    assert _choices(shipped_model, generation, (0, "verb")) == [(0, ids[0])]
 
 
 def test_the_class_of_a_sweep_is_retried_where_the_model_chose_it(
