@@ -515,6 +515,49 @@ def _sweeps_home(clause: Clause) -> bool:
     return target.how == "all" and not (target.area or target.floor or target.here)
 
 
+_APPLIANCES: dict[str, str] = {
+    "en": """oven|stove|cooktop|hob|microwave|dishwasher|washing machine|washer|dryer|fridge
+        |refrigerator|freezer|vacuum|hoover|robot|mower|lawnmower|hot tub|jacuzzi|sauna|tv
+        |television|telly|speaker|stereo|radio|camera|doorbell|coffee machine|coffee maker
+        |kettle|toaster|printer|computer""",
+    "fr": """four|cuisinière|plaque|micro-ondes|lave-vaisselle|lave-linge|machine à laver
+        |sèche-linge|frigo|réfrigérateur|congélateur|aspirateur|robot|tondeuse|jacuzzi|sauna
+        |télé|télévision|enceinte|radio|caméra|sonnette|cafetière|machine à café|bouilloire
+        |grille-pain|imprimante|ordinateur""",
+    "es": """horno|vitrocerámica|microondas|lavavajillas|lavadora|secadora|nevera|frigorífico
+        |congelador|aspiradora|robot|cortacésped|jacuzzi|sauna|tele|televisión|televisor
+        |altavoz|radio|cámara|timbre|cafetera|hervidor|tostadora|impresora|ordenador""",
+    "de": """ofen|backofen|herd|mikrowelle|spülmaschine|geschirrspüler|waschmaschine|trockner
+        |kühlschrank|gefrierschrank|staubsauger|saugroboter|roboter|rasenmäher|mähroboter
+        |whirlpool|sauna|fernseher|tv|lautsprecher|radio|kamera|türklingel|klingel
+        |kaffeemaschine|wasserkocher|toaster|drucker|computer""",
+}
+"""Per language, appliances a home has that are seldom its gateway's devices (an oven, a
+television, a robot vacuum), by the words people call them."""
+
+_APPLIANCE_WORDS = {
+    language: tuple(fold(w) for w in words.split("|")) for language, words in _APPLIANCES.items()
+}
+
+
+def names_a_missing_device(frame: Frame, catalog: Catalog, text: str, language: str) -> bool:
+    """Whether the request names an appliance ("preheat the oven", "allume le jacuzzi") that no
+    device or area of the home is called by, not even inside a longer word ("Backofenlicht"),
+    while the frame does not name a device the request says: the model put the missing device
+    somewhere, and the home has no such thing."""
+    padded = f" {fold(text)} "
+    said = [w for w in _APPLIANCE_WORDS.get(language, ()) if f" {w} " in padded]
+    if not said:
+        return False
+    names = [n for e in catalog.entities.values() for n in (e.name, *e.aliases)]
+    names += [n for a in catalog.areas.values() for n in (a.name, *a.aliases)]
+    folded = " ".join(fold(n) for n in names)
+    if all(w in folded for w in said):
+        return False
+    named = [c.target.name for c in frame.clauses if c.target.how == "name" and c.target.name]
+    return not (named and all(name_said(n, catalog, text) for n in named))
+
+
 def _names_an_unsaid_place(frame: Frame, catalog: Catalog, text: str) -> bool:
     """Whether the frame puts a target in an area or on a floor the request does not say."""
     return any(_unsaid_place(clause, catalog, text) for clause in frame.clauses)

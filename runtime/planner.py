@@ -35,7 +35,8 @@ Before that, such a frame is decoded again with the model's choice barred where 
 the first retry with no doubtful clause is kept (its probabilities those of the model's other
 choices where one was barred, as the grammar's mask makes them for what the home cannot do). A
 request that names an area or floor the home does not have, which the model put somewhere else, is
-answered ``no_such_device`` (:func:`names_a_missing_place`).
+answered ``no_such_device`` (:func:`names_a_missing_place`), and so is one that names an
+appliance no device of the home is called by (:func:`names_a_missing_device`: "preheat the oven").
 A small model loses its place in a request of several parts. So a request whose parts
 (:func:`request_parts`: split at its commas and words for "and" and "then") say two commands
 or more ("lock the door, then turn off the light") is planned part by part, each part alone,
@@ -69,6 +70,7 @@ from edgeward.runtime.doubts import (
     kind_of_said,
     last_bracket_said,
     name_said,
+    names_a_missing_device,
     names_a_missing_place,
     says_a_whole_name,
     says_all,
@@ -591,7 +593,9 @@ class Planner:
             plan = resolve(frame, catalog, area, state, lang)
         except FrameError:
             return _not_understood(catalog, lang)
-        if names_a_missing_place(frame, catalog, text):
+        if names_a_missing_place(frame, catalog, text) or names_a_missing_device(
+            frame, catalog, text, lang
+        ):
             plan = Plan("unsupported", reason="no_such_device")
             sure = confidence(generation.logprobs)
         else:
@@ -767,7 +771,11 @@ class Planner:
                 if mended is not None:
                     return mended
         doubt = doubtful_clause(frame, catalog, text, area)
-        if doubt is None or names_a_missing_place(frame, catalog, text):
+        if (
+            doubt is None
+            or names_a_missing_place(frame, catalog, text)
+            or names_a_missing_device(frame, catalog, text, lang)
+        ):
             return Decoded(generation, frame, doubtful=doubt is not None)
         repaired = self._repair(asked, generation, doubt, {}, 0)
         return repaired or Decoded(generation, frame, doubtful=True)

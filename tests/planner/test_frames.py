@@ -16,6 +16,7 @@ from edgeward.runtime.doubts import (
     doubtful_clause,
     grounded,
     kind_of_said,
+    names_a_missing_device,
     names_a_missing_place,
     says_all,
 )
@@ -308,6 +309,27 @@ def test_a_frame_that_says_one_clause_twice_is_doubtful() -> None:
         frame = fr.parse_frame(f"act name [ desk ] off ; act name [ desk ] {second}")
         assert doubtful_clause(frame, home, said) is None
     assert doubtful_clause(fr.parse_frame("no out_of_domain"), home, said) is None
+
+
+def test_an_appliance_the_home_lacks_is_no_such_device_unless_the_frame_names_what_is_said() -> (
+    None
+):
+    home = _home()
+    lamp = fr.parse_frame("act name [ lamp ] on")
+    assert names_a_missing_device(lamp, home, "turn on the hot tub", "en")
+    assert names_a_missing_device(lamp, home, "préchauffe le four à 180", "fr")
+    assert names_a_missing_device(
+        fr.parse_frame("act all light on"), home, "enciende la tele", "es"
+    )
+    # a word of another language is not its appliance: "four" lights in English
+    assert not names_a_missing_device(lamp, home, "turn on the four lamps", "en")
+    # the frame names a device the request says: "the desk by the tv"
+    desk = fr.parse_frame("act name [ desk ] on")
+    assert not names_a_missing_device(desk, home, "turn on the desk by the tv", "en")
+    # a home with a device called so, even inside a longer word, has the appliance
+    oven = Catalog([*home.entities.values(), Entity("switch.ofen", "Backofenlicht")])
+    assert not names_a_missing_device(lamp, oven, "mach den Backofen an", "de")
+    assert not names_a_missing_device(lamp, oven, "mach den Ofen an", "de")
 
 
 def test_a_place_the_home_lacks_is_no_such_device_when_the_frame_put_it_elsewhere() -> None:
