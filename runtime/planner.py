@@ -96,7 +96,7 @@ from edgeward.runtime.local_model import LocalModel, load_model
 from edgeward.runtime.model_folder import BackendName
 from edgeward.runtime.plan import Plan, When
 from edgeward.runtime.plan_rules import merge, query
-from edgeward.runtime.retrieval import Retriever
+from edgeward.runtime.retrieval import Retriever, place_named
 from edgeward.runtime.spoken_numbers import with_digits
 from edgeward.runtime.typos import home_words, mend_typos
 
@@ -817,10 +817,18 @@ class Planner:
                 banned.add(retry.token_ids[k])
         return None
 
-    def _not_said_starts(self, catalog: Catalog, text: str) -> set[int]:
-        """Every token that cannot begin a name the request says, of the names a frame may
-        write for ``catalog``; none when it says no name."""
-        said = [" " + n for n in frame_names(catalog) if name_said(n, catalog, text)]
+    def _not_said_starts(self, catalog: Catalog, text: str, bracket: str) -> set[int]:
+        """Every token that cannot begin a name (``bracket`` "name") the request says, or an
+        area ("@") or floor ("^") it names whole (:func:`place_named`), of those a frame may
+        write for ``catalog``; none when it says none."""
+        if bracket == "name":
+            said = [" " + n for n in frame_names(catalog) if name_said(n, catalog, text)]
+        else:
+            table = "area" if bracket == "@" else "floor"
+            places = {
+                clean(a.name if table == "area" else a.floor or "") for a in catalog.areas.values()
+            }
+            said = [" " + p for p in places if p and place_named(catalog, p, table, text)]
         if not said:
             return set()
         starts = {
@@ -839,10 +847,10 @@ class Planner:
     ) -> Generation | None:
         """``first`` decoded again from the barred position on, its tokens before it fed as
         they were. A target is retried up to the end of the first name or place it then
-        writes; when the request does not say that one either, once more: a name with its first
-        token barred and every name the request does not say (when it says one), a place with
-        the last token the model chose in it barred; and no further (None) if that one is not
-        said either."""
+        writes; when the request does not say that one either, once more: a name (a place) with
+        its first token barred and every name the request does not say (every place it does not
+        name whole), when it says one, else a place with the last token the model chose in it
+        barred; and no further (None) if that one is not said either."""
         (k,) = veto
         stop = (_NAME_END,) if part in _TARGETS else ()
         retry = self._generate(prompt, catalog, veto, first.token_ids[:k], stop)
@@ -850,10 +858,10 @@ class Planner:
             return retry
         if not last_bracket_said(retry.text, catalog, text):
             inside = _chosen_in(self.model, retry, retry.text.rindex("["), len(retry.text) + 1)
-            a_name = retry.text.rpartition("[")[0].endswith("name ")
-            unsaid = self._not_said_starts(catalog, text) if a_name and inside else set()
+            bracket = retry.text.rpartition("[")[0].split()[-1]  # "name", "@" or "^"
+            unsaid = self._not_said_starts(catalog, text, bracket) if inside else set()
             if unsaid:
-                # a name: once more among the names the request says
+                # once more among the names, or the places, the request says
                 j, token = inside[0]
                 bar = {token, *unsaid, *veto.get(j, ())}
             elif not inside or inside[-1][0] <= k:

@@ -237,6 +237,25 @@ def place_said(catalog: Catalog, said: str, table: str, text: str) -> bool:
     return any(is_said(w, text) for w in words)
 
 
+def place_named(catalog: Catalog, said: str, table: str, text: str) -> bool:
+    """Whether ``text`` says every word of a name of the area (``table`` "area") or floor a
+    frame wrote as ``said``: its own, an alias, or its name in one of the four languages ("la
+    salle de sport" names the gym, not the bathroom, a "salle de bain")."""
+    key = area_key(said) if table == "area" else floor_key(said)
+    names = [said]
+    if key is not None:
+        names += [
+            w
+            for ws in (AREA_WORDS if table == "area" else FLOOR_WORDS)[key][1].values()
+            for w in ws
+        ]
+    names += [n for a in catalog.areas.values() if fold(a.name) == fold(said) for n in a.aliases]
+    return any(
+        (words := _words(name) - _ANY_FLOOR) and all(is_said(w, text) for w in words)
+        for name in names
+    )
+
+
 def tools_of(home: Catalog, entity_ids: Iterable[str]) -> tuple[str, ...]:
     """The tools the entities offer, in the order of the entities, then ``state.get``."""
     seen: dict[str, None] = {}

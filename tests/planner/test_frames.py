@@ -27,7 +27,7 @@ from edgeward.runtime.plan import When
 from edgeward.runtime.plan_rules import plan_key
 from edgeward.runtime.planner import _choices, _resumed
 from edgeward.runtime.requests_data import generate
-from edgeward.runtime.retrieval import is_said
+from edgeward.runtime.retrieval import is_said, place_named
 from edgeward.runtime.services import (
     climate_services,
     cover_services,
@@ -276,6 +276,15 @@ def test_grammar_allows_only_the_home(shipped_model: LocalModel) -> None:
 )
 def test_a_name_is_said_when_most_of_its_words_are(name: str, text: str, said: bool) -> None:
     assert is_said(name, text) is said
+
+
+def test_a_place_is_named_when_every_word_of_one_of_its_names_is_said() -> None:
+    gym = Catalog([], areas=[Area("Gym"), Area("Bathroom"), Area("Hall", aliases=("entrance",))])
+    assert place_named(gym, "gym", "area", "allume les lumières de la salle de sport")
+    assert not place_named(gym, "bathroom", "area", "allume les lumières de la salle de sport")
+    assert place_named(gym, "bathroom", "area", "allume la salle de bain")
+    assert place_named(gym, "hall", "area", "lights off at the entrance")
+    assert not place_named(gym, "hall", "area", "lights off in the kitchen")
 
 
 def test_a_plan_naming_a_device_the_request_does_not_say_is_not_grounded() -> None:
