@@ -733,7 +733,8 @@ class Planner:
         it (:func:`_choices`): a question where the request commands, or an action where it
         asks, at its "query" or "act"; a name the request does not say or a repeated target at its
         first, then its last, chosen token; a place the request does not say at the place, then,
-        when the request says "all", where the place begins (no place), then at the target's
+        when the request says "all" or is said from an area (which it need not name), where the
+        place begins (no place), then at the target's
         "all" or "name"; an action the device lacks or the request's words contradict at the
         action, a relative change against the request's words at its "up" or "down" (and at a
         number too, when the request says none: the words say the way, not a level), a number
@@ -793,7 +794,7 @@ class Planner:
         another doubt than ``doubt`` is repaired in turn, up to :data:`_REPAIRS` deep."""
         prompt, catalog, text, area, _, lang = asked
         index, part = doubt
-        for k, token in _choices(self.model, generation, doubt, says_all(text)):
+        for k, token in _choices(self.model, generation, doubt, says_all(text) or area is not None):
             banned = {token}
             if part == "way" and not any(c.isdigit() for c in with_digits(text, lang)):
                 banned |= self._numbers  # the way the words say, not a level they do not say
