@@ -15,6 +15,7 @@ request asks for a place the home does not have. Words are matched as
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Literal
 
 from edgeward.runtime.action_words import (
@@ -31,7 +32,7 @@ from edgeward.runtime.action_words import (
 )
 from edgeward.runtime.bounded_cache import BoundedCache
 from edgeward.runtime.catalog import Catalog
-from edgeward.runtime.frames import Clause, Frame, FrameError, Target, resolve
+from edgeward.runtime.frames import Clause, Frame, FrameError, States, Target, clean, resolve
 from edgeward.runtime.homes import (
     AREA_WORDS,
     DEVICE_KINDS,
@@ -114,6 +115,62 @@ def says_a_whole_name(catalog: Catalog, text: str) -> bool:
     not the "TV backlight")."""
     said = set(fold(text).split())
     return any(words <= said for _, _, words in _name_words(catalog))
+
+
+_PLAIN = frozenset(
+    w
+    for phrase in (
+        *(n for kind in DEVICE_KINDS for names in kind.names.values() for n in names),
+        *(
+            w
+            for by_language in DOMAIN_WORDS.values()
+            for pair in by_language.values()
+            for w in pair
+        ),
+        *(w for words in DOMAIN_SYNONYMS.values() for w in words),
+    )
+    for w in fold(phrase).split()
+)
+"""The words of the plain names of kinds of devices ("Blinds", "Door lock", "Lámpara de pie"):
+a device called only so is not told from others of its kind by its name."""
+
+
+def said_whole(
+    frame: Frame,
+    catalog: Catalog,
+    text: str,
+    area: str | None = None,
+    state: States | None = None,
+    language: str = "en",
+) -> Frame | None:
+    """``frame`` with the target of each clause that would ask which device (a name two devices
+    have words of, "the one lock" of a home with two) named instead as the one device among
+    those it asks between whose whole name or alias the request says, unless that name is a
+    plain name of a kind ("tu peux allumer la lampe de chevet 2" written as the "lampe de
+    chevet"; but "put the blinds up" asks which, in a home with "Blinds" and "Living room
+    Blind"); None when no clause is so mended."""
+    said = set(fold(text).split())
+    clauses = list(frame.clauses)
+    mended = False
+    for i, clause in enumerate(clauses):
+        if clause.target.how not in ("name", "one"):
+            continue
+        try:
+            alone = resolve(Frame((clause,)), catalog, area, state, language)
+        except FrameError:
+            continue
+        if alone.kind != "ambiguous":
+            continue
+        whole = {
+            entity_id
+            for entity_id, _, words in _name_words(catalog)
+            if entity_id in alone.candidates and words <= said and not words <= _PLAIN
+        }
+        if len(whole) == 1:
+            entity = catalog.entities[whole.pop()]
+            clauses[i] = replace(clause, target=Target("name", name=clean(entity.name)))
+            mended = True
+    return replace(frame, clauses=tuple(clauses)) if mended else None
 
 
 _NameWords = tuple[tuple[str, str, frozenset[str]], ...]

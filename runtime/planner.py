@@ -37,6 +37,8 @@ choices where one was barred, as the grammar's mask makes them for what the home
 request that names an area or floor the home does not have, which the model put somewhere else, is
 answered ``no_such_device`` (:func:`names_a_missing_place`), and so is one that names an
 appliance no device of the home is called by (:func:`names_a_missing_device`: "preheat the oven").
+A plan that would ask which device is meant acts on the one the request names whole, when it
+names one (:func:`said_whole`: "the glylamam Wasserkocher" written as the "Wasserkocher").
 A small model loses its place in a request of several parts. So a request whose parts
 (:func:`request_parts`: split at its commas and words for "and" and "then") say two commands
 or more ("lock the door, then turn off the light") is planned part by part, each part alone,
@@ -72,6 +74,7 @@ from edgeward.runtime.doubts import (
     name_said,
     names_a_missing_device,
     names_a_missing_place,
+    said_whole,
     says_a_whole_name,
     says_all,
 )
@@ -591,6 +594,9 @@ class Planner:
             return _not_understood(catalog, lang)
         try:
             plan = resolve(frame, catalog, area, state, lang)
+            if plan.kind == "ambiguous":  # perhaps the request says which device, whole
+                frame = said_whole(frame, catalog, text, area, state, lang) or frame
+                plan = resolve(frame, catalog, area, state, lang)
         except FrameError:
             return _not_understood(catalog, lang)
         if names_a_missing_place(frame, catalog, text) or names_a_missing_device(

@@ -18,6 +18,7 @@ from edgeward.runtime.doubts import (
     kind_of_said,
     names_a_missing_device,
     names_a_missing_place,
+    said_whole,
     says_all,
 )
 from edgeward.runtime.errors import GrammarError
@@ -33,6 +34,7 @@ from edgeward.runtime.services import (
     cover_services,
     light_services,
     lock_services,
+    switch_services,
 )
 
 
@@ -339,6 +341,28 @@ def test_an_appliance_the_home_lacks_is_no_such_device_unless_the_frame_names_wh
     oven = Catalog([*home.entities.values(), Entity("switch.ofen", "Backofenlicht")])
     assert not names_a_missing_device(lamp, oven, "mach den Backofen an", "de")
     assert not names_a_missing_device(lamp, oven, "mach den Ofen an", "de")
+
+
+def test_a_device_asked_about_is_the_one_whose_whole_name_the_request_says() -> None:
+    home = Catalog(
+        [
+            Entity("switch.kettle", "Glylamam Wasserkocher", services=switch_services()),
+            Entity("switch.attic_kettle", "Dachboden Wasserkocher", services=switch_services()),
+            Entity("cover.blinds", "Blinds", "Bath", services=cover_services(position=False)),
+            Entity("cover.blind", "Blind", "Hall", services=cover_services(position=False)),
+        ]
+    )
+    kettle = fr.parse_frame("act name [ wasserkocher ] off")
+    text = "kannst du den glylamam wasserkocher ausschalten"
+    assert fr.resolve(kettle, home).kind == "ambiguous"
+    mended = said_whole(kettle, home, text)
+    assert mended is not None
+    assert [c.args["entity_id"] for c in fr.resolve(mended, home).calls] == ["switch.kettle"]
+    # no whole name said, or a name that is only the plain name of a kind: still ask which
+    assert said_whole(kettle, home, "schalte den wasserkocher aus") is None
+    blinds = fr.parse_frame("act one cover open")
+    assert fr.resolve(blinds, home).kind == "ambiguous"
+    assert said_whole(blinds, home, "put the blinds up") is None
 
 
 def test_a_place_the_home_lacks_is_no_such_device_when_the_frame_put_it_elsewhere() -> None:
