@@ -260,6 +260,28 @@ def contradicts(action: str | None, text: str, names: Iterable[str] = ()) -> boo
     return said == {-side}
 
 
+def said_action(domain: str, text: str, names: Iterable[str] = ()) -> str | None:
+    """The action the words of ``text`` say for a device of ``domain``, once ``names`` (folded)
+    and the words for floors are taken out of it, when they say one side of its pair only
+    ("quita la lámpara": off; "quita el candado": unlock; "baja la persiana": close), or only a
+    word for toggling a light, switch or fan ("cambia la luz"); else None."""
+    pair = "lock" if domain == "lock" else "on"
+    words = _without(fold(text), (*names, *_FLOORS)).split()
+    said = {SIDES[pair][w] for w in words if w in SIDES[pair]}
+    if not said and domain in ("light", "switch", "fan") and not _TOGGLES.isdisjoint(words):
+        return "toggle"
+    if len(said) != 1:
+        return None
+    side = said.pop()
+    if domain == "lock":
+        return "unlock" if side > 0 else "lock"
+    if domain in ("cover", "valve"):
+        return "open" if side > 0 else "close"
+    if domain in ("light", "switch", "fan", "climate"):
+        return "on" if side > 0 else "off"
+    return None
+
+
 _UP = """more light|brighter|brighten|boost|up|raise|warmer|higher|plus fort|plus lumineux
 |plus de lumiere|eclaire plus|augmente|monte|intensifie|pousse|plus chaud|rechauffe|mas fuerte
 |mas brillo|mas de luz|mas alto|sube|aumenta|aviva|intensifica|mas caliente|mas de calor

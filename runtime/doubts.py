@@ -24,6 +24,7 @@ from edgeward.runtime.action_words import (
     commands,
     contradicts,
     raises_or_lowers,
+    said_action,
     says_a_degree,
     says_colour,
     says_open_or_close,
@@ -161,10 +162,18 @@ def said_whole(
             continue
         if alone.kind != "ambiguous":
             continue
+        # the words another clause's name holds are that clause's: "el enchufe cocina y la
+        # tira led kyeix" does not say the "Tira LED cocina"
+        others = {
+            w
+            for j, other in enumerate(frame.clauses)
+            if j != i and other.target.name
+            for w in fold(other.target.name).split()
+        }
         whole = {
             entity_id
             for entity_id, _, words in _name_words(catalog)
-            if entity_id in alone.candidates and words <= said and not words <= _PLAIN
+            if entity_id in alone.candidates and words <= said - others and not words <= _PLAIN
         }
         if len(whole) == 1:
             entity = catalog.entities[whole.pop()]
@@ -344,6 +353,18 @@ def doubtful_clause(
         ):
             return i, "sweep"
     return None
+
+
+def action_said(clause: Clause, catalog: Catalog, text: str) -> str | None:
+    """The action the request's words say for the devices of a clause whose action is
+    doubtful, when it is another and the clause sets no level (:func:`~edgeward.runtime.
+    action_words.said_action`: "quita la lámpara" written as unlocking it, or as on, is off;
+    "cambia la lámpara" written as yellow is a toggle); else None."""
+    domains = _domains(clause.target, catalog)
+    if len(domains) != 1 or (clause.value is not None and clause.action != "color"):
+        return None
+    said = said_action(domains.pop(), text, _names_of(catalog))
+    return said if said != clause.action else None
 
 
 _SWITCHES = frozenset({"on", "off", "open", "close", "toggle"})

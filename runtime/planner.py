@@ -66,6 +66,7 @@ from edgeward.runtime.catalog import Area, Catalog, Entity
 from edgeward.runtime.constrained import CompiledGrammar, compile_lark
 from edgeward.runtime.doubts import (
     Doubt,
+    action_said,
     can_do,
     doubtful_clause,
     grounded,
@@ -446,8 +447,9 @@ class Planner:
         self._head_ids: BoundedCache[str, list[int]] = BoundedCache(_PREPARED_SLOTS)
         self._spoken: BoundedCache[tuple[str, str], Catalog] = BoundedCache(_PREPARED_SLOTS)
         self._words: BoundedCache[str, dict[str, str]] = BoundedCache(_PREPARED_SLOTS)
+        self._vocabulary = frozenset(range(model.tokenizer.get_vocab_size()))
         self._pieces: dict[str, list[int]] = {}  # token ids by the text they decode to
-        for i in range(model.tokenizer.get_vocab_size()):
+        for i in self._vocabulary:
             self._pieces.setdefault(model.tokenizer.decode([i]), []).append(i)
         # what may begin a number in a frame: a digit, or the space before one
         self._numbers = {
@@ -742,7 +744,8 @@ class Planner:
         when the request says "all" or is said from an area (which it need not name), where the
         place begins (no place), then at the target's
         "all" or "name"; an action the device lacks or the request's words contradict at the
-        action, a relative change against the request's words at its "up" or "down" (and at a
+        action (with all but the action the words say barred, when they say one:
+        :func:`action_said`), a relative change against the request's words at its "up" or "down" (and at a
         number too, when the request says none: the words say the way, not a level), a number
         the request does not say at its first digit, a time of day it does not say at each
         digit of it in turn, a doubtful class at the class, then its kind, then the target's
@@ -800,10 +803,18 @@ class Planner:
         another doubt than ``doubt`` is repaired in turn, up to :data:`_REPAIRS` deep."""
         prompt, catalog, text, area, _, lang = asked
         index, part = doubt
+        frame = _parsed(generation.text)
+        said = (
+            None
+            if frame is None or part != "action"
+            else action_said(frame.clauses[index], catalog, text)
+        )
         for k, token in _choices(self.model, generation, doubt, says_all(text) or area is not None):
             banned = {token}
             if part == "way" and not any(c.isdigit() for c in with_digits(text, lang)):
                 banned |= self._numbers  # the way the words say, not a level they do not say
+            if said is not None:  # the action the words say: "quita la lámpara" is off
+                banned |= self._vocabulary - self._starts((" " + said,))
             for _ in range(_CHAINED_TRIES if part in _CHAINED else 1):
                 retry = self._retry(prompt, catalog, text, generation, {k: banned}, part)
                 again = None if retry is None else _parsed(retry.text)
@@ -836,12 +847,13 @@ class Planner:
                 clean(a.name if table == "area" else a.floor or "") for a in catalog.areas.values()
             }
             said = [" " + p for p in places if p and place_named(catalog, p, table, text)]
-        if not said:
-            return set()
-        starts = {
-            i for n in said for end in range(1, len(n) + 1) for i in self._pieces.get(n[:end], ())
+        return set(self._vocabulary - self._starts(said)) if said else set()
+
+    def _starts(self, texts: Iterable[str]) -> set[int]:
+        """Every token that can begin one of ``texts`` (a prefix of it)."""
+        return {
+            i for t in texts for end in range(1, len(t) + 1) for i in self._pieces.get(t[:end], ())
         }
-        return set(range(self.model.tokenizer.get_vocab_size())) - starts
 
     def _retry(
         self,

@@ -14,6 +14,7 @@ from edgeward.runtime.action_words import (
     contradicts,
     only_checks,
     raises_or_lowers,
+    said_action,
     says_a_degree,
     says_an_action,
     says_colour,
@@ -196,3 +197,24 @@ def test_a_request_that_says_the_other_way_of_a_relative_change(
 def test_names_are_not_words_of_a_way() -> None:
     assert not says_the_other_way("up", "dim the up light")  # both ways, as far as words go
     assert says_the_other_way("up", "dim the up light", ("up light",))
+
+
+@pytest.mark.parametrize(
+    ("domain", "text", "action"),
+    [
+        ("light", "quita la lámpara de pie", "off"),
+        ("lock", "quita el candado de la puerta", "unlock"),
+        ("cover", "baja la persiana del salón", "close"),
+        ("valve", "mach das Wasserventil auf", "open"),
+        ("climate", "bitte aktiviere heizkörper", "on"),
+        ("light", "cambia la luz del techo", "toggle"),
+        ("lock", "cambia la cerradura", None),  # a lock is not toggled
+        ("light", "turn off the light on the porch", None),  # both sides: not said
+        ("light", "set the lamp to 40 percent", None),
+        ("scene", "activate movie night", None),
+    ],
+)
+def test_the_action_a_request_says_for_a_kind_of_device(
+    domain: str, text: str, action: str | None
+) -> None:
+    assert said_action(domain, text) == action

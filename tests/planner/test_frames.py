@@ -13,6 +13,7 @@ from edgeward.runtime import frames as fr
 from edgeward.runtime.catalog import Area, Catalog, Entity
 from edgeward.runtime.constrained import compile_lark
 from edgeward.runtime.doubts import (
+    action_said,
     doubtful_clause,
     grounded,
     kind_of_said,
@@ -520,6 +521,10 @@ def test_a_clause_is_doubtful_for_a_repeat_an_unsaid_device_or_an_action_it_lack
     yellow = fr.parse_frame("act name [ desk ] color yellow")
     assert doubtful_clause(yellow, colours, "cambia el desk") == (0, "action")
     assert doubtful_clause(yellow, colours, "pon el desk amarillo") is None
+    # the action the words say, for a clause whose action is doubtful
+    assert action_said(on.clauses[0], home, "power on the desk") == "on"
+    assert action_said(on.clauses[0], home, "turn off the desk") is None  # the clause's own
+    assert action_said(dim.clauses[0], home, "shelf to 40 percent") is None  # a level
     # a question answered by acting, a command answered by a question: the verb
     question = fr.parse_frame("query name [ desk ]")
     assert doubtful_clause(on, home, "is the desk off?") == (0, "verb")

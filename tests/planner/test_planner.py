@@ -191,6 +191,15 @@ def test_a_place_retried_once_more_is_one_the_request_names_whole(planner: Plann
     assert plan_key(plan) == plan_key(example.plan)
 
 
+def test_a_doubtful_action_is_retried_as_the_action_the_words_say(planner: Planner) -> None:
+    """ "quita la lámpara de pie dormitorio": the model turns the lamp on, then, barred from
+    that, puts it in a place and turns it on, then dims it. The words say off ("quita"), and
+    the retry at the action may only write that. (Generated test split, seed 0.)"""
+    example = list(generate("test", 367, seed=0))[366]
+    plan = planner.plan(example.home, example.text, example.area, example.language)
+    assert plan_key(plan) == plan_key(example.plan)
+
+
 def test_a_choice_the_device_cannot_carry_out_does_not_count_against_the_plan(
     planner: Planner, monkeypatch: pytest.MonkeyPatch
 ) -> None:
