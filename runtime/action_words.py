@@ -238,6 +238,23 @@ def _opening(text: str) -> str:
     return next((w for w in fold(text.replace("¿", " ")).split() if w not in _OPENERS), "")
 
 
+_WHAT_IS_ON = _phrases(
+    """what's on|what is on|whats on|anything on|anything still on|qu'est-ce qui est allumé
+    |ce qui est allumé|c'est allumé|quelque chose d'allumé|qué está encendido|qué hay encendido
+    |algo encendido|está todo apagado|was ist an|was ist noch an|ist noch was an"""
+)
+
+
+def asks_what_is_on(text: str) -> bool:
+    """Whether ``text`` asks what is on somewhere ("what's on in the kitchen", "c'est allumé
+    dans le salon", "brennt oben noch was"): a question about its lights."""
+    padded = f" {fold(text)} "
+    words = set(padded.split())
+    return any(phrase in padded for phrase in _WHAT_IS_ON) or (
+        "brennt" in words and not words.isdisjoint({"was", "etwas"})
+    )
+
+
 _FLOORS = tuple(fold(w) for _, by in FLOOR_WORDS.values() for ws in by.values() for w in ws)
 
 

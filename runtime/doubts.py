@@ -21,6 +21,7 @@ from typing import Literal
 from edgeward.runtime.action_words import (
     SIDES,
     asks,
+    asks_what_is_on,
     commands,
     contradicts,
     raises_or_lowers,
@@ -365,6 +366,19 @@ def action_said(clause: Clause, catalog: Catalog, text: str) -> str | None:
         return None
     said = said_action(domains.pop(), text, _names_of(catalog))
     return said if said != clause.action else None
+
+
+def asks_about_lights(frame: Frame, catalog: Catalog, text: str) -> bool:
+    """Whether a frame of one question asks about devices other than lights while the request
+    asks what is on ("what's on in the bathroom" read as its radiator), in a home with
+    lights."""
+    if len(frame.clauses) != 1 or frame.clauses[0].verb != "query":
+        return False
+    return (
+        "light" not in _domains(frame.clauses[0].target, catalog)
+        and asks_what_is_on(text)
+        and any(e.domain == "light" for e in catalog.entities.values())
+    )
 
 
 _SWITCHES = frozenset({"on", "off", "open", "close", "toggle"})

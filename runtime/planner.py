@@ -67,6 +67,7 @@ from edgeward.runtime.constrained import CompiledGrammar, compile_lark
 from edgeward.runtime.doubts import (
     Doubt,
     action_said,
+    asks_about_lights,
     can_do,
     doubtful_clause,
     grounded,
@@ -780,6 +781,12 @@ class Planner:
                 mended = self._repair(asked, unrefused, still, veto, _REPAIRS - 1)
                 if mended is not None:
                     return mended
+        if asks_about_lights(frame, catalog, text):
+            # "what's on in the bathroom" asks about its lights: the model's question, begun so
+            lights = self._generate(prompt, catalog, begun=self.model.encode(_LIGHTS_ASKED))
+            about = _parsed(lights.text)
+            if about is not None and _answers(about, catalog, text, area, lang):
+                return Decoded(lights, about)
         doubt = doubtful_clause(frame, catalog, text, area)
         if (
             doubt is None
@@ -1056,6 +1063,21 @@ def _chosen_in(
         if lo < begins < hi and logprob != 0.0:
             chosen.append((k, token))
     return chosen
+
+
+_LIGHTS_ASKED = "query all light"
+"""How a question about what is on somewhere begins: a question about its lights."""
+
+
+def _answers(frame: Frame, catalog: Catalog, text: str, area: str | None, lang: str) -> bool:
+    """Whether ``frame`` has no doubtful clause and reads at least one device."""
+    if doubtful_clause(frame, catalog, text, area) is not None:
+        return False
+    try:
+        plan = resolve(frame, catalog, area, None, lang)
+    except FrameError:
+        return False
+    return plan.kind == "query" and bool(plan.calls)
 
 
 def _resumed(retry: Generation, first: Generation, k: int) -> Generation:

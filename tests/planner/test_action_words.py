@@ -10,6 +10,7 @@ from edgeward.runtime.action_words import (
     OPPOSITES,
     SIDES,
     asks,
+    asks_what_is_on,
     commands,
     contradicts,
     only_checks,
@@ -151,6 +152,12 @@ _ACTION, _OPEN_CLOSE, _DEGREE = says_an_action, says_open_or_close, says_a_degre
         (asks, "est-ce que tu peux allumer la lampe ?", False),
         (asks, "can you turn on the lamp?", False),
         (asks, "is the garage door open", False),  # no mark: perhaps a command after all
+        # asking what is on somewhere asks about its lights
+        (asks_what_is_on, "what's on in the kitchen", True),
+        (asks_what_is_on, "c'est allumé dans le salon ?", True),
+        (asks_what_is_on, "brennt oben noch was", True),
+        (asks_what_is_on, "qué está encendido en la cocina", True),
+        (asks_what_is_on, "turn on the kitchen light", False),
         # a colour is said in any of its forms, in any of the four languages
         (lambda text: says_colour("purple", text), "mets les lumières en violette", True),
         (lambda text: says_colour("red", text), "pon las luces rojas", True),

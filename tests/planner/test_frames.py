@@ -14,6 +14,7 @@ from edgeward.runtime.catalog import Area, Catalog, Entity
 from edgeward.runtime.constrained import compile_lark
 from edgeward.runtime.doubts import (
     action_said,
+    asks_about_lights,
     doubtful_clause,
     grounded,
     kind_of_said,
@@ -525,6 +526,13 @@ def test_a_clause_is_doubtful_for_a_repeat_an_unsaid_device_or_an_action_it_lack
     assert action_said(on.clauses[0], home, "power on the desk") == "on"
     assert action_said(on.clauses[0], home, "turn off the desk") is None  # the clause's own
     assert action_said(dim.clauses[0], home, "shelf to 40 percent") is None  # a level
+    # what is on in a room asks about its lights, not its heater
+    heater = fr.parse_frame("query name [ hall heater ]")
+    assert asks_about_lights(heater, home, "what's on in the hall")
+    assert not asks_about_lights(
+        fr.parse_frame("query all light @ [ hall ]"), home, "what's on in the hall"
+    )
+    assert not asks_about_lights(heater, home, "how warm is it in the hall")
     # a question answered by acting, a command answered by a question: the verb
     question = fr.parse_frame("query name [ desk ]")
     assert doubtful_clause(on, home, "is the desk off?") == (0, "verb")

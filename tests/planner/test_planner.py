@@ -42,6 +42,16 @@ def test_split() -> list[Example]:
     return list(itertools.islice(generate("test", 240, seed=11), 240))
 
 
+@pytest.fixture(scope="module")
+def seed0_split() -> list[Example]:
+    """The generated test split ``edgeward eval`` reads by default (seed 0)."""
+    return list(generate("test", 1000, seed=0))
+
+
+def _said(split: list[Example], text: str) -> Example:
+    return next(e for e in split if e.text == text)
+
+
 def _check_plan(plan: Plan, home: Catalog) -> None:
     assert 0.0 <= plan.confidence <= 1.0
     assert plan.language in LANGUAGES
@@ -180,24 +190,39 @@ def test_a_name_retried_once_more_is_one_the_request_says(planner: Planner) -> N
     ]
 
 
-def test_a_place_retried_once_more_is_one_the_request_names_whole(planner: Planner) -> None:
+def test_a_place_retried_once_more_is_one_the_request_names_whole(
+    planner: Planner, seed0_split: list[Example]
+) -> None:
     """ "tu peux allumer les lumières de la salle de sport" in an English home: the model puts
     the lights in the nursery, then in the living room; its last try may only begin a place the
     request names whole, and "la salle de sport" names the gym, not the bathroom ("salle de
     bain"). (Generated test split, seed 0.)"""
-    example = list(generate("test", 288, seed=0))[287]
+    example = _said(seed0_split, "tu peux allumer les lumières de la salle de sport")
     assert planner._not_said_starts(example.home, example.text, "@")
     plan = planner.plan(example.home, example.text, example.area, example.language)
     assert plan_key(plan) == plan_key(example.plan)
 
 
-def test_a_doubtful_action_is_retried_as_the_action_the_words_say(planner: Planner) -> None:
+def test_a_doubtful_action_is_retried_as_the_action_the_words_say(
+    planner: Planner, seed0_split: list[Example]
+) -> None:
     """ "quita la lámpara de pie dormitorio": the model turns the lamp on, then, barred from
     that, puts it in a place and turns it on, then dims it. The words say off ("quita"), and
     the retry at the action may only write that. (Generated test split, seed 0.)"""
-    example = list(generate("test", 367, seed=0))[366]
+    example = _said(seed0_split, "quita la lámpara de pie dormitorio")
     plan = planner.plan(example.home, example.text, example.area, example.language)
     assert plan_key(plan) == plan_key(example.plan)
+
+
+def test_what_is_on_in_a_room_reads_its_lights(
+    planner: Planner, seed0_split: list[Example]
+) -> None:
+    """ "what's on in the clost": the model reads the closet's temperature; a question about
+    what is on is begun again as one about lights. (Generated test split, seed 0.)"""
+    example = _said(seed0_split, "what's on in the clost")
+    plan = planner.plan(example.home, example.text, example.area, example.language)
+    assert plan_key(plan) == plan_key(example.plan)
+    assert {c.args["entity_id"].split(".")[0] for c in plan.calls} == {"light"}
 
 
 def test_a_choice_the_device_cannot_carry_out_does_not_count_against_the_plan(
