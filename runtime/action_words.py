@@ -126,13 +126,19 @@ _HALFWAY = _phrases(
 )
 """Words for a cover at half its height: a level too ("abre las persianas a la mitad" is not
 "open them")."""
+_MORE_OR_LESS = _phrases(
+    """more light|less light|plus de lumière|moins de lumière|más luz|menos luz|mehr licht
+    |weniger licht"""
+)
+"""Words for more or less light: a level ("more light from the floor lamp" is not "on"). Like
+the half phrases, they are not words the typo mender keeps."""
 
 
 def says_a_degree(text: str) -> bool:
     """Whether ``text`` asks for more or less of something ("a bit", "un peu", "heller"): a
     change of a level, never a plain on or off ("turn the heating up a bit")."""
     padded = f" {fold(text)} "
-    return any(d in padded for d in (*_DEGREES, *_HALFWAY))
+    return any(d in padded for d in (*_DEGREES, *_HALFWAY, *_MORE_OR_LESS))
 
 
 _LEVEL_VERBS = frozenset(

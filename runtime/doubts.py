@@ -49,7 +49,7 @@ from edgeward.runtime.homes import (
 from edgeward.runtime.plan import When
 from edgeward.runtime.plan_rules import meant_by, named, service_of
 from edgeward.runtime.retrieval import is_said, place_said
-from edgeward.runtime.spoken_numbers import numbers_said, says_a_time
+from edgeward.runtime.spoken_numbers import numbers_said, says_a_time, times_said
 
 Doubt = tuple[
     int,
@@ -181,6 +181,74 @@ def said_whole(
             clauses[i] = replace(clause, target=Target("name", name=clean(entity.name)))
             mended = True
     return replace(frame, clauses=tuple(clauses)) if mended else None
+
+
+_BEFORE = frozenset(fold("before avant antes vorher bevor zuvor").split())
+
+
+def in_said_order(frame: Frame, catalog: Catalog, text: str) -> Frame:
+    """``frame`` with its clauses in the order the request says their devices or places, when
+    it says each of them whole ("the floor lamp, the desk lamp and the ceiling light"), and no
+    word for "before" (which may say them in another order than they are to be done); else
+    ``frame`` as it is."""
+    if len(frame.clauses) < 2 or not _BEFORE.isdisjoint(fold(text).split()):
+        return frame
+    padded = f" {fold(text)} "
+    taken: list[tuple[int, int]] = []
+    at: dict[int, int] = {}
+    spoken = [(i, _spoken_names(c.target, catalog)) for i, c in enumerate(frame.clauses)]
+    # the longest names first: "flexo dormitorio" before "flexo", which is inside it
+    for i, names in sorted(spoken, key=lambda item: -max(map(len, item[1]), default=0)):
+        spans = [
+            (start, start + len(name))
+            for name in names
+            for start in _occurrences(padded, f" {name} ")
+            if not any(a < start + len(name) and start < b for a, b in taken)
+        ]
+        if not spans:
+            return frame
+        taken.append(min(spans))
+        at[i] = min(spans)[0]
+    order = sorted(range(len(frame.clauses)), key=lambda i: at[i])
+    return replace(frame, clauses=tuple(frame.clauses[i] for i in order))
+
+
+def leaves_out_a_part(frame: Frame, catalog: Catalog, parts: Sequence[str]) -> bool:
+    """Whether a part of the request (:func:`~edgeward.runtime.planner.request_parts`) says
+    every word of a device's name while no clause of the frame is said in it: "... a las 9:00
+    y quiero la lámpara de mesa encendida" planned without the lamp."""
+    if len(parts) < 2 or not frame.clauses:
+        return False
+    names = [n for c in frame.clauses for n in _spoken_names(c.target, catalog)]
+    return any(
+        says_a_whole_name(catalog, part) and not any(f" {n} " in f" {fold(part)} " for n in names)
+        for part in parts
+    )
+
+
+def _spoken_names(target: Target, catalog: Catalog) -> list[str]:
+    """The names (folded) a request may say a target by: a device's names and aliases, or the
+    name of the place a sweep is of; none for a sweep of the whole home or of "here"."""
+    if target.how == "name" and target.name:
+        entities = meant_by(catalog, target.name)
+        return sorted(
+            {fold(n) for e in entities for n in (e.name, *e.aliases)} | {fold(target.name)}
+        )
+    place = target.area or target.floor
+    if place is None:
+        return []
+    return [fold(place)] + [
+        fold(n) for a in catalog.areas.values() if fold(a.name) == fold(place) for n in a.aliases
+    ]
+
+
+def _occurrences(text: str, part: str) -> list[int]:
+    """Where ``part`` begins in ``text``, every time."""
+    found, start = [], text.find(part)
+    while start >= 0:
+        found.append(start)
+        start = text.find(part, start + 1)
+    return found
 
 
 _NameWords = tuple[tuple[str, str, frozenset[str]], ...]
@@ -410,7 +478,7 @@ def _unsaid_number(value: object, text: str) -> bool:
 
 _AFTERNOON = tuple(
     f" {fold(w)} "
-    for w in """pm|afternoon|evening|night|tarde|noche|soir|soirée|après-midi|abends|abend
+    for w in """pm|afternoon|evening|night|tonight|tarde|noche|soir|soirée|après-midi|abends|abend
     |nachmittags|nachts""".split("|")
 )
 _MORNING = tuple(f" {fold(w)} " for w in "am|morning|matin|mañana|morgens|früh".split("|"))
@@ -420,8 +488,10 @@ _QUARTER = tuple(f" {fold(w)} " for w in "quarter|quart|cuarto|viertel".split("|
 def _unsaid_time(when: When, text: str) -> bool:
     """Whether a time of day the clause runs at (or its schedule's) is not one the request
     says: its hour, or the hour twelve before it, and its minutes (a half or a quarter said in
-    words count), on the side of noon the request's words say ("at 5 pm" written as 15:00,
-    "à 19h45" as 18:45)."""
+    words count; none when the request says other minutes of that hour), on the side of noon
+    the request's words say, an hour after noon only when it says the afternoon or that very
+    hour ("at 5 pm" written as 15:00, "à 19h45" as 18:45, "at 6:15 pm" as 18:00, "a las 8:15"
+    as 20:15)."""
     if when.at:
         hour, minute = map(int, when.at.split(":"))
     elif when.cron and all(f.isdigit() for f in when.cron.split()[:2]):
@@ -433,11 +503,14 @@ def _unsaid_time(when: When, text: str) -> bool:
     afternoon = any(w in padded for w in _AFTERNOON)
     if hour < 12 and hour != 0 and afternoon:
         return True
-    if hour > 12 and any(w in padded for w in _MORNING) and not afternoon:
-        return True
+    if hour > 12 and float(hour) not in said and not afternoon:
+        return True  # "a las 8:15" written as 20:15: the afternoon is not said
     hours = {float(hour), float(hour - 12)} if hour > 12 else {float(hour or 12)}
     if not hours & said:
         return True
+    minutes = {m for h, m in times_said(text) if h in hours}
+    if minutes and minute not in minutes:
+        return True  # "at 6:15 pm" written as 18:00
     halves = {h + 0.5 for h in hours}
     return not (
         minute == 0

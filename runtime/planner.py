@@ -38,7 +38,10 @@ request that names an area or floor the home does not have, which the model put 
 answered ``no_such_device`` (:func:`names_a_missing_place`), and so is one that names an
 appliance no device of the home is called by (:func:`names_a_missing_device`: "preheat the oven").
 A plan that would ask which device is meant acts on the one the request names whole, when it
-names one (:func:`said_whole`: "the glylamam Wasserkocher" written as the "Wasserkocher").
+names one (:func:`said_whole`: "the glylamam Wasserkocher" written as the "Wasserkocher"). A
+frame's clauses are put in the order the request says their devices (:func:`in_said_order`),
+and a frame that leaves out a part of the request naming a device is capped too
+(:func:`leaves_out_a_part`).
 A small model loses its place in a request of several parts. So a request whose parts
 (:func:`request_parts`: split at its commas and words for "and" and "then") say two commands
 or more ("lock the door, then turn off the light") is planned part by part, each part alone,
@@ -71,8 +74,10 @@ from edgeward.runtime.doubts import (
     can_do,
     doubtful_clause,
     grounded,
+    in_said_order,
     kind_of_said,
     last_bracket_said,
+    leaves_out_a_part,
     name_said,
     names_a_missing_device,
     names_a_missing_place,
@@ -595,6 +600,7 @@ class Planner:
         generation, frame = decoded.generation, decoded.frame
         if frame is None:
             return _not_understood(catalog, lang)
+        frame = in_said_order(frame, catalog, text)
         try:
             plan = resolve(frame, catalog, area, state, lang)
             if plan.kind == "ambiguous":  # perhaps the request says which device, whole
@@ -618,6 +624,7 @@ class Planner:
             decoded.doubtful
             or not grounded(frame, catalog, text)
             or repeats_a_call(plan)
+            or leaves_out_a_part(frame, catalog, request_parts(text))
             or (plan.kind == "act" and only_checks(text))  # too many devices to read
         ):
             sure = min(sure, DOUBTFUL_CONFIDENCE)

@@ -102,6 +102,20 @@ _TIME_OF_DAY = re.compile(
 )
 
 
+_HOUR_AND_MINUTES = re.compile(r"\b(\d{1,2})\s?(?::|h|heures?|uhr)\s?(\d{2})\b", re.IGNORECASE)
+
+
+@lru_cache(maxsize=256)
+def times_said(text: str) -> frozenset[tuple[int, int]]:
+    """The times of day ``text`` says with their minutes, as (hour, minute): "6:15 pm" (6, 15),
+    "à 6 heures 15", "um 23 Uhr 15", "19h45"."""
+    return frozenset(
+        (int(hour), int(minute))
+        for language in _RULESETS
+        for hour, minute in _HOUR_AND_MINUTES.findall(with_digits(text, language))
+    )
+
+
 @lru_cache(maxsize=256)
 def says_a_time(text: str) -> bool:
     """Whether ``text`` says a time of day, in digits or in words: "at 7 pm", "à 21h", "a las

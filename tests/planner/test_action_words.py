@@ -120,6 +120,8 @@ _ACTION, _OPEN_CLOSE, _DEGREE = says_an_action, says_open_or_close, says_a_degre
         (_DEGREE, "suaviza la lámpara de pie", True),
         (_DEGREE, "soften the floor lamp", True),
         (_DEGREE, "abre las persianas del dormitorio a la mitad", True),  # a level: half
+        (_DEGREE, "more light from the floor lamp", True),  # a level, not "on"
+        (_DEGREE, "un poco menos luz en el salón", True),
         (_DEGREE, "mach das Licht um halb acht an", False),  # half past seven
         (_DEGREE, "turn off the heating", False),
         (_DEGREE, "éteins le chauffage", False),

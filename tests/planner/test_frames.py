@@ -17,7 +17,9 @@ from edgeward.runtime.doubts import (
     asks_about_lights,
     doubtful_clause,
     grounded,
+    in_said_order,
     kind_of_said,
+    leaves_out_a_part,
     names_a_missing_device,
     names_a_missing_place,
     said_whole,
@@ -367,6 +369,35 @@ def test_a_device_asked_about_is_the_one_whose_whole_name_the_request_says() -> 
     assert said_whole(blinds, home, "put the blinds up") is None
 
 
+def test_clauses_come_in_the_order_the_request_says_them() -> None:
+    home = _home()
+    frame = fr.parse_frame("act name [ lamp ] on ; act name [ desk ] on ; act name [ shelf ] on")
+    said = "turn on the desk, the shelf and the lamp"
+    ordered = in_said_order(frame, home, said)
+    assert [c.target.name for c in ordered.clauses] == ["desk", "shelf", "lamp"]
+    # a word for "before" may say them in another order than they are done
+    assert in_said_order(frame, home, "turn on the desk and the shelf before the lamp") == frame
+    # a device the request does not say whole: the model's order stays
+    assert in_said_order(frame, home, "turn on the desk, the shelf and that light") == frame
+    # a longer name is found before a shorter one inside it
+    doors = fr.parse_frame("act name [ back door ] lock ; act name [ front door ] lock")
+    assert in_said_order(doors, home, "lock the front door and the back door").clauses == (
+        doors.clauses[1],
+        doors.clauses[0],
+    )
+
+
+def test_a_frame_that_leaves_out_a_part_of_the_request_that_names_a_device() -> None:
+    home = _home()
+    parts = ["turn off the desk at 9", "turn on the shelf"]
+    assert leaves_out_a_part(fr.parse_frame("act name [ desk ] off"), home, parts)
+    both = fr.parse_frame("act name [ desk ] off ; act name [ shelf ] on")
+    assert not leaves_out_a_part(both, home, parts)
+    # a part that names no device ("every morning") leaves nothing out
+    every = ["turn off the desk", "every morning"]
+    assert not leaves_out_a_part(fr.parse_frame("act name [ desk ] off"), home, every)
+
+
 def test_a_place_the_home_lacks_is_no_such_device_when_the_frame_put_it_elsewhere() -> None:
     home = _home()
     office = fr.parse_frame("act all light @ [ office ] off")
@@ -479,6 +510,14 @@ def test_a_clause_is_doubtful_for_a_repeat_an_unsaid_device_or_an_action_it_lack
     assert doubtful_clause(at, home, "turn off the desk at 3 pm") is None
     assert doubtful_clause(at, home, "éteins le bureau à quinze heures") is None
     assert doubtful_clause(at, home, "apaga el escritorio a las 3 de la mañana") == (0, "time")
+    # minutes other than those said for that hour, an hour after noon with no afternoon said
+    quarter = fr.parse_frame("act name [ desk ] off @cron 0 18 * * 1-5")
+    assert doubtful_clause(quarter, home, "turn off the desk at 6:15 pm on weekdays") == (0, "time")
+    assert doubtful_clause(quarter, home, "turn off the desk at 6 pm on weekdays") is None
+    evening = fr.parse_frame("act name [ desk ] off @at 20:15")
+    assert doubtful_clause(evening, home, "apaga el escritorio a las 8:15") == (0, "time")
+    assert doubtful_clause(evening, home, "apaga el escritorio a las 8:15 de la tarde") is None
+    assert doubtful_clause(evening, home, "turn off the desk at 8:15 tonight") is None
     early = fr.parse_frame("act name [ desk ] off @at 03:00")
     assert doubtful_clause(early, home, "turn off the desk at 3 p.m.") == (0, "time")
     assert doubtful_clause(early, home, "éteins le bureau à 3h cet après-midi") == (0, "time")
@@ -492,8 +531,11 @@ def test_a_clause_is_doubtful_for_a_repeat_an_unsaid_device_or_an_action_it_lack
     assert doubtful_clause(now, home, "éteins le bureau à 21h") == (0, "time")
     assert doubtful_clause(now, home, "éteins le bureau à 21 degrés") is None
     half = fr.parse_frame("act name [ desk ] off @cron 30 21 * * 1-5")
-    assert doubtful_clause(half, home, "apaga el escritorio a las nueve y media") is None
-    assert doubtful_clause(half, home, "apaga el escritorio a las nueve") == (0, "time")
+    assert (
+        doubtful_clause(half, home, "apaga el escritorio a las nueve y media de la noche") is None
+    )
+    assert doubtful_clause(half, home, "apaga el escritorio a las nueve de la noche") == (0, "time")
+    assert doubtful_clause(half, home, "apaga el escritorio a las nueve y media") == (0, "time")
     # the one garage door when the request says a fan, and no cover: its kind
     door = fr.parse_frame("act one cover:garage close")
     assert doubtful_clause(door, home, "quita el ventilador") == (0, "class")

@@ -6,7 +6,13 @@ import pytest
 
 from edgeward.runtime.eval_set import load_eval_home
 from edgeward.runtime.planner import prompt_parts
-from edgeward.runtime.spoken_numbers import numbers_said, says_a_time, spoken, with_digits
+from edgeward.runtime.spoken_numbers import (
+    numbers_said,
+    says_a_time,
+    spoken,
+    times_said,
+    with_digits,
+)
 
 
 @pytest.mark.parametrize(
@@ -78,3 +84,18 @@ def test_the_numbers_a_request_says(text: str, said: set[float]) -> None:
 )
 def test_a_request_that_says_a_time_of_day(text: str, said: bool) -> None:
     assert says_a_time(text) is said
+
+
+@pytest.mark.parametrize(
+    ("text", "said"),
+    [
+        ("run reading from monday to friday at 6:15 pm", {(6, 15)}),
+        ("bascule les spots à 6 heures 15", {(6, 15)}),
+        ("um 23 Uhr 15 an Werktagen", {(23, 15)}),
+        ("à 19h45", {(19, 45)}),
+        ("at 7 pm", set()),  # no minutes
+        ("a las siete y cuarto", set()),  # a quarter in words: not minutes in digits
+    ],
+)
+def test_the_times_a_request_says_with_their_minutes(text: str, said: set[tuple[int, int]]) -> None:
+    assert times_said(text) == said
