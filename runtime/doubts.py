@@ -47,7 +47,7 @@ from edgeward.runtime.homes import (
     reworded,
 )
 from edgeward.runtime.plan import When
-from edgeward.runtime.plan_rules import meant_by, named, service_of
+from edgeward.runtime.plan_rules import ACTION_ARG, ACTIONS, meant_by, named, service_of
 from edgeward.runtime.retrieval import is_said, place_said
 from edgeward.runtime.spoken_numbers import numbers_said, says_a_time, times_said
 
@@ -119,7 +119,7 @@ def says_a_whole_name(catalog: Catalog, text: str) -> bool:
     return any(words <= said for _, _, words in _name_words(catalog))
 
 
-_PLAIN = frozenset(
+PLAIN_WORDS = frozenset(
     w
     for phrase in (
         *(n for kind in DEVICE_KINDS for names in kind.names.values() for n in names),
@@ -174,7 +174,7 @@ def said_whole(
         whole = {
             entity_id
             for entity_id, _, words in _name_words(catalog)
-            if entity_id in alone.candidates and words <= said - others and not words <= _PLAIN
+            if entity_id in alone.candidates and words <= said - others and not words <= PLAIN_WORDS
         }
         if len(whole) == 1:
             entity = catalog.entities[whole.pop()]
@@ -424,16 +424,27 @@ def doubtful_clause(
     return None
 
 
-def action_said(clause: Clause, catalog: Catalog, text: str) -> str | None:
-    """The action the request's words say for the devices of a clause whose action is
-    doubtful, when it is another and the clause sets no level (:func:`~edgeward.runtime.
-    action_words.said_action`: "quita la lámpara" written as unlocking it, or as on, is off;
-    "cambia la lámpara" written as yellow is a toggle); else None."""
+def actions_said(clause: Clause, catalog: Catalog, text: str) -> tuple[str, ...]:
+    """The actions a retry of a clause whose action is doubtful may write: the one the
+    request's words say for its devices, when it is another and the clause sets no level
+    (:func:`~edgeward.runtime.action_words.said_action`: "quita la lámpara" written as unlocking
+    it, or as on, is off; "cambia la lámpara" written as yellow is a toggle); else, when the
+    named devices cannot do the clause's action and it takes no value, those they can do that
+    take none either (a button written as on is pressed); else none (the model's next choice
+    is free: a level the device lacks may be another level it has)."""
     domains = _domains(clause.target, catalog)
-    if len(domains) != 1 or (clause.value is not None and clause.action != "color"):
-        return None
-    said = said_action(domains.pop(), text, _names_of(catalog))
-    return said if said != clause.action else None
+    if len(domains) == 1 and (clause.value is None or clause.action == "color"):
+        said = said_action(next(iter(domains)), text, _names_of(catalog))
+        if said is not None and said != clause.action:
+            return (said,)
+    if can_do(clause, catalog) or clause.target.name is None or clause.value is not None:
+        return ()
+    devices = meant_by(catalog, clause.target.name)
+    return tuple(
+        a
+        for a in ACTIONS
+        if a not in ACTION_ARG and any(service_of(e, a) for e in devices) and a != clause.action
+    )
 
 
 def asks_about_lights(frame: Frame, catalog: Catalog, text: str) -> bool:

@@ -68,8 +68,9 @@ from edgeward.runtime.bounded_cache import BoundedCache
 from edgeward.runtime.catalog import Area, Catalog, Entity
 from edgeward.runtime.constrained import CompiledGrammar, compile_lark
 from edgeward.runtime.doubts import (
+    PLAIN_WORDS,
     Doubt,
-    action_said,
+    actions_said,
     asks_about_lights,
     can_do,
     doubtful_clause,
@@ -99,6 +100,7 @@ from edgeward.runtime.frames import (
 from edgeward.runtime.generate import Generation
 from edgeward.runtime.homes import (
     LANGUAGES,
+    fold,
     with_spoken_names,
 )
 from edgeward.runtime.language import detect_language
@@ -753,7 +755,7 @@ class Planner:
         place begins (no place), then at the target's
         "all" or "name"; an action the device lacks or the request's words contradict at the
         action (with all but the action the words say barred, when they say one:
-        :func:`action_said`), a relative change against the request's words at its "up" or "down" (and at a
+        :func:`actions_said`), a relative change against the request's words at its "up" or "down" (and at a
         number too, when the request says none: the words say the way, not a level), a number
         the request does not say at its first digit, a time of day it does not say at each
         digit of it in turn, a doubtful class at the class, then its kind, then the target's
@@ -819,16 +821,16 @@ class Planner:
         index, part = doubt
         frame = _parsed(generation.text)
         said = (
-            None
+            ()
             if frame is None or part != "action"
-            else action_said(frame.clauses[index], catalog, text)
+            else actions_said(frame.clauses[index], catalog, text)
         )
         for k, token in _choices(self.model, generation, doubt, says_all(text) or area is not None):
             banned = {token}
             if part == "way" and not any(c.isdigit() for c in with_digits(text, lang)):
                 banned |= self._numbers  # the way the words say, not a level they do not say
-            if said is not None:  # the action the words say: "quita la lámpara" is off
-                banned |= self._vocabulary - self._starts((" " + said,))
+            if said:  # the action the words say ("quita la lámpara" is off), or one it can do
+                banned |= self._vocabulary - self._starts(" " + a for a in said)
             for _ in range(_CHAINED_TRIES if part in _CHAINED else 1):
                 retry = self._retry(prompt, catalog, text, generation, {k: banned}, part)
                 again = None if retry is None else _parsed(retry.text)
@@ -850,18 +852,23 @@ class Planner:
         return None
 
     def _not_said_starts(self, catalog: Catalog, text: str, bracket: str) -> set[int]:
-        """Every token that cannot begin a name (``bracket`` "name") the request says, or an
-        area ("@") or floor ("^") it names whole (:func:`place_named`), of those a frame may
-        write for ``catalog``; none when it says none."""
-        if bracket == "name":
-            said = [" " + n for n in frame_names(catalog) if name_said(n, catalog, text)]
-        else:
-            table = "area" if bracket == "@" else "floor"
-            places = {
-                clean(a.name if table == "area" else a.floor or "") for a in catalog.areas.values()
-            }
-            said = [" " + p for p in places if p and place_named(catalog, p, table, text)]
+        """Every token that cannot begin one of :meth:`_said_in`; none when there is none."""
+        said = [" " + n for n in self._said_in(catalog, text, bracket)]
         return set(self._vocabulary - self._starts(said)) if said else set()
+
+    def _said_in(self, catalog: Catalog, text: str, bracket: str) -> list[str]:
+        """The names (``bracket`` "name") the request says, of those a frame may write for
+        ``catalog`` (every word of, when it says one whole that is not a plain name of a kind:
+        "lámpara" is in many names), or the areas ("@") or floors ("^") it names whole
+        (:func:`place_named`)."""
+        if bracket == "name":
+            said = [n for n in frame_names(catalog) if name_said(n, catalog, text)]
+            return _said_whole(said, text) or said
+        table = "area" if bracket == "@" else "floor"
+        places = {
+            clean(a.name if table == "area" else a.floor or "") for a in catalog.areas.values()
+        }
+        return [p for p in places if p and place_named(catalog, p, table, text)]
 
     def _starts(self, texts: Iterable[str]) -> set[int]:
         """Every token that can begin one of ``texts`` (a prefix of it)."""
@@ -880,10 +887,12 @@ class Planner:
     ) -> Generation | None:
         """``first`` decoded again from the barred position on, its tokens before it fed as
         they were. A target is retried up to the end of the first name or place it then
-        writes; when the request does not say that one either, once more: a name (a place) with
-        its first token barred and every name the request does not say (every place it does not
-        name whole), when it says one, else a place with the last token the model chose in it
-        barred; and no further (None) if that one is not said either."""
+        writes; when the request does not say that one either, once more: the one name the
+        request says whole, written as it is (a made-up name the model cannot copy, "bascule
+        staisil"), when it says exactly one; else a name (a place) with its first token barred
+        and every name the request does not say (every place it does not name whole), when it
+        says one, else a place with the last token the model chose in it barred; and no further
+        (None) if that one is not said either."""
         (k,) = veto
         stop = (_NAME_END,) if part in _TARGETS else ()
         retry = self._generate(prompt, catalog, veto, first.token_ids[:k], stop)
@@ -893,6 +902,18 @@ class Planner:
             inside = _chosen_in(self.model, retry, retry.text.rindex("["), len(retry.text) + 1)
             bracket = retry.text.rpartition("[")[0].split()[-1]  # "name", "@" or "^"
             unsaid = self._not_said_starts(catalog, text, bracket) if inside else set()
+            whole = _said_whole(self._said_in(catalog, text, bracket), text)
+            j = inside[0][0] if inside else k
+            if (
+                bracket == "name"
+                and len(whole) == 1
+                and retry.text[: retry.text.rindex("[") + 1]
+                == (self.model.tokenizer.decode(list(retry.token_ids[:j])))
+            ):
+                # the one name the request says whole, where the name begins: written so
+                named = [*retry.token_ids[:j], *self.model.encode(f" {whole[0]} ]")]
+                rest = self._generate(prompt, catalog, begun=named)
+                return replace(rest, logprobs=retry.logprobs[:j] + rest.logprobs[j:])
             if unsaid:
                 # once more among the names, or the places, the request says
                 j, token = inside[0]
@@ -1085,6 +1106,12 @@ def _answers(frame: Frame, catalog: Catalog, text: str, area: str | None, lang: 
     except FrameError:
         return False
     return plan.kind == "query" and bool(plan.calls)
+
+
+def _said_whole(names: Iterable[str], text: str) -> list[str]:
+    """Those of ``names`` the request says every word of, but for plain names of a kind."""
+    words = set(fold(text).split())
+    return [n for n in names if (mine := set(fold(n).split())) <= words and not mine <= PLAIN_WORDS]
 
 
 def _resumed(retry: Generation, first: Generation, k: int) -> Generation:

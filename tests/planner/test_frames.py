@@ -13,7 +13,7 @@ from edgeward.runtime import frames as fr
 from edgeward.runtime.catalog import Area, Catalog, Entity
 from edgeward.runtime.constrained import compile_lark
 from edgeward.runtime.doubts import (
-    action_said,
+    actions_said,
     asks_about_lights,
     doubtful_clause,
     grounded,
@@ -34,6 +34,7 @@ from edgeward.runtime.planner import _choices, _resumed
 from edgeward.runtime.requests_data import generate
 from edgeward.runtime.retrieval import is_said, place_named
 from edgeward.runtime.services import (
+    button_services,
     climate_services,
     cover_services,
     light_services,
@@ -565,9 +566,14 @@ def test_a_clause_is_doubtful_for_a_repeat_an_unsaid_device_or_an_action_it_lack
     assert doubtful_clause(yellow, colours, "cambia el desk") == (0, "action")
     assert doubtful_clause(yellow, colours, "pon el desk amarillo") is None
     # the action the words say, for a clause whose action is doubtful
-    assert action_said(on.clauses[0], home, "power on the desk") == "on"
-    assert action_said(on.clauses[0], home, "turn off the desk") is None  # the clause's own
-    assert action_said(dim.clauses[0], home, "shelf to 40 percent") is None  # a level
+    assert actions_said(on.clauses[0], home, "power on the desk") == ("on",)
+    assert actions_said(on.clauses[0], home, "turn off the desk") == ()  # the clause's own
+    # a level the shelf lacks may be another level: the model's next choice is free
+    assert actions_said(dim.clauses[0], home, "shelf to 40 percent") == ()
+    # a button cannot be switched on: it is pressed
+    button = Catalog([Entity("button.reboot", "Reboot", services=button_services())])
+    press = actions_said(fr.parse_frame("act name [ reboot ] on").clauses[0], button, "reboot")
+    assert press == ("press",)
     # what is on in a room asks about its lights, not its heater
     heater = fr.parse_frame("query name [ hall heater ]")
     assert asks_about_lights(heater, home, "what's on in the hall")

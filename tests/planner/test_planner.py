@@ -225,6 +225,19 @@ def test_what_is_on_in_a_room_reads_its_lights(
     assert {c.args["entity_id"].split(".")[0] for c in plan.calls} == {"light"}
 
 
+def test_a_made_up_name_the_request_says_whole_is_written_as_it_is(
+    planner: Planner, seed0_split: list[Example], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """ "bascule staisil stp": the model cannot copy "Staisil" and names other lights; retried,
+    the one name the request says whole is written as it is. (Generated test split, seed 0.)"""
+    example = _said(seed0_split, "bascule staisil stp")
+    plan = planner.plan(example.home, example.text, example.area, example.language)
+    assert plan_key(plan) == plan_key(example.plan)
+    monkeypatch.setattr(planner_module, "_said_whole", lambda names, text: [])
+    unnamed = planner.plan(example.home, example.text, example.area, example.language)
+    assert plan_key(unnamed) != plan_key(example.plan)
+
+
 def test_a_choice_the_device_cannot_carry_out_does_not_count_against_the_plan(
     planner: Planner, monkeypatch: pytest.MonkeyPatch
 ) -> None:
