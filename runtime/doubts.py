@@ -40,6 +40,7 @@ from edgeward.runtime.homes import (
     DEVICE_KINDS,
     DOMAIN_SYNONYMS,
     DOMAIN_WORDS,
+    NAME_WORDS,
     area_key,
     floor_key,
     fold,
@@ -48,7 +49,7 @@ from edgeward.runtime.homes import (
 )
 from edgeward.runtime.plan import When
 from edgeward.runtime.plan_rules import ACTION_ARG, ACTIONS, meant_by, named, service_of
-from edgeward.runtime.retrieval import is_said, place_said
+from edgeward.runtime.retrieval import STOPWORDS, is_said, place_said
 from edgeward.runtime.spoken_numbers import numbers_said, says_a_time, times_said
 
 Doubt = tuple[
@@ -281,6 +282,7 @@ def _says_another_domain(frame: Frame, catalog: Catalog, text: str) -> bool:
     if len(frame.clauses) != 1:
         return False
     mine = _domains(frame.clauses[0].target, catalog)
+    text = without_on_off(text)  # a verb is no kind's name: "cerrar" is not "cierre", a lock
     said = {d for d, words in _PLAIN_WORDS.items() if any(is_said(w, text) for w in words)}
     return (
         bool(said - mine)
@@ -421,7 +423,35 @@ def doubtful_clause(
             )
         ):
             return i, "sweep"
+        if (
+            target.how in ("all", "one")
+            and not says_all(text)
+            and made_up_name(frame, catalog, text) is not None
+        ):
+            return i, "sweep"
     return None
+
+
+def made_up_name(frame: Frame, catalog: Catalog, text: str) -> str | None:
+    """The name (as a frame writes it) of the one device whose every name word the request
+    says, one of them a word of no vocabulary (a made-up name, "seisteis"), that no clause of
+    the frame names; None when there is no such device, or more than one: "kannst du den
+    seisteis einschalten" read as every light here leaves out the Seisteis."""
+    said = set(fold(text).split())
+    named = {
+        e.entity_id
+        for c in frame.clauses
+        if c.target.how == "name" and c.target.name
+        for e in meant_by(catalog, c.target.name)
+    }
+    left = {
+        entity_id
+        for entity_id, _, words in _name_words(catalog)
+        if words <= said
+        and entity_id not in named
+        and not all(w.isdigit() or w in NAME_WORDS or w in STOPWORDS for w in words)
+    }
+    return clean(catalog.entities[left.pop()].name) if len(left) == 1 else None
 
 
 def actions_said(clause: Clause, catalog: Catalog, text: str) -> tuple[str, ...]:

@@ -79,6 +79,7 @@ from edgeward.runtime.doubts import (
     kind_of_said,
     last_bracket_said,
     leaves_out_a_part,
+    made_up_name,
     name_said,
     names_a_missing_device,
     names_a_missing_place,
@@ -768,7 +769,9 @@ class Planner:
         ruled out by a check, as the masked ones by the grammar. A request that names a place
         the home lacks is not retried: that place is not to be looked for elsewhere.
 
-        A retry that mends the doubt but shows another is mended in turn (:meth:`_repair`, up
+        A sweep that leaves out the one made-up name the request says (:func:`made_up_name`)
+        is begun again with that name where its target begins. A retry that mends the doubt but
+        shows another is mended in turn (:meth:`_repair`, up
         to :data:`_REPAIRS` doubts one after the other). A refusal of a request that says a
         whole name of the home (no such device, out of domain) is decoded again with its "no"
         barred, and the retry is kept when no clause of it is doubtful, or when its first doubt
@@ -825,7 +828,17 @@ class Planner:
             if frame is None or part != "action"
             else actions_said(frame.clauses[index], catalog, text)
         )
+        made_up = made_up_name(frame, catalog, text) if frame and part == "sweep" else None
         for k, token in _choices(self.model, generation, doubt, says_all(text) or area is not None):
+            if made_up is not None:  # the made-up name the request says, where the target begins
+                named = [*generation.token_ids[:k], *self.model.encode(f" name [ {made_up} ]")]
+                again_named = self._generate(prompt, catalog, begun=named)
+                kept = _parsed(again_named.text)
+                if kept is not None and doubtful_clause(kept, catalog, text, area) is None:
+                    whole = replace(
+                        again_named, logprobs=generation.logprobs[:k] + again_named.logprobs[k:]
+                    )
+                    return Decoded(whole, kept, barred)
             banned = {token}
             if part == "way" and not any(c.isdigit() for c in with_digits(text, lang)):
                 banned |= self._numbers  # the way the words say, not a level they do not say

@@ -20,6 +20,7 @@ from edgeward.runtime.doubts import (
     in_said_order,
     kind_of_said,
     leaves_out_a_part,
+    made_up_name,
     names_a_missing_device,
     names_a_missing_place,
     said_whole,
@@ -397,6 +398,30 @@ def test_a_frame_that_leaves_out_a_part_of_the_request_that_names_a_device() -> 
     # a part that names no device ("every morning") leaves nothing out
     every = ["turn off the desk", "every morning"]
     assert not leaves_out_a_part(fr.parse_frame("act name [ desk ] off"), home, every)
+
+
+def test_a_made_up_name_the_frame_leaves_out_makes_a_sweep_doubtful() -> None:
+    home = Catalog(
+        [
+            *_home().entities.values(),
+            Entity("light.seisteis", "Seisteis", "Hall", services=light_services()),
+            Entity("cover.beizisai", "Beizisai", "Hall", services=cover_services(position=False)),
+        ],
+        areas=list(_home().areas.values()),
+    )
+    sweep = fr.parse_frame("act all light here on")
+    said = "bitte kannst du den seisteis einschalten"
+    assert made_up_name(sweep, home, said) == "seisteis"
+    assert doubtful_clause(sweep, home, said, "Hall") == (0, "sweep")
+    named = fr.parse_frame("act name [ seisteis ] on")
+    assert made_up_name(named, home, said) is None
+    assert doubtful_clause(named, home, said) is None
+    # a name of words of the vocabulary is no made-up name; two made-up names, no one name
+    assert made_up_name(sweep, home, "turn on the desk") is None
+    assert made_up_name(sweep, home, "seisteis und beizisai") is None
+    # a verb is no kind's name: "cerrar" does not say a lock ("cierre")
+    shut = fr.parse_frame("act name [ beizisai ] close")
+    assert doubtful_clause(shut, home, "cerrar beizisai por favor") is None
 
 
 def test_a_place_the_home_lacks_is_no_such_device_when_the_frame_put_it_elsewhere() -> None:
