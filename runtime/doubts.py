@@ -365,7 +365,7 @@ def doubtful_clause(
         return 0, "verb"
     for i, clause in enumerate(frame.clauses):
         target = clause.target
-        if clause in frame.clauses[:i]:
+        if any(_same(clause, earlier, catalog) for earlier in frame.clauses[:i]):
             return i, "repeat"
         if (
             target.how == "name"
@@ -488,6 +488,25 @@ def asks_about_lights(frame: Frame, catalog: Catalog, text: str) -> bool:
         and asks_what_is_on(text)
         and any(e.domain == "light" for e in catalog.entities.values())
     )
+
+
+def _same(clause: Clause, earlier: Clause, catalog: Catalog) -> bool:
+    """Whether ``clause`` says what ``earlier`` says: the same clause, or the same action on the
+    same devices by another of their names ("küche deckenventilator" and "deckenventilator")."""
+    if clause == earlier:
+        return True
+    a, b = clause.target, earlier.target
+    if (clause.verb, clause.action, clause.value, clause.when) != (
+        earlier.verb,
+        earlier.action,
+        earlier.value,
+        earlier.when,
+    ) or not (a.how == b.how == "name" and a.name and b.name):
+        return False
+    if (a.area, a.floor) != (b.area, b.floor):
+        return False
+    mine = {e.entity_id for e in meant_by(catalog, a.name)}
+    return bool(mine) and mine == {e.entity_id for e in meant_by(catalog, b.name)}
 
 
 _SWITCHES = frozenset({"on", "off", "open", "close", "toggle"})

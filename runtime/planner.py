@@ -108,7 +108,7 @@ from edgeward.runtime.language import detect_language
 from edgeward.runtime.local_model import LocalModel, load_model
 from edgeward.runtime.model_folder import BackendName
 from edgeward.runtime.plan import Plan, When
-from edgeward.runtime.plan_rules import merge, query
+from edgeward.runtime.plan_rules import meant_by, merge, query
 from edgeward.runtime.retrieval import Retriever, place_named
 from edgeward.runtime.spoken_numbers import with_digits
 from edgeward.runtime.typos import home_words, mend_typos
@@ -864,18 +864,29 @@ class Planner:
                 banned.add(retry.token_ids[k])
         return None
 
-    def _not_said_starts(self, catalog: Catalog, text: str, bracket: str) -> set[int]:
+    def _not_said_starts(
+        self, catalog: Catalog, text: str, bracket: str, used: Collection[str] = ()
+    ) -> set[int]:
         """Every token that cannot begin one of :meth:`_said_in`; none when there is none."""
-        said = [" " + n for n in self._said_in(catalog, text, bracket)]
+        said = [" " + n for n in self._said_in(catalog, text, bracket, used)]
         return set(self._vocabulary - self._starts(said)) if said else set()
 
-    def _said_in(self, catalog: Catalog, text: str, bracket: str) -> list[str]:
+    def _said_in(
+        self, catalog: Catalog, text: str, bracket: str, used: Collection[str] = ()
+    ) -> list[str]:
         """The names (``bracket`` "name") the request says, of those a frame may write for
         ``catalog`` (every word of, when it says one whole that is not a plain name of a kind:
-        "lámpara" is in many names), or the areas ("@") or floors ("^") it names whole
-        (:func:`place_named`)."""
+        "lámpara" is in many names), but for those of devices named by the earlier clauses
+        (``used``: a name written again is not the next device), or the areas ("@") or floors
+        ("^") it names whole (:func:`place_named`)."""
         if bracket == "name":
-            said = [n for n in frame_names(catalog) if name_said(n, catalog, text)]
+            taken = {e.entity_id for n in used for e in meant_by(catalog, n)}
+            said = [
+                n
+                for n in frame_names(catalog)
+                if name_said(n, catalog, text)
+                and not {e.entity_id for e in meant_by(catalog, n)} & taken
+            ]
             return _said_whole(said, text) or said
         table = "area" if bracket == "@" else "floor"
         places = {
@@ -911,11 +922,12 @@ class Planner:
         retry = self._generate(prompt, catalog, veto, first.token_ids[:k], stop)
         if retry.stop_reason != "stop":
             return retry
-        if not last_bracket_said(retry.text, catalog, text):
+        used = _named_before(retry.text)
+        if not last_bracket_said(retry.text, catalog, text) or _named_last(retry.text) in used:
             inside = _chosen_in(self.model, retry, retry.text.rindex("["), len(retry.text) + 1)
             bracket = retry.text.rpartition("[")[0].split()[-1]  # "name", "@" or "^"
-            unsaid = self._not_said_starts(catalog, text, bracket) if inside else set()
-            whole = _said_whole(self._said_in(catalog, text, bracket), text)
+            unsaid = self._not_said_starts(catalog, text, bracket, used) if inside else set()
+            whole = _said_whole(self._said_in(catalog, text, bracket, used), text)
             j = inside[0][0] if inside else k
             if (
                 bracket == "name"
@@ -1119,6 +1131,20 @@ def _answers(frame: Frame, catalog: Catalog, text: str, area: str | None, lang: 
     except FrameError:
         return False
     return plan.kind == "query" and bool(plan.calls)
+
+
+_NAMED = re.compile(r"name \[ (.*?) \]")
+
+
+def _named_before(text: str) -> frozenset[str]:
+    """The names the clauses of a frame's ``text`` write before its last bracket."""
+    return frozenset(_NAMED.findall(text[: text.rindex("[")])) if "[" in text else frozenset()
+
+
+def _named_last(text: str) -> str | None:
+    """The name in the last bracket of a frame's ``text``, if that bracket is a name's."""
+    before, _, inside = text.rpartition("[")
+    return inside.strip(" ]") if before.endswith("name ") else None
 
 
 def _said_whole(names: Iterable[str], text: str) -> list[str]:

@@ -484,6 +484,16 @@ def test_a_clause_is_doubtful_for_a_repeat_an_unsaid_device_or_an_action_it_lack
     assert doubtful_clause(twice, home, said) == (1, "repeat")
     unsaid = fr.parse_frame("act name [ desk ] off ; act name [ back door ] lock")
     assert doubtful_clause(unsaid, home, said) == (1, "unsaid")
+    # the same action on the same device by another of its names is a repeat too
+    again = fr.parse_frame(
+        "act name [ hall heater ] temperature 20 ; act name [ heater ] temperature 20"
+    )
+    said = "set the hall heater to 20 and the heater to 20"
+    assert doubtful_clause(again, home, said) == (1, "repeat")
+    other = fr.parse_frame(
+        "act name [ hall heater ] temperature 20 ; act name [ heater ] temperature 20 @in 1 h"
+    )
+    assert doubtful_clause(other, home, said + " in 1 hour") is None
     # the first doubtful clause, whatever its doubt: what comes after it depends on it
     both = fr.parse_frame("act name [ back door ] lock ; act name [ back door ] lock")
     assert doubtful_clause(both, home, said) == (0, "unsaid")
