@@ -312,6 +312,37 @@ def _says_a_longer_name(frame: Frame, index: int, catalog: Catalog, text: str) -
     )
 
 
+def longer_name_said(frame: Frame, index: int, catalog: Catalog, text: str) -> str | None:
+    """The name (as a frame writes it) of the one device whose name holds every word of the
+    name clause ``index`` writes and more than the place it writes, every word of which the
+    request says, if some in other words of the same meaning, and which no clause names: "qué
+    temperatura hace afuera" written as the "Temperatura" says the "Temperatura exterior"
+    ("lamp across library off" written as the library's "Lamp" does not say the "Library
+    lamp"); else None."""
+    target = frame.clauses[index].target
+    if target.how != "name" or not target.name:
+        return None
+    written = set(fold(target.name).split())
+    places = {w for place in (target.area, target.floor) if place for w in fold(place).split()}
+    named = {
+        e.entity_id
+        for c in frame.clauses
+        if c.target.how == "name" and c.target.name
+        for e in meant_by(catalog, c.target.name)
+    }
+    said = set(fold(text).split())
+    longer = {
+        e.entity_id
+        for e in catalog.entities.values()
+        if e.entity_id not in named
+        for n in (e.name, *e.aliases)
+        if written < set(fold(n).split())
+        and not set(fold(n).split()) <= written | places
+        and any(set(r.split()) <= said for r in {fold(n), *reworded(n)})
+    }
+    return clean(catalog.entities[longer.pop()].name) if len(longer) == 1 else None
+
+
 def _domains(target: Target, catalog: Catalog) -> set[str]:
     """The kinds of device (domains) a target is about."""
     if target.how == "name" and target.name:
@@ -374,6 +405,7 @@ def doubtful_clause(
                 not name_said(target.name, catalog, text)
                 or _says_another_domain(frame, catalog, text)
                 or _says_a_longer_name(frame, i, catalog, text)
+                or longer_name_said(frame, i, catalog, text) is not None
             )
         ):
             return i, "unsaid"

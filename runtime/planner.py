@@ -79,6 +79,7 @@ from edgeward.runtime.doubts import (
     kind_of_said,
     last_bracket_said,
     leaves_out_a_part,
+    longer_name_said,
     made_up_name,
     name_said,
     names_a_missing_device,
@@ -770,7 +771,8 @@ class Planner:
         the home lacks is not retried: that place is not to be looked for elsewhere.
 
         A sweep that leaves out the one made-up name the request says (:func:`made_up_name`)
-        is begun again with that name where its target begins. A retry that mends the doubt but
+        is begun again with that name where its target begins, and a name shorter than the one
+        the request says in other words (:func:`longer_name_said`: "afuera") with that one. A retry that mends the doubt but
         shows another is mended in turn (:meth:`_repair`, up
         to :data:`_REPAIRS` doubts one after the other). A refusal of a request that says a
         whole name of the home (no such device, out of domain) is decoded again with its "no"
@@ -828,16 +830,19 @@ class Planner:
             if frame is None or part != "action"
             else actions_said(frame.clauses[index], catalog, text)
         )
-        made_up = made_up_name(frame, catalog, text) if frame and part == "sweep" else None
+        # a name to begin the target with: the one made-up name the request says, which a
+        # sweep leaves out, or the longer name it says in other words ("afuera")
+        name = None
+        if frame is not None and part == "sweep":
+            name = made_up_name(frame, catalog, text)
+        elif frame is not None and part == "unsaid":
+            name = longer_name_said(frame, index, catalog, text)
         for k, token in _choices(self.model, generation, doubt, says_all(text) or area is not None):
-            if made_up is not None:  # the made-up name the request says, where the target begins
-                named = [*generation.token_ids[:k], *self.model.encode(f" name [ {made_up} ]")]
-                again_named = self._generate(prompt, catalog, begun=named)
-                kept = _parsed(again_named.text)
+            if name is not None and (begun := self._target_begun(generation, k, name)):
+                named = self._generate(prompt, catalog, begun=begun)
+                kept = _parsed(named.text)
                 if kept is not None and doubtful_clause(kept, catalog, text, area) is None:
-                    whole = replace(
-                        again_named, logprobs=generation.logprobs[:k] + again_named.logprobs[k:]
-                    )
+                    whole = replace(named, logprobs=generation.logprobs[:k] + named.logprobs[k:])
                     return Decoded(whole, kept, barred)
             banned = {token}
             if part == "way" and not any(c.isdigit() for c in with_digits(text, lang)):
@@ -862,6 +867,17 @@ class Planner:
                     break
                 # another action the device lacks, another class that is not there: bar it too
                 banned.add(retry.token_ids[k])
+        return None
+
+    def _target_begun(self, generation: Generation, k: int, name: str) -> list[int] | None:
+        """``generation``'s tokens before ``k`` and then ``name`` written as a target's name,
+        when ``k`` is where the target ("name" or "all") or the name inside its brackets
+        begins; else None."""
+        before = self.model.tokenizer.decode(list(generation.token_ids[:k])).rstrip()
+        if before.endswith("["):
+            return [*generation.token_ids[:k], *self.model.encode(f" {name} ]")]
+        if before.endswith(("act", "query")):
+            return [*generation.token_ids[:k], *self.model.encode(f" name [ {name} ]")]
         return None
 
     def _not_said_starts(

@@ -20,6 +20,7 @@ from edgeward.runtime.doubts import (
     in_said_order,
     kind_of_said,
     leaves_out_a_part,
+    longer_name_said,
     made_up_name,
     names_a_missing_device,
     names_a_missing_place,
@@ -422,6 +423,26 @@ def test_a_made_up_name_the_frame_leaves_out_makes_a_sweep_doubtful() -> None:
     # a verb is no kind's name: "cerrar" does not say a lock ("cierre")
     shut = fr.parse_frame("act name [ beizisai ] close")
     assert doubtful_clause(shut, home, "cerrar beizisai por favor") is None
+
+
+def test_a_longer_name_said_in_other_words_makes_a_shorter_one_doubtful() -> None:
+    home = Catalog(
+        [
+            Entity("sensor.t", "Temperatura", "Salón", device_class="temperature"),
+            Entity("sensor.out", "Temperatura exterior", device_class="temperature"),
+            Entity("light.lamp", "Lamp", "Library", services=light_services()),
+            Entity("light.library_lamp", "Library lamp", "Hall", services=light_services()),
+        ],
+        areas=[Area("Salón"), Area("Library"), Area("Hall")],
+    )
+    short = fr.parse_frame("query name [ temperatura ]")
+    said = "qué temperatura hace afuera"
+    assert longer_name_said(short, 0, home, said) == "temperatura exterior"
+    assert doubtful_clause(short, home, said) == (0, "unsaid")
+    assert longer_name_said(short, 0, home, "qué temperatura hace en el salón") is None
+    # the longer name's other words are the place the clause writes: not said of it
+    lamp = fr.parse_frame("act name [ lamp ] @ [ library ] off")
+    assert longer_name_said(lamp, 0, home, "lamp across library off") is None
 
 
 def test_a_place_the_home_lacks_is_no_such_device_when_the_frame_put_it_elsewhere() -> None:
