@@ -770,14 +770,14 @@ class Planner:
         ruled out by a check, as the masked ones by the grammar. A request that names a place
         the home lacks is not retried: that place is not to be looked for elsewhere.
 
-        A sweep that leaves out the one made-up name the request says (:func:`made_up_name`)
-        is begun again with that name where its target begins, and a name shorter than the one
-        the request says in other words (:func:`longer_name_said`: "afuera") with that one. A retry that mends the doubt but
-        shows another is mended in turn (:meth:`_repair`, up
-        to :data:`_REPAIRS` doubts one after the other). A refusal of a request that says a
-        whole name of the home (no such device, out of domain) is decoded again with its "no"
-        barred, and the retry is kept when no clause of it is doubtful, or when its first doubt
-        is mended (a name the model cannot copy, written as another device)."""
+        A sweep that leaves out the one made-up name the request says (:func:`made_up_name`) is
+        begun again with that name where its target begins, and a name shorter than the one the
+        request says in other words (:func:`longer_name_said`: "afuera") with that one. A retry
+        that mends the doubt but shows another is mended in turn (:meth:`_repair`, up to
+        :data:`_REPAIRS` doubts one after the other). A refusal of a request that says a whole name
+        of the home (no such device, out of domain) is decoded again with its "no" barred, and the
+        retry is kept when no clause of it is doubtful, or when its first doubt is mended (a name
+        the model cannot copy, written as another device)."""
         generation = self._generate(prompt, catalog)
         frame = _parsed(generation.text)
         if frame is None:
