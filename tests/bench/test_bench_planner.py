@@ -4,7 +4,7 @@ Run: .venv/bin/pytest tests/bench/test_bench_planner.py -m bench -s
 
 Rows, per backend (ONNX Runtime int8, OpenVINO int8 weights):
 
-- ``hand-written``: the hand-written requests (484) over their fixed 46-entity home
+- ``hand-written``: the hand-written requests (520) over their fixed 46-entity home
   (``tests/data``), the case a gateway serves: one home, so the home's KV cache (the prompt
   prefix) and the compiled grammar are warm after the first request;
 - ``generated 45-60``: generated test-split requests over homes of 45 to 60 entities (a new
