@@ -749,26 +749,24 @@ class Planner:
         (:func:`doubtful_clause`), the first retry that leaves no clause doubtful (with the
         tokens it barred).
 
-        The first doubtful clause is decoded again with the model's choice barred where it made
-        it (:func:`_choices`): a question where the request commands, or an action where it
-        asks, at its "query" or "act"; a name the request does not say or a repeated target at its
-        first, then its last, chosen token; a place the request does not say at the place, then,
-        when the request says "all" or is said from an area (which it need not name), where the
-        place begins (no place), then at the target's
-        "all" or "name"; an action the device lacks or the request's words contradict at the
-        action (with all but the action the words say barred, when they say one:
-        :func:`actions_said`), a relative change against the request's words at its "up" or "down" (and at a
-        number too, when the request says none: the words say the way, not a level), a number
-        the request does not say at its first digit, a time of day it does not say at each
-        digit of it in turn, a doubtful class at the class, then its kind, then the target's
-        "all" or "one"
-        (a doubtful kind with no class at "all" or "one", then the kind), and a doubtful sweep
-        at its "all", each at the next choice too while it does no better (up to
-        :data:`_CHAINED_TRIES`); a retried sweep must be of a kind the request says. The
-        retry's probabilities at a barred place are those of the rest of the model's choices,
-        as the grammar's mask makes them for what the home cannot do: the barred choice was
-        ruled out by a check, as the masked ones by the grammar. A request that names a place
-        the home lacks is not retried: that place is not to be looked for elsewhere.
+        The first doubtful clause is decoded again with the model's choice barred where it made it
+        (:func:`_choices`): a question where the request commands, or an action where it asks, at
+        its "query" or "act"; a name the request does not say or a repeated target at its first,
+        then its last, chosen token; a place the request does not say at the place, then, when the
+        request says "all" or is said from an area (which it need not name), where the place begins
+        (no place), then at the target's "all" or "name"; an action the device lacks or the
+        request's words contradict at the action (with all but the action the words say barred,
+        when they say one: :func:`actions_said`), a relative change against the request's words at
+        its "up" or "down" (and at a number too, when the request says none: the words say the way,
+        not a level), a number the request does not say at its first digit, a time of day it does
+        not say at each digit of it in turn, a doubtful class at the class, then its kind, then the
+        target's "all" or "one" (a doubtful kind with no class at "all" or "one", then the kind),
+        and a doubtful sweep at its "all", each at the next choice too while it does no better (up
+        to :data:`_CHAINED_TRIES`); a retried sweep must be of a kind the request says. The retry's
+        probabilities at a barred place are those of the rest of the model's choices, as the
+        grammar's mask makes them for what the home cannot do: the barred choice was ruled out by a
+        check, as the masked ones by the grammar. A request that names a place the home lacks is
+        not retried: that place is not to be looked for elsewhere.
 
         A sweep that leaves out the one made-up name the request says (:func:`made_up_name`) is
         begun again with that name where its target begins, and a name shorter than the one the
@@ -880,12 +878,9 @@ class Planner:
             return [*generation.token_ids[:k], *self.model.encode(f" name [ {name} ]")]
         return None
 
-    def _not_said_starts(
-        self, catalog: Catalog, text: str, bracket: str, used: Collection[str] = ()
-    ) -> set[int]:
-        """Every token that cannot begin one of :meth:`_said_in`; none when there is none."""
-        said = [" " + n for n in self._said_in(catalog, text, bracket, used)]
-        return set(self._vocabulary - self._starts(said)) if said else set()
+    def _not_starting(self, names: Iterable[str]) -> set[int]:
+        """Every token that cannot begin one of ``names`` written in a frame's brackets."""
+        return set(self._vocabulary - self._starts(" " + n for n in names))
 
     def _said_in(
         self, catalog: Catalog, text: str, bracket: str, used: Collection[str] = ()
@@ -942,23 +937,20 @@ class Planner:
         if not last_bracket_said(retry.text, catalog, text) or _named_last(retry.text) in used:
             inside = _chosen_in(self.model, retry, retry.text.rindex("["), len(retry.text) + 1)
             bracket = retry.text.rpartition("[")[0].split()[-1]  # "name", "@" or "^"
-            unsaid = self._not_said_starts(catalog, text, bracket, used) if inside else set()
-            whole = _said_whole(self._said_in(catalog, text, bracket, used), text)
+            said = self._said_in(catalog, text, bracket, used) if inside else []
+            whole = _said_whole(said, text) if bracket == "name" else []
             j = inside[0][0] if inside else k
-            if (
-                bracket == "name"
-                and len(whole) == 1
-                and retry.text[: retry.text.rindex("[") + 1]
-                == (self.model.tokenizer.decode(list(retry.token_ids[:j])))
+            if len(whole) == 1 and retry.text[: retry.text.rindex("[") + 1] == (
+                self.model.tokenizer.decode(list(retry.token_ids[:j]))
             ):
                 # the one name the request says whole, where the name begins: written so
                 named = [*retry.token_ids[:j], *self.model.encode(f" {whole[0]} ]")]
                 rest = self._generate(prompt, catalog, begun=named)
                 return replace(rest, logprobs=retry.logprobs[:j] + rest.logprobs[j:])
-            if unsaid:
+            if said:
                 # once more among the names, or the places, the request says
                 j, token = inside[0]
-                bar = {token, *unsaid, *veto.get(j, ())}
+                bar = {token, *self._not_starting(said), *veto.get(j, ())}
             elif not inside or inside[-1][0] <= k:
                 return None
             else:
