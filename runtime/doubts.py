@@ -291,47 +291,29 @@ def _says_another_domain(frame: Frame, catalog: Catalog, text: str) -> bool:
     )
 
 
-def _says_a_longer_name(frame: Frame, index: int, catalog: Catalog, text: str) -> bool:
-    """Whether the request says every word of another device's name that holds every word of
-    the name clause ``index`` writes and more than the words of the place it writes, and no
-    other clause names that device: "Fermer le pishyn wasserventil" written as the
-    "Wasserventil" ("lamp across library off" written as the library's "Lamp" is not the
+def longer_name_said(frame: Frame, index: int, catalog: Catalog, text: str) -> str | None:
+    """The name (as a frame writes it) of the one device :func:`_longer_names_said` finds for
+    clause ``index``: "qué temperatura hace afuera" written as the "Temperatura" says the
+    "Temperatura exterior"; else None (none, or more than one)."""
+    longer = _longer_names_said(frame, index, catalog, text)
+    return clean(catalog.entities[longer.pop()].name) if len(longer) == 1 else None
+
+
+def _longer_names_said(frame: Frame, index: int, catalog: Catalog, text: str) -> set[str]:
+    """The devices whose name holds every word of the name clause ``index`` writes and more
+    than the words of the place it writes, every word of which the request says, if some in
+    other words of the same meaning, and which no clause names: "Fermer le pishyn
+    wasserventil" written as the "Wasserventil", "qué temperatura hace afuera" as the
+    "Temperatura" ("lamp across library off" written as the library's "Lamp" does not say the
     "Library lamp")."""
     target = frame.clauses[index].target
-    name = target.name or ""
-    written = set(fold(name).split())
-    places = {w for place in (target.area, target.floor) if place for w in fold(place).split()}
-    used = written | places
-    said = set(fold(text).split())
-    meant = {e.entity_id for e in meant_by(catalog, name)}
-    others = {fold(c.target.name) for c in frame.clauses if c.target.name} - {fold(name)}
-    return any(
-        not longer <= used and written < longer <= said and folded not in others
-        for entity_id, folded, longer in _name_words(catalog)
-        if entity_id not in meant
-    )
-
-
-def longer_name_said(frame: Frame, index: int, catalog: Catalog, text: str) -> str | None:
-    """The name (as a frame writes it) of the one device whose name holds every word of the
-    name clause ``index`` writes and more than the place it writes, every word of which the
-    request says, if some in other words of the same meaning, and which no clause names: "qué
-    temperatura hace afuera" written as the "Temperatura" says the "Temperatura exterior"
-    ("lamp across library off" written as the library's "Lamp" does not say the "Library
-    lamp"); else None."""
-    target = frame.clauses[index].target
     if target.how != "name" or not target.name:
-        return None
+        return set()
     written = set(fold(target.name).split())
     places = {w for place in (target.area, target.floor) if place for w in fold(place).split()}
-    named = {
-        e.entity_id
-        for c in frame.clauses
-        if c.target.how == "name" and c.target.name
-        for e in meant_by(catalog, c.target.name)
-    }
+    named = _named_devices(frame, catalog)
     said = set(fold(text).split())
-    longer = {
+    return {
         e.entity_id
         for e in catalog.entities.values()
         if e.entity_id not in named
@@ -340,7 +322,6 @@ def longer_name_said(frame: Frame, index: int, catalog: Catalog, text: str) -> s
         and not set(fold(n).split()) <= written | places
         and any(set(r.split()) <= said for r in {fold(n), *reworded(n)})
     }
-    return clean(catalog.entities[longer.pop()].name) if len(longer) == 1 else None
 
 
 def _domains(target: Target, catalog: Catalog) -> set[str]:
@@ -404,8 +385,7 @@ def doubtful_clause(
             and (
                 not name_said(target.name, catalog, text)
                 or _says_another_domain(frame, catalog, text)
-                or _says_a_longer_name(frame, i, catalog, text)
-                or longer_name_said(frame, i, catalog, text) is not None
+                or _longer_names_said(frame, i, catalog, text)
             )
         ):
             return i, "unsaid"
@@ -470,12 +450,7 @@ def made_up_name(frame: Frame, catalog: Catalog, text: str) -> str | None:
     the frame names; None when there is no such device, or more than one: "kannst du den
     seisteis einschalten" read as every light here leaves out the Seisteis."""
     said = set(fold(text).split())
-    named = {
-        e.entity_id
-        for c in frame.clauses
-        if c.target.how == "name" and c.target.name
-        for e in meant_by(catalog, c.target.name)
-    }
+    named = _named_devices(frame, catalog)
     left = {
         entity_id
         for entity_id, _, words in _name_words(catalog)
@@ -520,6 +495,16 @@ def asks_about_lights(frame: Frame, catalog: Catalog, text: str) -> bool:
         and asks_what_is_on(text)
         and any(e.domain == "light" for e in catalog.entities.values())
     )
+
+
+def _named_devices(frame: Frame, catalog: Catalog) -> set[str]:
+    """The devices the clauses of ``frame`` name (their entity ids)."""
+    return {
+        e.entity_id
+        for c in frame.clauses
+        if c.target.how == "name" and c.target.name
+        for e in meant_by(catalog, c.target.name)
+    }
 
 
 def _same(clause: Clause, earlier: Clause, catalog: Catalog) -> bool:
