@@ -252,6 +252,21 @@ def _occurrences(text: str, part: str) -> list[int]:
     return found
 
 
+def says_a_kind_it_has(catalog: Catalog, text: str) -> bool:
+    """Whether the request says the plain word of a kind of device the home has ("kannst du
+    das Ventilator einschalten", "put the heater on"): it is not about a device the home
+    lacks."""
+    words = set(fold(text).split())
+    domains = {e.domain for e in catalog.entities.values()}
+    return any(
+        fold(w) in words
+        for domain in domains
+        for pair in DOMAIN_WORDS.get(domain, {}).values()
+        for w in (*pair, *DOMAIN_SYNONYMS.get(domain, ()))
+        if " " not in w
+    )
+
+
 _NameWords = tuple[tuple[str, str, frozenset[str]], ...]
 
 

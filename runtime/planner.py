@@ -85,6 +85,7 @@ from edgeward.runtime.doubts import (
     names_a_missing_device,
     names_a_missing_place,
     said_whole,
+    says_a_kind_it_has,
     says_a_whole_name,
     says_all,
 )
@@ -434,8 +435,10 @@ _NAME_END = " ]"
 _CHAINED = ("action", "value", "time", "class")
 _TARGETS = ("repeat", "unsaid", "place")
 _REFUSALS_RETRIED = ("no_such_device", "out_of_domain")
-"""Refusals a request that says a whole name of the home cannot mean: it is retried with its
-"no" barred (:func:`~edgeward.runtime.doubts.says_a_whole_name`)."""
+"""Refusals a request that says a whole name of the home, or the plain word of a kind of device
+it has, cannot mean: it is retried with its "no" barred
+(:func:`~edgeward.runtime.doubts.says_a_whole_name`, :func:`~edgeward.runtime.doubts.
+says_a_kind_it_has`)."""
 _CHAINED_TRIES = 3
 _REPAIRS = 2
 """How many doubts one decode mends, one after the other: a retry that mends one may show
@@ -773,15 +776,17 @@ class Planner:
         request says in other words (:func:`longer_name_said`: "afuera") with that one. A retry
         that mends the doubt but shows another is mended in turn (:meth:`_repair`, up to
         :data:`_REPAIRS` doubts one after the other). A refusal of a request that says a whole name
-        of the home (no such device, out of domain) is decoded again with its "no" barred, and the
-        retry is kept when no clause of it is doubtful, or when its first doubt is mended (a name
-        the model cannot copy, written as another device)."""
+        of the home, or the plain word of a kind it has (no such device, out of domain) is decoded
+        again with its "no" barred, and the retry is kept when no clause of it is doubtful, or when
+        its first doubt is mended (a name the model cannot copy, written as another device)."""
         generation = self._generate(prompt, catalog)
         frame = _parsed(generation.text)
         if frame is None:
             return Decoded(generation, frame)
         asked = _Asked(prompt, catalog, text, area, None, lang)
-        if frame.reason in _REFUSALS_RETRIED and says_a_whole_name(catalog, text):
+        if frame.reason in _REFUSALS_RETRIED and (
+            says_a_whole_name(catalog, text) or says_a_kind_it_has(catalog, text)
+        ):
             veto = {0: {generation.token_ids[0]}}
             unrefused = self._generate(prompt, catalog, veto)
             acts = _parsed(unrefused.text)

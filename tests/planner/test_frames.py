@@ -25,6 +25,7 @@ from edgeward.runtime.doubts import (
     names_a_missing_device,
     names_a_missing_place,
     said_whole,
+    says_a_kind_it_has,
     says_all,
 )
 from edgeward.runtime.errors import GrammarError
@@ -443,6 +444,14 @@ def test_a_longer_name_said_in_other_words_makes_a_shorter_one_doubtful() -> Non
     # the longer name's other words are the place the clause writes: not said of it
     lamp = fr.parse_frame("act name [ lamp ] @ [ library ] off")
     assert longer_name_said(lamp, 0, home, "lamp across library off") is None
+
+
+def test_a_request_that_says_a_kind_the_home_has() -> None:
+    home = _home()
+    assert says_a_kind_it_has(home, "is the back door locked?")  # "door" names a lock
+    assert says_a_kind_it_has(home, "kannst du das Licht einschalten")
+    assert not says_a_kind_it_has(home, "kannst du den Ventilator einschalten")  # no fan here
+    assert not says_a_kind_it_has(home, "turn on the hot tub")
 
 
 def test_a_place_the_home_lacks_is_no_such_device_when_the_frame_put_it_elsewhere() -> None:

@@ -252,6 +252,20 @@ def test_a_sweep_that_leaves_out_a_made_up_name_is_begun_again_with_it(
     assert plan_key(unnamed) != plan_key(example.plan)
 
 
+def test_a_refusal_of_a_kind_the_home_has_is_retried(
+    planner: Planner, seed0_split: list[Example], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """ "kannst du das Ventilator einschalten" in a home with one fan: the model says the home
+    has no such device; retried without the refusal, it turns the fan on. (Generated test
+    split, seed 0.)"""
+    example = _said(seed0_split, "kannst du das Ventilator einschalten")
+    plan = planner.plan(example.home, example.text, example.area, example.language)
+    assert plan_key(plan) == plan_key(example.plan)
+    monkeypatch.setattr(planner_module, "says_a_kind_it_has", lambda *args: False)
+    refused = planner.plan(example.home, example.text, example.area, example.language)
+    assert refused.reason == "no_such_device"
+
+
 def test_a_choice_the_device_cannot_carry_out_does_not_count_against_the_plan(
     planner: Planner, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -481,6 +495,7 @@ def test_a_request_that_says_a_whole_name_is_not_refused_for_a_missing_device(
     refused = planner.plan(home, "turn up the volume on the tv", None, "en")
     assert refused.reason == "no_such_device"
     monkeypatch.setattr(planner_module, "says_a_whole_name", lambda *args: False)
+    monkeypatch.setattr(planner_module, "says_a_kind_it_has", lambda *args: False)
     unchecked = planner.plan(home, "le thermostat est réglé sur combien", None, "fr")
     assert unchecked.reason == "no_such_device"
 
