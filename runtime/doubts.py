@@ -383,8 +383,10 @@ def doubtful_clause(
     lock or door (its kind is doubtful), or sweeps a kind of device the request does not say while
     it names a device of another kind ("bewässerung im garten an" as the garden's lights), or acts
     on every device of a kind in the whole home (but for locking the locks it says) while the
-    request says neither "all" nor the home ("enciende la luz del desván": the sweep is doubtful);
-    None when no clause does."""
+    request says neither "all" nor the home ("enciende la luz del desván": the sweep is doubtful),
+    or sweeps a place where no device of its kind can do its action ("die Lichter im Flur auf rosa"
+    in a Flur without coloured lights, when the request also names "Flur 2": the place is
+    doubtful); None when no clause does."""
     verbs = [c.verb for c in frame.clauses]
     if verbs and "act" not in verbs and commands(text):
         return 0, "verb"
@@ -456,6 +458,13 @@ def doubtful_clause(
             and made_up_name(frame, catalog, text) is not None
         ):
             return i, "sweep"
+        if (
+            target.how == "all"
+            and (target.area or target.floor)
+            and not target.device_class
+            and _sweeps_nothing(clause, catalog, area)
+        ):
+            return i, "place"  # no device of its kind there can do it: another place said?
     return None
 
 

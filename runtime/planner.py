@@ -928,8 +928,9 @@ class Planner:
         """``first`` decoded again from the barred position on, its tokens before it fed as
         they were. A target is retried up to the end of the first name or place it then
         writes; when the request does not say that one either, once more: the one name the
-        request says whole, written as it is (a made-up name the model cannot copy, "bascule
-        staisil"), when it says exactly one; else a name (a place) with its first token barred
+        request says whole, or the one place, written as it is (a made-up name the model cannot
+        copy, "bascule staisil"; "flur 2" rather than "flur", which is in it), when it says
+        exactly one; else a name (a place) with its first token barred
         and every name the request does not say (every place it does not name whole), when it
         says one, else a place with the last token the model chose in it barred; and no further
         (None) if that one is not said either."""
@@ -943,12 +944,13 @@ class Planner:
             inside = _chosen_in(self.model, retry, retry.text.rindex("["), len(retry.text) + 1)
             bracket = retry.text.rpartition("[")[0].split()[-1]  # "name", "@" or "^"
             said = self._said_in(catalog, text, bracket, used) if inside else []
-            whole = _said_whole(said, text) if bracket == "name" else []
+            # the one name said whole, or the one place (all of them are named whole)
+            whole = _longest(_said_whole(said, text) if bracket == "name" else said)
             j = inside[0][0] if inside else k
             if len(whole) == 1 and retry.text[: retry.text.rindex("[") + 1] == (
                 self.model.tokenizer.decode(list(retry.token_ids[:j]))
             ):
-                # the one name the request says whole, where the name begins: written so
+                # the one name (place) the request says whole, where it begins: written so
                 named = [*retry.token_ids[:j], *self.model.encode(f" {whole[0]} ]")]
                 rest = self._generate(prompt, catalog, begun=named)
                 return replace(rest, logprobs=retry.logprobs[:j] + rest.logprobs[j:])
@@ -1164,6 +1166,12 @@ def _said_whole(names: Iterable[str], text: str) -> list[str]:
     """Those of ``names`` the request says every word of, but for plain names of a kind."""
     words = set(fold(text).split())
     return [n for n in names if (mine := set(fold(n).split())) <= words and not mine <= PLAIN_WORDS]
+
+
+def _longest(names: Sequence[str]) -> list[str]:
+    """``names`` but for those whose words are all words of a longer one ("flur" of "flur 2")."""
+    words = [set(fold(n).split()) for n in names]
+    return [n for n, mine in zip(names, words, strict=True) if not any(mine < w for w in words)]
 
 
 def _resumed(retry: Generation, first: Generation, k: int) -> Generation:

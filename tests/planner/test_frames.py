@@ -531,6 +531,11 @@ def test_a_clause_is_doubtful_for_a_repeat_an_unsaid_device_or_an_action_it_lack
     office = fr.parse_frame("act all light @ [ office ] off @in 10 min")
     assert doubtful_clause(office, home, "turn off the porch light in 10 minutes") == (0, "place")
     assert doubtful_clause(office, home, "turn off the office lights in 10 minutes") is None
+    # a sweep of a place where no device of its kind can do its action: the place
+    hall = fr.parse_frame("act all light @ [ hall ] brightness 40")
+    assert doubtful_clause(hall, home, "set the hall lights to 40 percent") == (0, "place")
+    office = fr.parse_frame("act all light @ [ office ] brightness 40")
+    assert doubtful_clause(office, home, "set the office lights to 40 percent") is None
     # the Shelf light has no brightness, the Desk light has: the action is what is doubtful
     dim = fr.parse_frame("act name [ shelf ] brightness 40")
     assert doubtful_clause(dim, home, "shelf to 40 percent") == (0, "action")

@@ -190,6 +190,11 @@ def test_a_name_retried_once_more_is_one_the_request_says(planner: Planner) -> N
     ]
 
 
+def test_of_names_said_whole_a_shorter_one_inside_a_longer_one_is_left_out() -> None:
+    assert planner_module._longest(["flur", "flur 2", "küche"]) == ["flur 2", "küche"]
+    assert planner_module._longest(["desk lamp", "floor lamp"]) == ["desk lamp", "floor lamp"]
+
+
 def test_a_place_retried_once_more_is_one_the_request_names_whole(
     planner: Planner, seed0_split: list[Example]
 ) -> None:
