@@ -461,6 +461,7 @@ class Planner:
         self._spoken: BoundedCache[tuple[str, str], Catalog] = BoundedCache(_PREPARED_SLOTS)
         self._words: BoundedCache[str, dict[str, str]] = BoundedCache(_PREPARED_SLOTS)
         self._vocabulary = frozenset(range(model.tokenizer.get_vocab_size()))
+        self._spaces = {i for i in self._vocabulary if not model.tokenizer.decode([i]).strip()}
         self._pieces: dict[str, list[int]] = {}  # token ids by the text they decode to
         for i in self._vocabulary:
             self._pieces.setdefault(model.tokenizer.decode([i]), []).append(i)
@@ -884,8 +885,9 @@ class Planner:
         return None
 
     def _not_starting(self, names: Iterable[str]) -> set[int]:
-        """Every token that cannot begin one of ``names`` written in a frame's brackets."""
-        return set(self._vocabulary - self._starts(" " + n for n in names))
+        """Every token that cannot begin one of ``names`` written in a frame's brackets, and the
+        bare space, which begins every name: after it the model may write any."""
+        return set(self._vocabulary - self._starts(" " + n for n in names)) | self._spaces
 
     def _said_in(
         self, catalog: Catalog, text: str, bracket: str, used: Collection[str] = ()
