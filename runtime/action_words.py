@@ -44,7 +44,7 @@ _WORDS: Mapping[str, Mapping[int, str]] = {
         1: """on allume allumer allumez rallume eclaire eclairer eclairez enciende encender
               enciendes prende prender encendido encendida encendidos encendidas an
               einschalten anschalten anmachen activate active activer activez activa activar
-              aktiviere aktivieren demarre demarrer demarrez
+              aktiviere aktivieren demarre demarrer demarrez route
               """
         + _OPEN,
         -1: """off kill shut eteins eteindre eteignez eteint eteinte apaga apagar apagas apagado
@@ -162,6 +162,22 @@ def says_an_action(text: str) -> bool:
     "abschließen") or another command ("toggle", "lance", "stell"). A part of a request without
     one ("... and the floor lamp") takes the action of the part it is said with."""
     return not _ACTION_WORDS.isdisjoint(fold(text).split())
+
+
+_CARRIERS = frozenset(
+    fold(
+        """turn switch put set make mets mettre place pon poner deja mach schalte schalt stell
+        stelle setze dreh"""
+    ).split()
+)
+"""Verbs that carry an action another word says ("turn ... off", "mets ... en route", "mach ...
+an"): alone, they do not say which."""
+
+
+def says_which_action(text: str) -> bool:
+    """Whether ``text`` says an action (:func:`says_an_action`) by a word other than a verb
+    that only carries one: "put the hallway blind" (and ... "up") does not say which."""
+    return not (_ACTION_WORDS - _CARRIERS).isdisjoint(fold(text).split())
 
 
 _CHECKS = frozenset(

@@ -49,9 +49,10 @@ and the whole request only when a part is not an action. Any other request of se
 ("bonne nuit et éteins le ventilateur") is planned whole first, and part by part too when that
 plan is not an action or is more likely wrong than right (:data:`SPLIT_BELOW`); the parts'
 plans replace the whole's when every part is an action surer than it. A plan made of parts is
-as sure as its least sure part. A part that says no action ("... and the floor lamp") does
-what the part it is said with does (:func:`~edgeward.runtime.action_words.says_an_action`). The
-``say`` texts are deterministic templates in en/fr/es/de.
+as sure as its least sure part. A part that says no action ("... and the floor lamp"), or only
+a verb that carries one ("put the hallway blind ..."), does what the part it is said with does
+(:func:`~edgeward.runtime.action_words.says_which_action`). The ``say`` texts are deterministic
+templates in en/fr/es/de.
 """
 
 from __future__ import annotations
@@ -63,7 +64,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from edgeward.runtime.action_words import only_checks, says_an_action
+from edgeward.runtime.action_words import only_checks, says_an_action, says_which_action
 from edgeward.runtime.bounded_cache import BoundedCache
 from edgeward.runtime.catalog import Area, Catalog, Entity
 from edgeward.runtime.constrained import CompiledGrammar, compile_lark
@@ -997,9 +998,10 @@ class Planner:
 
 def _shared_actions(plans: list[Plan], parts: Sequence[str], catalog: Catalog) -> list[Plan]:
     """``plans`` of a request's ``parts``, where a part that says no action ("turn off the tv
-    backlight and the floor lamp") does what the nearest part before it (else after it) that says
-    one does, when that is one plain service ("turn_off") its devices have."""
-    said = [says_an_action(part) for part in parts]
+    backlight and the floor lamp"), or only a verb that carries one ("put the hallway blind and
+    the living room blind up"), does what the nearest part before it (else after it) that says
+    which does, when that is one plain service ("turn_off") its devices have."""
+    said = [says_which_action(part) for part in parts]
     out = []
     for i, plan in enumerate(plans):
         order = [*range(i - 1, -1, -1), *range(i + 1, len(plans))]

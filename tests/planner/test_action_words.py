@@ -21,6 +21,7 @@ from edgeward.runtime.action_words import (
     says_colour,
     says_open_or_close,
     says_the_other_way,
+    says_which_action,
     without_on_off,
 )
 
@@ -137,6 +138,11 @@ _ACTION, _OPEN_CLOSE, _DEGREE = says_an_action, says_open_or_close, says_a_degre
         (only_checks, "check the garage door", True),
         (only_checks, "check the door and lock it", False),
         (only_checks, "turn on the shelf light", False),
+        # a verb that only carries an action does not say which
+        (says_which_action, "put the hallway roller blind", False),
+        (says_which_action, "schalte die TV-Beleuchtung", False),
+        (says_which_action, "mets en route le ventilateur", True),
+        (says_which_action, "turn off the tv", True),
         # a request that opens with the verb of a command acts, whatever else it says
         (commands, "baja las persianas del salón", True),
         (commands, "hey mach mal wohnzimmer vorhang auf", True),

@@ -412,6 +412,11 @@ def test_a_part_that_says_no_action_does_what_the_part_it_is_said_with_does() ->
         )[1]
         == guessed
     )
+    # a verb that only carries an action does not say which: "put ... and ... up"
+    closed = act(("cover.close", "cover.bedroom_blinds"))
+    parts = ["put the bedroom blinds", "the living room blinds up"]
+    shared = planner_module._shared_actions([closed, blinds], parts, home)
+    assert [c.tool for c in shared[0].calls] == ["cover.open"]
 
 
 def test_several_commands_are_planned_part_by_part_before_the_whole(
