@@ -48,14 +48,14 @@ _WORDS: Mapping[str, Mapping[int, str]] = {
               """
         + _OPEN,
         -1: """off kill shut eteins eteindre eteignez eteint eteinte apaga apagar apagas apagado
-               apagada apagados apagadas quita aus ab ausschalten ausmachen abschalten
+               apagada apagados apagadas quita quite aus ab ausschalten ausmachen abschalten
                deactivate desactive desactiver desactivez desactiva desactivar deaktiviere
                deaktivieren stop stoppe stopper arrete arreter deten detener stopp
                """
         + _CLOSE,
     },
     "lock": {
-        1: """unlock unbolt deverrouille deverrouiller desbloquea desbloquear quita entriegle
+        1: """unlock unbolt deverrouille deverrouiller desbloquea desbloquear quita quite entriegle
               entriegeln aufschliessen""",
         -1: """lock bolt verrouille verrouiller bloquea bloquear llave verriegle verriegeln ab
                abschliessen""",

@@ -46,6 +46,7 @@ from edgeward.runtime.action_words import (
         ("on", "arrête les lumières de la cuisine"),  # stopping a light is turning it off
         ("off", "démarre toutes les lampes du rez-de-chaussée"),
         ("lock", "quita el candado de la puerta lateral"),  # "quita" unlocks a lock
+        ("lock", "quite candado las puerta lateral"),  # and its subjunctive, "quite"
     ],
 )
 def test_a_request_that_says_only_the_other_side_contradicts_the_action(
