@@ -108,25 +108,25 @@ def without_on_off(text: str) -> str:
     return " ".join(w for w in fold(text).split() if w not in SIDES["on"])
 
 
-def _phrases(words: str) -> tuple[str, ...]:
+def phrases(words: str) -> tuple[str, ...]:
     """Phrases separated by "|", each folded and padded with spaces, to be found in a padded,
     folded request."""
     return tuple(f" {fold(w)} " for w in words.split("|"))
 
 
-_DEGREES = _phrases(
+_DEGREES = phrases(
     """a bit|a little|a notch|brighter|dimmer|warmer|cooler|colder|un peu|un poil|d'un cran
     |plus fort|moins fort|un poco|un pelin|un punto|mas fuerte|menos fuerte|etwas|ein bisschen
     |eine stufe|heller|dunkler|warmer|kuhler|kalter|brighten|dim|soften|boost|tamise|adoucis
     |intensifie|atenua|suaviza|aviva|intensifica|hochdimmen|runterdimmen|dimm"""
 )
-_HALFWAY = _phrases(
+_HALFWAY = phrases(
     """halfway|half way|half open|à moitié|à mi-hauteur|à mi-course|a la mitad
     |a media altura|a medias|halb auf|halb offen|zur hälfte|halbe höhe"""
 )
 """Words for a cover at half its height: a level too ("abre las persianas a la mitad" is not
 "open them")."""
-_MORE_OR_LESS = _phrases(
+_MORE_OR_LESS = phrases(
     """more light|less light|plus de lumière|moins de lumière|más luz|menos luz|mehr licht
     |weniger licht"""
 )
@@ -248,19 +248,16 @@ def asks(text: str) -> bool:
     word of a question ("is the door locked?", "¿está encendida la luz?"; "es ist stickig?" is
     said, not asked), and asks for no action politely ("can you ...?", "est-ce que tu peux
     ... ?")."""
-    return (
-        "?" in text
-        and _opening(text) in _QUESTIONS
-        and _MODALS.isdisjoint(fold(text.replace("¿", " ")).split())
-    )
+    return "?" in text and _opening(text) in _QUESTIONS and _MODALS.isdisjoint(fold(text).split())
 
 
 def _opening(text: str) -> str:
-    """The first word of ``text`` (folded) after words that change nothing; "" when none."""
-    return next((w for w in fold(text.replace("¿", " ")).split() if w not in _OPENERS), "")
+    """The first word of ``text`` (folded: "¿" is no word) after words that change nothing; ""
+    when none."""
+    return next((w for w in fold(text).split() if w not in _OPENERS), "")
 
 
-_WHAT_IS_ON = _phrases(
+_WHAT_IS_ON = phrases(
     """what's on|what is on|whats on|anything on|anything still on|qu'est-ce qui est allumé
     |ce qui est allumé|c'est allumé|quelque chose d'allumé|qué está encendido|qué hay encendido
     |algo encendido|está todo apagado|was ist an|was ist noch an|ist noch was an"""
@@ -291,12 +288,17 @@ def contradicts(action: str | None, text: str, names: Iterable[str] = ()) -> boo
     if action is None or action not in OPPOSITES:
         return False
     pair, side = OPPOSITES[action]
-    words = SIDES[pair]
-    text_words = _without(fold(text), (*names, *_FLOORS)).split()
-    said = {words[w] for w in text_words if w in words}
+    said, text_words = _sides_said(pair, text, names)
     if pair == "on" and not said and not _TOGGLES.isdisjoint(text_words):
         return True
     return said == {-side}
+
+
+def _sides_said(pair: str, text: str, names: Iterable[str]) -> tuple[set[int], list[str]]:
+    """The sides of ``pair`` whose words ``text`` says, once ``names`` (folded) and the words for
+    floors are taken out of it, and the words left."""
+    words = _without(fold(text), (*names, *_FLOORS)).split()
+    return {SIDES[pair][w] for w in words if w in SIDES[pair]}, words
 
 
 def said_action(domain: str, text: str, names: Iterable[str] = ()) -> str | None:
@@ -304,9 +306,7 @@ def said_action(domain: str, text: str, names: Iterable[str] = ()) -> str | None
     and the words for floors are taken out of it, when they say one side of its pair only
     ("quita la lámpara": off; "quita el candado": unlock; "baja la persiana": close), or only a
     word for toggling a light, switch or fan ("cambia la luz"); else None."""
-    pair = "lock" if domain == "lock" else "on"
-    words = _without(fold(text), (*names, *_FLOORS)).split()
-    said = {SIDES[pair][w] for w in words if w in SIDES[pair]}
+    said, words = _sides_said("lock" if domain == "lock" else "on", text, names)
     if not said and domain in ("light", "switch", "fan") and not _TOGGLES.isdisjoint(words):
         return "toggle"
     if len(said) != 1:
@@ -334,11 +334,11 @@ _COLD = """cold|freezing|chilly|froid|frais|gele|frisquet|caille|frio|helando|fr
 _HOT = """hot|boiling|stuffy|chaud|etouffe|lourd|calor|bochorno|asando|heiss|warm|stickig"""
 
 
-_WAYS = {"up": _phrases(_UP), "down": _phrases(_DOWN)}
+_WAYS = {"up": phrases(_UP), "down": phrases(_DOWN)}
 """The words that say which way a relative change goes: more or less light, warmth or height
 ("plus fort", "un poco menos de luz", "runter")."""
 
-_FEELINGS = {"up": _phrases(_COLD), "down": _phrases(_HOT)}
+_FEELINGS = {"up": phrases(_COLD), "down": phrases(_HOT)}
 """The words of a speaker who is cold or hot ("mir ist heiß", "hace fresco"), and the way each
 asks the heating to go; read only when the request says no word of a way ("un poco más
 fresco" is cooler, "hace fresco" is cold)."""

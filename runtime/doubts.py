@@ -24,6 +24,7 @@ from edgeward.runtime.action_words import (
     asks_what_is_on,
     commands,
     contradicts,
+    phrases,
     raises_or_lowers,
     said_action,
     says_a_degree,
@@ -577,13 +578,12 @@ def _unsaid_number(value: object, text: str) -> bool:
     )
 
 
-_AFTERNOON = tuple(
-    f" {fold(w)} "
-    for w in """pm|afternoon|evening|night|tonight|tarde|noche|soir|soirée|après-midi|abends|abend
-    |nachmittags|nachts""".split("|")
+_AFTERNOON = phrases(
+    """pm|afternoon|evening|night|tonight|tarde|noche|soir|soirée|après-midi|abends|abend
+    |nachmittags|nachts"""
 )
-_MORNING = tuple(f" {fold(w)} " for w in "am|morning|matin|mañana|morgens|früh".split("|"))
-_QUARTER = tuple(f" {fold(w)} " for w in "quarter|quart|cuarto|viertel".split("|"))
+_MORNING = phrases("am|morning|matin|mañana|morgens|früh")
+_QUARTER = phrases("quarter|quart|cuarto|viertel")
 
 
 def _unsaid_time(when: When, text: str) -> bool:
@@ -801,9 +801,16 @@ _APPLIANCES: dict[str, str] = {
 """Per language, appliances a home has that are seldom its gateway's devices (an oven, a
 television, a robot vacuum), by the words people call them."""
 
-_APPLIANCE_WORDS = {
-    language: tuple(fold(w) for w in words.split("|")) for language, words in _APPLIANCES.items()
-}
+_APPLIANCE_WORDS = {language: phrases(words) for language, words in _APPLIANCES.items()}
+
+
+def names_something_missing(frame: Frame, catalog: Catalog, text: str, language: str) -> bool:
+    """Whether the request names a place (:func:`names_a_missing_place`) or an appliance
+    (:func:`names_a_missing_device`) the home lacks, which the frame put elsewhere: the
+    answer is "no such device", and no retry looks for it elsewhere."""
+    return names_a_missing_place(frame, catalog, text) or names_a_missing_device(
+        frame, catalog, text, language
+    )
 
 
 def names_a_missing_device(frame: Frame, catalog: Catalog, text: str, language: str) -> bool:
@@ -812,7 +819,7 @@ def names_a_missing_device(frame: Frame, catalog: Catalog, text: str, language: 
     while the frame does not name a device the request says: the model put the missing device
     somewhere, and the home has no such thing."""
     padded = f" {fold(text)} "
-    said = [w for w in _APPLIANCE_WORDS.get(language, ()) if f" {w} " in padded]
+    said = [w.strip() for w in _APPLIANCE_WORDS.get(language, ()) if w in padded]
     if not said:
         return False
     names = [n for e in catalog.entities.values() for n in (e.name, *e.aliases)]

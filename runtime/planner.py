@@ -35,8 +35,8 @@ Before that, such a frame is decoded again with the model's choice barred where 
 the first retry with no doubtful clause is kept (its probabilities those of the model's other
 choices where one was barred, as the grammar's mask makes them for what the home cannot do). A
 request that names an area or floor the home does not have, which the model put somewhere else, is
-answered ``no_such_device`` (:func:`names_a_missing_place`), and so is one that names an
-appliance no device of the home is called by (:func:`names_a_missing_device`: "preheat the oven").
+answered ``no_such_device``, and so is one that names an appliance no device of the home is
+called by ("preheat the oven"; :func:`names_something_missing`).
 A plan that would ask which device is meant acts on the one the request names whole, when it
 names one (:func:`said_whole`: "the glylamam Wasserkocher" written as the "Wasserkocher"). A
 frame's clauses are put in the order the request says their devices (:func:`in_said_order`),
@@ -83,8 +83,7 @@ from edgeward.runtime.doubts import (
     longer_name_said,
     made_up_name,
     name_said,
-    names_a_missing_device,
-    names_a_missing_place,
+    names_something_missing,
     said_whole,
     says_a_kind_it_has,
     says_a_whole_name,
@@ -617,9 +616,7 @@ class Planner:
                 plan = resolve(frame, catalog, area, state, lang)
         except FrameError:
             return _not_understood(catalog, lang)
-        if names_a_missing_place(frame, catalog, text) or names_a_missing_device(
-            frame, catalog, text, lang
-        ):
+        if names_something_missing(frame, catalog, text, lang):
             plan = Plan("unsupported", reason="no_such_device")
             sure = confidence(generation.logprobs)
         else:
@@ -807,11 +804,7 @@ class Planner:
             if about is not None and _answers(about, catalog, text, area, lang):
                 return Decoded(lights, about)
         doubt = doubtful_clause(frame, catalog, text, area)
-        if (
-            doubt is None
-            or names_a_missing_place(frame, catalog, text)
-            or names_a_missing_device(frame, catalog, text, lang)
-        ):
+        if doubt is None or names_something_missing(frame, catalog, text, lang):
             return Decoded(generation, frame, doubtful=doubt is not None)
         repaired = self._repair(asked, generation, doubt, {}, 0)
         return repaired or Decoded(generation, frame, doubtful=True)
@@ -878,7 +871,7 @@ class Planner:
         """``generation``'s tokens before ``k`` and then ``name`` written as a target's name,
         when ``k`` is where the target ("name" or "all") or the name inside its brackets
         begins; else None."""
-        before = self.model.tokenizer.decode(list(generation.token_ids[:k])).rstrip()
+        before = self.model.tokenizer.decode(list(generation.token_ids[:k]))
         if before.endswith("["):
             return [*generation.token_ids[:k], *self.model.encode(f" {name} ]")]
         if before.endswith(("act", "query")):
@@ -906,7 +899,7 @@ class Planner:
                 if name_said(n, catalog, text)
                 and not {e.entity_id for e in meant_by(catalog, n)} & taken
             ]
-            return _said_whole(said, text) or said
+            return _names_said_whole(said, text) or said
         table = "area" if bracket == "@" else "floor"
         places = {
             clean(a.name if table == "area" else a.floor or "") for a in catalog.areas.values()
@@ -948,14 +941,12 @@ class Planner:
             bracket = retry.text.rpartition("[")[0].split()[-1]  # "name", "@" or "^"
             said = self._said_in(catalog, text, bracket, used) if inside else []
             # the one name said whole, or the one place (all of them are named whole)
-            whole = _longest(_said_whole(said, text) if bracket == "name" else said)
+            whole = _longest(_names_said_whole(said, text) if bracket == "name" else said)
             j = inside[0][0] if inside else k
-            if len(whole) == 1 and retry.text[: retry.text.rindex("[") + 1] == (
-                self.model.tokenizer.decode(list(retry.token_ids[:j]))
-            ):
+            begun = self._target_begun(retry, j, whole[0]) if len(whole) == 1 else None
+            if begun is not None:
                 # the one name (place) the request says whole, where it begins: written so
-                named = [*retry.token_ids[:j], *self.model.encode(f" {whole[0]} ]")]
-                rest = self._generate(prompt, catalog, begun=named)
+                rest = self._generate(prompt, catalog, begun=begun)
                 return replace(rest, logprobs=retry.logprobs[:j] + rest.logprobs[j:])
             if said:
                 # once more among the names, or the places, the request says
@@ -1166,7 +1157,7 @@ def _named_last(text: str) -> str | None:
     return inside.strip(" ]") if before.endswith("name ") else None
 
 
-def _said_whole(names: Iterable[str], text: str) -> list[str]:
+def _names_said_whole(names: Iterable[str], text: str) -> list[str]:
     """Those of ``names`` the request says every word of, but for plain names of a kind."""
     words = set(fold(text).split())
     return [n for n in names if (mine := set(fold(n).split())) <= words and not mine <= PLAIN_WORDS]

@@ -242,13 +242,7 @@ def place_named(catalog: Catalog, said: str, table: str, text: str) -> bool:
     frame wrote as ``said``: its own, an alias, or its name in one of the four languages ("la
     salle de sport" names the gym, not the bathroom, a "salle de bain")."""
     key = area_key(said) if table == "area" else floor_key(said)
-    names = [said]
-    if key is not None:
-        names += [
-            w
-            for ws in (AREA_WORDS if table == "area" else FLOOR_WORDS)[key][1].values()
-            for w in ws
-        ]
+    names = [*_place_names(said, key, table)]
     names += [n for a in catalog.areas.values() if fold(a.name) == fold(said) for n in a.aliases]
     return any(
         (words := _words(name) - _ANY_FLOOR) and all(is_said(w, text) for w in words)
@@ -317,8 +311,12 @@ def _kind_words(domain: str, device_class: str | None) -> frozenset[str]:
 @lru_cache(maxsize=4096)
 def _place_words(place: str, key: str | None, table: str) -> frozenset[str]:
     """Words for an area or floor: its own name and the words for it in every language."""
+    return frozenset(_words(*_place_names(place, key, table)))
+
+
+def _place_names(place: str, key: str | None, table: str) -> tuple[str, ...]:
+    """An area's or floor's own name and its names in every language (its vocabulary key)."""
+    if key is None:
+        return (place,)
     words = AREA_WORDS if table == "area" else FLOOR_WORDS
-    texts = [place]
-    if key is not None:
-        texts += [w for ws in words[key][1].values() for w in ws]
-    return frozenset(_words(*texts))
+    return (place, *(w for ws in words[key][1].values() for w in ws))

@@ -240,7 +240,7 @@ def test_a_made_up_name_the_request_says_whole_is_written_as_it_is(
     example = _said(seed0_split, "bascule staisil stp")
     plan = planner.plan(example.home, example.text, example.area, example.language)
     assert plan_key(plan) == plan_key(example.plan)
-    monkeypatch.setattr(planner_module, "_said_whole", lambda names, text: [])
+    monkeypatch.setattr(planner_module, "_names_said_whole", lambda names, text: [])
     unnamed = planner.plan(example.home, example.text, example.area, example.language)
     assert plan_key(unnamed) != plan_key(example.plan)
 
