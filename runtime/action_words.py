@@ -344,19 +344,22 @@ asks the heating to go; read only when the request says no word of a way ("un po
 fresco" is cooler, "hace fresco" is cold)."""
 
 
-def says_the_other_way(way: str, text: str, names: Iterable[str] = ()) -> bool:
-    """Whether ``text``, once ``names`` (folded) and the words for floors are taken out of it,
-    says only words of the other way than ``way`` (``"up"`` or ``"down"``): "un poco más de luz"
-    against down; or, when it says no word of a way, only words of a feeling that asks for the
-    other ("mir ist heiß" against up)."""
-    if way not in _WAYS:
-        return False
+def ways_said(text: str, names: Iterable[str] = ()) -> frozenset[str]:
+    """The ways (``"up"``, ``"down"``) the words of ``text`` say, once ``names`` (folded) and the
+    words for floors are taken out of it ("un poco más de luz": up); when it says no word of a
+    way, those its words of a feeling ask for ("mir ist heiß": down)."""
     padded = _without(fold(text), (*names, *_FLOORS))
     for table in (_WAYS, _FEELINGS):
-        said = {w for w, words in table.items() if any(word in padded for word in words)}
+        said = frozenset(w for w, words in table.items() if any(word in padded for word in words))
         if said:
-            return said == set(table) - {way}
-    return False
+            return said
+    return frozenset()
+
+
+def says_the_other_way(way: str, text: str, names: Iterable[str] = ()) -> bool:
+    """Whether ``text`` says only the other way than ``way`` (``"up"`` or ``"down"``,
+    :func:`ways_said`): "un poco más de luz" against down, "mir ist heiß" against up."""
+    return way in _WAYS and ways_said(text, names) == set(_WAYS) - {way}
 
 
 def says_colour(colour: str, text: str) -> bool:

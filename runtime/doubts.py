@@ -31,6 +31,7 @@ from edgeward.runtime.action_words import (
     says_colour,
     says_open_or_close,
     says_the_other_way,
+    ways_said,
     without_on_off,
 )
 from edgeward.runtime.bounded_cache import BoundedCache
@@ -51,12 +52,22 @@ from edgeward.runtime.homes import (
 from edgeward.runtime.plan import When
 from edgeward.runtime.plan_rules import ACTION_ARG, ACTIONS, meant_by, named, service_of
 from edgeward.runtime.retrieval import STOPWORDS, is_said, place_said
-from edgeward.runtime.spoken_numbers import numbers_said, says_a_time, times_said
+from edgeward.runtime.spoken_numbers import numbers_said, says_a_time, times_said, values_said
 
 Doubt = tuple[
     int,
     Literal[
-        "verb", "repeat", "unsaid", "place", "action", "way", "value", "time", "class", "sweep"
+        "verb",
+        "repeat",
+        "unsaid",
+        "place",
+        "action",
+        "way",
+        "value",
+        "time",
+        "days",
+        "class",
+        "sweep",
     ],
 ]
 """A clause of a frame (its index) and what in it is doubtful (:func:`doubtful_clause`): it asks
@@ -64,8 +75,8 @@ where the request commands or acts where it asks (its verb), repeats an earlier 
 device the request does not say (its target), puts its target in a place the request does not say,
 asks for an action the device lacks or the request's words contradict, changes a level the other
 way than they say (its way), sets a number they do not say (its value), runs at a time of day they
-do not say (its time), has a class of devices that is not there or not said, or sweeps a kind of
-device the request does not say."""
+do not say (its time) or on days they do not say (its days), has a class of devices that is not
+there or not said, or sweeps a kind of device the request does not say."""
 
 
 _ALL_WORDS = frozenset(
@@ -375,7 +386,8 @@ def doubtful_clause(
     request's words say ("un peu plus fort" as down, "mir ist heiß" as warmer: its way is
     doubtful), or sets a number the request does not say ("al 20%" as 50: its value is doubtful),
     or runs at a time of day the request does not say ("at 5 pm" as 15:00), or now when the request
-    says a time and the frame none ("à 21h" dropped: its time is doubtful), or sweeps or asks for
+    says a time and the frame none ("à 21h" dropped: its time is doubtful), or on days it does not
+    say ("at 7 pm" as every weekday: its days are doubtful), or sweeps or asks for
     the one device of a class that, said from ``area``, is not where it sweeps ("the blinds" of a
     room with shutters), or sweeps or asks for the one device of a kind that the request does not
     say while it says a class of another, or the plain word of another kind ("close the blinds" as
@@ -429,6 +441,8 @@ def doubtful_clause(
             return i, "value"
         if clause.when is not None and _unsaid_time(clause.when, text):
             return i, "time"
+        if clause.when is not None and _unsaid_days(clause.when, text):
+            return i, "days"
         if clause.verb == "act" and not any(c.when for c in frame.clauses) and says_a_time(text):
             return i, "time"  # a time the request says, and the frame none: it would act now
         if (
@@ -488,14 +502,18 @@ def made_up_name(frame: Frame, catalog: Catalog, text: str) -> str | None:
 
 def actions_said(clause: Clause, catalog: Catalog, text: str) -> tuple[str, ...]:
     """The actions a retry of a clause whose action is doubtful may write: the one the
-    request's words say for its devices, when it is another and the clause sets no level
-    (:func:`~edgeward.runtime.action_words.said_action`: "quita la lámpara" written as unlocking
-    it, or as on, is off; "cambia la lámpara" written as yellow is a toggle); else, when the
-    named devices cannot do the clause's action and it takes no value, those they can do that
-    take none either (a button written as on is pressed); else none (the model's next choice
-    is free: a level the device lacks may be another level it has)."""
+    request's words say for its devices, when it is another and the clause sets no level, or
+    a way the words do not say (:func:`~edgeward.runtime.action_words.said_action`: "quita la
+    lámpara" written as unlocking it, as on, or as dimmer, is off; "cambia la lámpara" written
+    as yellow is a toggle); else, when the named devices cannot do the clause's action and it
+    takes no value, those they can do that take none either (a button written as on is
+    pressed); else none (the model's next choice is free: a level the device lacks may be
+    another level it has)."""
     domains = _domains(clause.target, catalog)
-    if len(domains) == 1 and (clause.value is None or clause.action == "color"):
+    valued = clause.value is not None and clause.action != "color"
+    if len(domains) == 1 and (
+        not valued or (clause.value in ("up", "down") and not ways_said(text, _names_of(catalog)))
+    ):
         said = said_action(next(iter(domains)), text, _names_of(catalog))
         if said is not None and said != clause.action:
             return (said,)
@@ -569,12 +587,13 @@ def _names_another_kind(clause: Clause, catalog: Catalog, text: str) -> bool:
 
 
 def _unsaid_number(value: object, text: str) -> bool:
-    """Whether a clause's value is a number the request does not say (:func:`numbers_said`:
-    in digits or words, or a half): "al 20%" written as 50."""
+    """Whether a clause's value is a number the request does not say (:func:`values_said`:
+    in digits or words, or a half, but not as a time of day): "al 20%" written as 50, "a las
+    12:15 cortina al 5%" as 15."""
     return (
         isinstance(value, (int, float))
         and not isinstance(value, bool)
-        and float(value) not in numbers_said(text)
+        and float(value) not in values_said(text)
     )
 
 
@@ -592,13 +611,22 @@ def _unsaid_time(when: When, text: str) -> bool:
     words count; none when the request says other minutes of that hour), on the side of noon
     the request's words say, an hour after noon only when it says the afternoon or that very
     hour ("at 5 pm" written as 15:00, "à 19h45" as 18:45, "at 6:15 pm" as 18:00, "a las 8:15"
-    as 20:15)."""
+    as 20:15); a schedule at no time of day ("0 40 * * *"); or a delay of a length the request
+    does not say ("2 am arbeitszimmer" in 20 minutes)."""
+    if when.delay_s:
+        counts = {when.delay_s, when.delay_s / 60, when.delay_s / 3600}
+        # a minute, a quarter, half an hour and an hour are said in words ("dans une heure")
+        return not counts & numbers_said(text) and when.delay_s not in (60, 900, 1800, 3600)
     if when.at:
         hour, minute = map(int, when.at.split(":"))
-    elif when.cron and all(f.isdigit() for f in when.cron.split()[:2]):
+    elif when.cron:
+        if not all(f.isdigit() for f in when.cron.split()[:2]):
+            return True  # "020 * * * *": no time of day
         minute, hour = map(int, when.cron.split()[:2])
     else:
         return False
+    if hour > 23 or minute > 59:
+        return True  # "0 40 * * *" for "sur 40 pourcent"
     said = numbers_said(text)
     padded = f" {fold(text.replace('.', ''))} "  # "p.m." is "pm"
     afternoon = any(w in padded for w in _AFTERNOON)
@@ -619,6 +647,65 @@ def _unsaid_time(when: When, text: str) -> bool:
         or (minute == 30 and halves & said)
         or (minute in (15, 45) and any(w in padded for w in _QUARTER))
     )
+
+
+_DAYS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    (
+        "1-5",
+        phrases(
+            """weekday|weekdays|workday|workdays|work days|week days|monday to friday|to friday
+            |through friday|en semaine|la semaine|lundi au vendredi|au vendredi|jours ouvrables
+            |entre semana|lunes a viernes|a viernes|dias laborables|laborables|werktags|werktag
+            |werktage|wochentags|montag bis freitag|bis freitag|unter der woche"""
+        ),
+    ),
+    (
+        "0,6",
+        phrases(
+            "weekend|weekends|week end|week ends|fin de semana|fines de semana|wochenende|wochenenden"
+        ),
+    ),
+    ("1", phrases("monday|mondays|lundi|lundis|lunes|montag|montags")),
+    ("2", phrases("tuesday|tuesdays|mardi|mardis|martes|dienstag|dienstags")),
+    ("3", phrases("wednesday|wednesdays|mercredi|mercredis|miercoles|mittwoch|mittwochs")),
+    ("4", phrases("thursday|thursdays|jeudi|jeudis|jueves|donnerstag|donnerstags")),
+    ("5", phrases("friday|fridays|vendredi|vendredis|viernes|freitag|freitags")),
+    ("6", phrases("saturday|saturdays|samedi|samedis|sabado|sabados|samstag|samstags")),
+    ("0", phrases("sunday|sundays|dimanche|dimanches|domingo|domingos|sonntag|sonntags")),
+)
+"""The days of a weekly schedule, as a cron day-of-week field, and the words that say them;
+a week's part is said before its days ("de lunes a viernes" is the week, not Monday)."""
+_EVERY = phrases(
+    """every|each|daily|nightly|tous|toutes|chaque|quotidien|todos|todas|cada|diario|diariamente
+    |jeden|jede|jedes|taglich|morgens|abends|nachts"""
+)
+"""Words that say a schedule repeats, every day among others."""
+
+
+def days_said(text: str) -> frozenset[str]:
+    """The cron day-of-week fields of the days ``text`` says ("every weekday" 1-5, "los
+    viernes" 5, "am Wochenende" 0,6); "*" for every day when it says that something repeats
+    and says no day."""
+    padded = f" {fold(text)} "
+    said = set()
+    for field, words in _DAYS:
+        for word in words:
+            if word in padded:
+                said.add(field)
+                padded = padded.replace(word, " ")
+    if not said and any(w in padded for w in _EVERY):
+        said.add("*")
+    return frozenset(said)
+
+
+def _unsaid_days(when: When, text: str) -> bool:
+    """Whether a clause runs on other days than the request says: a schedule on days it does
+    not say, or every day when it says none ("at 7 pm" as every weekday at 19:00), or once when
+    it says days ("los viernes a las 20:00" at 20:00 this once)."""
+    said = days_said(text)
+    if when.cron:
+        return when.cron.split()[-1] not in said
+    return when.at is not None and bool(said - {"*"})
 
 
 def _names_of(catalog: Catalog) -> tuple[str, ...]:

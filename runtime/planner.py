@@ -74,6 +74,7 @@ from edgeward.runtime.doubts import (
     actions_said,
     asks_about_lights,
     can_do,
+    days_said,
     doubtful_clause,
     grounded,
     in_said_order,
@@ -112,7 +113,7 @@ from edgeward.runtime.model_folder import BackendName
 from edgeward.runtime.plan import Plan, When
 from edgeward.runtime.plan_rules import meant_by, merge, query
 from edgeward.runtime.retrieval import Retriever, place_named
-from edgeward.runtime.spoken_numbers import with_digits
+from edgeward.runtime.spoken_numbers import values_said, with_digits
 from edgeward.runtime.typos import home_words, mend_typos
 
 DEFAULT_MODEL = Path(__file__).resolve().parent / "default_model"
@@ -432,7 +433,7 @@ _MAX_NEW_TOKENS = 128
 _RETRIEVER_SLOTS = 4
 _PREPARED_SLOTS = 64
 _NAME_END = " ]"
-_CHAINED = ("action", "value", "time", "class")
+_CHAINED = ("action", "value", "time", "days", "class")
 _TARGETS = ("repeat", "unsaid", "place")
 _REFUSALS_RETRIED = ("no_such_device", "out_of_domain")
 """Refusals a request that says a whole name of the home, or the plain word of a kind of device
@@ -440,7 +441,7 @@ it has, cannot mean: it is retried with its "no" barred
 (:func:`~edgeward.runtime.doubts.says_a_whole_name`, :func:`~edgeward.runtime.doubts.
 says_a_kind_it_has`)."""
 _CHAINED_TRIES = 3
-_REPAIRS = 2
+_REPAIRS = 3
 """How many doubts one decode mends, one after the other: a retry that mends one may show
 another ("quita las luces" read as unlocking, retried as turning the lights on)."""
 _OTHER_FRAMES = 3
@@ -740,7 +741,7 @@ class Planner:
         logprobs = list(generation.logprobs)
         logprobs[k] = min(logprobs[k], -1e-9)
         chosen = _choices(
-            self.model, replace(generation, logprobs=tuple(logprobs)), doubt, says_all(text)
+            self.model, replace(generation, logprobs=tuple(logprobs)), doubt, says_all(text), text
         )
         return any(j == k for j, _ in chosen)
 
@@ -835,14 +836,15 @@ class Planner:
             name = made_up_name(frame, catalog, text)
         elif frame is not None and part == "unsaid":
             name = longer_name_said(frame, index, catalog, text)
-        for k, token in _choices(self.model, generation, doubt, says_all(text) or area is not None):
+        anywhere = says_all(text) or area is not None
+        for k, token in _choices(self.model, generation, doubt, anywhere, text):
             if name is not None and (begun := self._target_begun(generation, k, name)):
                 named = self._generate(prompt, catalog, begun=begun)
                 kept = _parsed(named.text)
                 if kept is not None and doubtful_clause(kept, catalog, text, area) is None:
                     whole = replace(named, logprobs=generation.logprobs[:k] + named.logprobs[k:])
                     return Decoded(whole, kept, barred)
-            banned = {token}
+            banned = set(self.model.eos_token_ids) if token in self.model.eos_token_ids else {token}
             if part == "way" and not any(c.isdigit() for c in with_digits(text, lang)):
                 banned |= self._numbers  # the way the words say, not a level they do not say
             if said:  # the action the words say ("quita la lámpara" is off), or one it can do
@@ -1039,19 +1041,29 @@ def _parsed(text: str) -> Frame | None:
 
 
 def _choices(
-    model: LocalModel, generation: Generation, doubt: Doubt, whole: bool = False
+    model: LocalModel,
+    generation: Generation,
+    doubt: Doubt,
+    whole: bool = False,
+    request: str | None = None,
 ) -> list[tuple[int, int]]:
     """Where the model chose what is doubtful in a clause, as (token index, token): for its target,
     the first and the last token chosen between the target's first brackets; for a place it puts
     the target in, the first chosen between the place's brackets, then (``whole``: the request says
     "all") the place's ``@``/``^``, then the first chosen of the target ("all" against "name"); for
     its action, the first token chosen after the target; for its way, the "up" or "down"; for its
-    value, the number's first digit; for its time, every digit chosen in the time or schedule; for
-    the class of a sweep, the first chosen after the colon of ``cover:blind``, then the first
-    chosen of its kind ("cover"), then the first chosen of the target; for a kind with no class
-    ("all lock"), the first chosen of the target, then of the kind; for a sweep, the first chosen
-    of the target (tokens the grammar forced were no choice); for its verb, its "act" or "query".
-    Empty when there is no such token ("one lock" has no brackets)."""
+    value, the number's first digit, or, given the ``request``, the first digit where the number
+    stops being the beginning of one the request says (:func:`values_said`: "24.5" for 24, the
+    point), and, when it says none, then the action ("brightness 21" for "à 21h": on at 21:00);
+    for its time, every digit chosen in the time or schedule, or, when the clause has none,
+    where it ended ("à 13h" left out: the end, or its " ;"); for its days, where it chose a time
+    of day or a schedule, then the schedule's days (the days first when the request says some,
+    :func:`days_said`); for the class of a sweep, the first chosen after
+    the colon of ``cover:blind``, then the first chosen of its kind ("cover"), then the first
+    chosen of the target; for a kind with no class ("all lock"), the first chosen of the target,
+    then of the kind; for a sweep, the first chosen of the target (tokens the grammar forced were
+    no choice); for its verb, its "act" or "query". Empty when there is no such token ("one
+    lock" has no brackets)."""
     index, part = doubt
     text = generation.text
     start = 0
@@ -1067,15 +1079,36 @@ def _choices(
         at = max(text.rfind(" up", start, end), text.rfind(" down", start, end))
         return _chosen_in(model, generation, at - 1, at + 1)[:1]
     if part == "time":  # every digit chosen in the time, or in the schedule
-        for key in (" @at ", " @cron "):
+        for key in (" @at ", " @cron ", " @in "):
             at = text.rfind(key, start, end)
             if at >= 0:
                 return _chosen_in(model, generation, at + len(key) - 1, end)
-        return []
-    if part == "value":  # the number's first digit, after the target and its action
-        value = _VALUE.search(text, _target_end(text, start, end) + 1, end)
-        at = -1 if value is None else value.end()
-        return [] if at < 0 else _chosen_in(model, generation, at - 1, at + 1)[:1]
+        if end < len(text):  # a clause with no time, where the next begins
+            return _chosen_in(model, generation, end - 1, end + 1)[:1]
+        return [(len(generation.token_ids), model.eos_token_ids[0])]  # where the frame ended
+    if part == "days":  # "at" or "cron", then the schedule's days
+        at = text.rfind(" @", start, end)
+        kind = _chosen_in(model, generation, at, at + 3)[:1]
+        days = _chosen_in(model, generation, text.rfind(" ", start, end), end)
+        return days + kind if days_said(request or "") - {"*"} else kind + days
+    if part == "value":  # a digit of the number after the target and its action, the action
+        target_end = _target_end(text, start, end)
+        value = _VALUE.search(text, target_end + 1, end)
+        if value is None:
+            return []
+        digits = _chosen_in(model, generation, value.end() - 1, value.end() + 1)[:1]
+        values = None if request is None else values_said(request)
+        if values:
+            said = [f"{v:g}" for v in values]
+            number_end = text.find(" ", value.end(), end)
+            number_end = end if number_end < 0 else number_end
+            for k, token in _chosen_in(model, generation, value.end() - 1, number_end):
+                written = model.tokenizer.decode(list(generation.token_ids[: k + 1]))
+                if not any(s.startswith(written[value.end() :].strip()) for s in said):
+                    return [(k, token)]
+        if values is not None and not values:
+            return digits + _chosen_in(model, generation, target_end, end)[:1]
+        return digits
     if part in ("repeat", "unsaid"):
         opened = text.find("[", start, end)
         if opened < 0:

@@ -83,9 +83,24 @@ def numbers_said(text: str) -> frozenset[float]:
     """Every number ``text`` says, in digits or in words of any of the four languages, with a
     decimal part said after a comma or a point ("21 komma 5"), and, when it says a half, each
     number and a half and 50 ("18 y medio": 18 and 18.5; "halb auf": 50)."""
+    return _said(text, times=True)
+
+
+@lru_cache(maxsize=256)
+def values_said(text: str) -> frozenset[float]:
+    """The numbers ``text`` says (:func:`numbers_said`) but for those it says as a time of day:
+    "a las 12:15 cortina al 5%" says the value 5, not 12 or 15."""
+    return _said(text, times=False)
+
+
+def _said(text: str, *, times: bool) -> frozenset[float]:
     said: set[float] = set()
     for language in _RULESETS:
-        for match in _SAID_NUMBER.finditer(with_digits(text, language)):
+        spoken_text = with_digits(text, language)
+        if not times:
+            for pattern in (_HOUR_AND_MINUTES, _TIME_OF_DAY):
+                spoken_text = pattern.sub(" ", spoken_text)
+        for match in _SAID_NUMBER.finditer(spoken_text):
             whole, part = match.groups()
             said.add(float(whole))
             if part is not None:

@@ -602,11 +602,36 @@ def test_a_clause_is_doubtful_for_a_repeat_an_unsaid_device_or_an_action_it_lack
     assert doubtful_clause(now, home, "éteins le bureau à 21h") == (0, "time")
     assert doubtful_clause(now, home, "éteins le bureau à 21 degrés") is None
     half = fr.parse_frame("act name [ desk ] off @cron 30 21 * * 1-5")
-    assert (
-        doubtful_clause(half, home, "apaga el escritorio a las nueve y media de la noche") is None
-    )
-    assert doubtful_clause(half, home, "apaga el escritorio a las nueve de la noche") == (0, "time")
-    assert doubtful_clause(half, home, "apaga el escritorio a las nueve y media") == (0, "time")
+    said = "apaga el escritorio entre semana a las nueve y media de la noche"
+    assert doubtful_clause(half, home, said) is None
+    assert doubtful_clause(half, home, said.replace(" y media", "")) == (0, "time")
+    assert doubtful_clause(half, home, said.replace(" de la noche", "")) == (0, "time")
+    # days of a schedule the request does not say, or a schedule where it says none, or once
+    # where it says days: "at 7 pm" as every weekday, "los viernes" as this once
+    assert doubtful_clause(half, home, said.replace("entre semana", "los viernes")) == (0, "days")
+    assert doubtful_clause(half, home, said.replace("entre semana ", "")) == (0, "days")
+    daily = fr.parse_frame("act name [ desk ] off @cron 0 19 * * *")
+    assert doubtful_clause(daily, home, "turn off the desk every night at 7 pm") is None
+    assert doubtful_clause(daily, home, "turn off the desk at 7 pm") == (0, "days")
+    assert doubtful_clause(daily, home, "turn off the desk on weekends at 7 pm") == (0, "days")
+    once = fr.parse_frame("act name [ desk ] off @at 19:00")
+    assert doubtful_clause(once, home, "turn off the desk at 7 pm") is None
+    assert doubtful_clause(once, home, "turn off the desk every friday at 7 pm") == (0, "days")
+    # a schedule at no time of day: "sur 40 pourcent" as 40 o'clock
+    assert doubtful_clause(
+        fr.parse_frame("act name [ desk ] off @cron 0 40 * * *"),
+        home,
+        ("éteins le bureau tous les jours à 40"),
+    ) == (0, "time")
+    # a delay the request does not say ("2 am arbeitszimmer" as in 20 minutes), and one said
+    later = fr.parse_frame("act name [ desk ] off @in 20 min")
+    assert doubtful_clause(later, home, "desk 2 am arbeitszimmer aus") == (0, "time")
+    assert doubtful_clause(later, home, "turn off the desk in twenty minutes") is None
+    hour = fr.parse_frame("act name [ desk ] off @in 1 h")
+    assert doubtful_clause(hour, home, "éteins le bureau dans une heure") is None
+    # a value said only as a time of day: "a las 12:15 ... al 5%" is 5, not 15
+    fifteen = fr.parse_frame("act name [ desk ] brightness 15 @at 12:15")
+    assert doubtful_clause(fifteen, home, "a las 12:15 el desk al 5%") == (0, "value")
     # the one garage door when the request says a fan, and no cover: its kind
     door = fr.parse_frame("act one cover:garage close")
     assert doubtful_clause(door, home, "quita el ventilador") == (0, "class")

@@ -11,6 +11,7 @@ from edgeward.runtime.spoken_numbers import (
     says_a_time,
     spoken,
     times_said,
+    values_said,
     with_digits,
 )
 
@@ -67,6 +68,20 @@ def test_the_model_reads_digits() -> None:
 )
 def test_the_numbers_a_request_says(text: str, said: set[float]) -> None:
     assert numbers_said(text) == said
+
+
+@pytest.mark.parametrize(
+    ("text", "said"),
+    [
+        ("a las 12:15 cortina al 5%", {5.0}),
+        ("pon el aire a 18 a las 21:00 los fines de semana", {18.0}),
+        ("à 21h allume les lumières", set()),
+        ("set it to 7 at 7 pm", {7.0}),
+        ("um 23 Uhr 15 auf 40 Prozent", {40.0}),
+    ],
+)
+def test_the_values_a_request_says_leave_out_its_times_of_day(text: str, said: set[float]) -> None:
+    assert values_said(text) == said
 
 
 @pytest.mark.parametrize(
