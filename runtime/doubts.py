@@ -160,10 +160,11 @@ def said_whole(
 ) -> Frame | None:
     """``frame`` with the target of each clause that would ask which device (a name two devices
     have words of, "the one lock" of a home with two) named instead as the one device among
-    those it asks between whose whole name or alias the request says, unless that name is a
-    plain name of a kind ("tu peux allumer la lampe de chevet 2" written as the "lampe de
-    chevet"; but "put the blinds up" asks which, in a home with "Blinds" and "Living room
-    Blind"); None when no clause is so mended."""
+    those it asks between whose whole name or alias the request says, unless that name is one
+    plain word of a kind ("tu peux allumer la lampe de chevet 2" written as the "lampe de
+    chevet"; "unlock the door lock" of a home with a "Door lock" and a "Hallway door lock" is
+    the "Door lock"; but "put the blinds up" asks which, in a home with "Blinds" and "Living
+    room Blind"); None when no clause is so mended."""
     said = set(fold(text).split())
     clauses = list(frame.clauses)
     mended = False
@@ -187,7 +188,9 @@ def said_whole(
         whole = {
             entity_id
             for entity_id, _, words in _name_words(catalog)
-            if entity_id in alone.candidates and words <= said - others and not words <= PLAIN_WORDS
+            if entity_id in alone.candidates
+            and words <= said - others
+            and not (len(words) == 1 and words <= PLAIN_WORDS)
         }
         if len(whole) == 1:
             entity = catalog.entities[whole.pop()]

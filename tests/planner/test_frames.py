@@ -358,6 +358,8 @@ def test_a_device_asked_about_is_the_one_whose_whole_name_the_request_says() -> 
             Entity("switch.attic_kettle", "Dachboden Wasserkocher", services=switch_services()),
             Entity("cover.blinds", "Blinds", "Bath", services=cover_services(position=False)),
             Entity("cover.blind", "Blind", "Hall", services=cover_services(position=False)),
+            Entity("lock.door_lock", "Door lock", services=lock_services()),
+            Entity("lock.hall_door_lock", "Hall door lock", services=lock_services()),
         ]
     )
     kettle = fr.parse_frame("act name [ wasserkocher ] off")
@@ -371,6 +373,11 @@ def test_a_device_asked_about_is_the_one_whose_whole_name_the_request_says() -> 
     blinds = fr.parse_frame("act one cover open")
     assert fr.resolve(blinds, home).kind == "ambiguous"
     assert said_whole(blinds, home, "put the blinds up") is None
+    # a whole name of plain words that is more than one word says its device
+    lock = fr.parse_frame("act one lock unlock")
+    mended = said_whole(lock, home, "unlock the door lock")
+    assert mended is not None
+    assert [c.args["entity_id"] for c in fr.resolve(mended, home).calls] == ["lock.door_lock"]
 
 
 def test_clauses_come_in_the_order_the_request_says_them() -> None:
