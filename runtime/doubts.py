@@ -503,23 +503,31 @@ def made_up_name(frame: Frame, catalog: Catalog, text: str) -> str | None:
     return clean(catalog.entities[left.pop()].name) if len(left) == 1 else None
 
 
+_LEVELS = {"light": "brightness", "climate": "temperature"}
+"""The level a request that says only a way ("more light", "un peu plus chaud") changes."""
+
+
 def actions_said(clause: Clause, catalog: Catalog, text: str) -> tuple[str, ...]:
     """The actions a retry of a clause whose action is doubtful may write: the one the
     request's words say for its devices, when it is another and the clause sets no level, or
     a way the words do not say (:func:`~edgeward.runtime.action_words.said_action`: "quita la
     lámpara" written as unlocking it, as on, or as dimmer, is off; "cambia la lámpara" written
-    as yellow is a toggle); else, when the named devices cannot do the clause's action and it
+    as yellow is a toggle); else, when the words say one way only, the level of a light or a
+    climate device ("more light from the lamp" written as cyan is brighter); else, when the
+    named devices cannot do the clause's action and it
     takes no value, those they can do that take none either (a button written as on is
     pressed); else none (the model's next choice is free: a level the device lacks may be
     another level it has)."""
     domains = _domains(clause.target, catalog)
     valued = clause.value is not None and clause.action != "color"
-    if len(domains) == 1 and (
-        not valued or (clause.value in ("up", "down") and not ways_said(text, _names_of(catalog)))
-    ):
+    ways = ways_said(text, _names_of(catalog))
+    if len(domains) == 1 and (not valued or (clause.value in ("up", "down") and not ways)):
         said = said_action(next(iter(domains)), text, _names_of(catalog))
         if said is not None and said != clause.action:
             return (said,)
+    level = _LEVELS.get(next(iter(domains))) if len(domains) == 1 else None
+    if len(ways) == 1 and level is not None and clause.action != level:
+        return (level,)  # "more light from the lamp" written as cyan: brighter
     if can_do(clause, catalog) or clause.target.name is None or clause.value is not None:
         return ()
     devices = meant_by(catalog, clause.target.name)

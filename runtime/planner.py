@@ -466,6 +466,8 @@ class Planner:
         self._pieces: dict[str, list[int]] = {}  # token ids by the text they decode to
         for i in self._vocabulary:
             self._pieces.setdefault(model.tokenizer.decode([i]), []).append(i)
+        # the marks of a place: an area's "@" and a floor's "^"
+        self._places = set(self._pieces.get(" @", [])) | set(self._pieces.get(" ^", []))
         # what may begin a number in a frame: a digit, or the space before one
         self._numbers = {
             i for p, ids in self._pieces.items() if _NUMBER_START.fullmatch(p) for i in ids
@@ -817,10 +819,13 @@ class Planner:
         doubt: Doubt,
         barred: Mapping[int, set[int]],
         depth: int,
+        of_a_kind_said: bool = False,
     ) -> Decoded | None:
         """The first retry of ``generation`` that leaves no clause doubtful (see :meth:`_decode`),
         with every token barred on the way to it; None when there is none. A retry that leaves
-        another doubt than ``doubt`` is repaired in turn, up to :data:`_REPAIRS` deep."""
+        another doubt than ``doubt`` is repaired in turn, up to :data:`_REPAIRS` deep; once a
+        class was doubtful, every retry down the line must sweep a kind the request says
+        (``of_a_kind_said``: "desbloquéalo todo" is not the awning opened)."""
         prompt, catalog, text, area, _, lang = asked
         index, part = doubt
         frame = _parsed(generation.text)
@@ -849,6 +854,8 @@ class Planner:
                 banned |= self._numbers  # the way the words say, not a level they do not say
             if said:  # the action the words say ("quita la lámpara" is off), or one it can do
                 banned |= self._vocabulary - self._starts(" " + a for a in said)
+            if part == "place" and token in self._places and not self._names_a_place(asked):
+                banned |= self._places  # said from an area and naming none: "here", or nowhere
             for _ in range(_CHAINED_TRIES if part in _CHAINED else 1):
                 retry = self._retry(prompt, catalog, text, generation, {k: banned}, part)
                 again = None if retry is None else _parsed(retry.text)
@@ -856,11 +863,14 @@ class Planner:
                     break
                 still = doubtful_clause(again, catalog, text, area)
                 whole = _resumed(retry, generation, k)
-                if still is None and (part != "class" or kind_of_said(again, index, catalog, text)):
+                kinds = of_a_kind_said or part == "class"
+                if still is None and (not kinds or kind_of_said(again, index, catalog, text)):
                     return Decoded(whole, again, {**barred, k: banned})
                 if still is not None and still != doubt and depth + 1 < _REPAIRS:
                     # the retry mends this doubt and shows another: mend that one too
-                    nested = self._repair(asked, whole, still, {**barred, k: banned}, depth + 1)
+                    nested = self._repair(
+                        asked, whole, still, {**barred, k: banned}, depth + 1, kinds
+                    )
                     if nested is not None:
                         return nested
                 if still != doubt or k >= len(retry.token_ids):
@@ -868,6 +878,11 @@ class Planner:
                 # another action the device lacks, another class that is not there: bar it too
                 banned.add(retry.token_ids[k])
         return None
+
+    def _names_a_place(self, asked: _Asked) -> bool:
+        """Whether the request names an area or a floor whole (:func:`place_named`)."""
+        _, catalog, text, *_ = asked
+        return bool(self._said_in(catalog, text, "@") or self._said_in(catalog, text, "^"))
 
     def _target_begun(self, generation: Generation, k: int, name: str) -> list[int] | None:
         """``generation``'s tokens before ``k`` and then ``name`` written as a target's name,

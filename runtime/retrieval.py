@@ -230,7 +230,7 @@ def place_said(catalog: Catalog, said: str, table: str, text: str) -> bool:
     """Whether ``text`` names the area (``table`` "area") or floor a frame wrote as ``said``: by
     one of its words, an alias, or the word for it in any of the four languages."""
     key = area_key(said) if table == "area" else floor_key(said)
-    words = set(_place_words(said, key, table)) - _ANY_FLOOR
+    words = {w for name in _place_names(said, key, table) for w in _telling(name)}
     for area in catalog.areas.values():
         if table == "area" and fold(area.name) == fold(said):
             words |= {w for a in area.aliases for w in fold(a).split() if w not in STOPWORDS}
@@ -244,10 +244,14 @@ def place_named(catalog: Catalog, said: str, table: str, text: str) -> bool:
     key = area_key(said) if table == "area" else floor_key(said)
     names = [*_place_names(said, key, table)]
     names += [n for a in catalog.areas.values() if fold(a.name) == fold(said) for n in a.aliases]
-    return any(
-        (words := _words(name) - _ANY_FLOOR) and all(is_said(w, text) for w in words)
-        for name in names
-    )
+    return any((words := _telling(name)) and all(is_said(w, text) for w in words) for name in names)
+
+
+def _telling(name: str) -> set[str]:
+    """The words of a place's name that tell it from others: all but those every floor's name
+    has ("first" of "first floor"), unless it has no other ("Étage", French for upstairs)."""
+    words = _words(name)
+    return words - _ANY_FLOOR or words
 
 
 def tools_of(home: Catalog, entity_ids: Iterable[str]) -> tuple[str, ...]:

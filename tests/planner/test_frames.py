@@ -35,7 +35,7 @@ from edgeward.runtime.plan import When
 from edgeward.runtime.plan_rules import plan_key
 from edgeward.runtime.planner import _choices, _resumed
 from edgeward.runtime.requests_data import generate
-from edgeward.runtime.retrieval import is_said, place_named
+from edgeward.runtime.retrieval import is_said, place_named, place_said
 from edgeward.runtime.services import (
     button_services,
     climate_services,
@@ -295,6 +295,12 @@ def test_a_place_is_named_when_every_word_of_one_of_its_names_is_said() -> None:
     assert place_named(gym, "bathroom", "area", "allume la salle de bain")
     assert place_named(gym, "hall", "area", "lights off at the entrance")
     assert not place_named(gym, "hall", "area", "lights off in the kitchen")
+    # "étage" is a word of every French floor's name, and also the whole name of one
+    floors = Catalog([], areas=[Area("Chambre", floor="Étage"), Area("Cave", floor="Sous-sol")])
+    said = "allume toutes les lumières à l'étage"
+    assert place_named(floors, "étage", "floor", said)
+    assert place_said(floors, "étage", "floor", said)
+    assert not place_said(floors, "sous-sol", "floor", said)
 
 
 def test_a_plan_naming_a_device_the_request_does_not_say_is_not_grounded() -> None:
@@ -672,6 +678,15 @@ def test_a_clause_is_doubtful_for_a_repeat_an_unsaid_device_or_an_action_it_lack
     assert actions_said(on.clauses[0], home, "turn off the desk") == ()  # the clause's own
     # a level the shelf lacks may be another level: the model's next choice is free
     assert actions_said(dim.clauses[0], home, "shelf to 40 percent") == ()
+    # words of one way only, and a clause of another action: the light's level
+    assert actions_said(yellow.clauses[0], colours, "more light from the desk") == ("brightness",)
+    assert actions_said(yellow.clauses[0], colours, "un peu plus de lumière sur le desk") == (
+        "brightness",
+    )
+    # a way written where the words say none, and say off: off ("quita", not "dimmer")
+    dimmer = fr.parse_frame("act name [ desk ] brightness down")
+    assert actions_said(dimmer.clauses[0], colours, "quita el desk") == ("off",)
+    assert actions_said(dimmer.clauses[0], colours, "baja el desk") == ()
     # a button cannot be switched on: it is pressed
     button = Catalog([Entity("button.reboot", "Reboot", services=button_services())])
     press = actions_said(fr.parse_frame("act name [ reboot ] on").clauses[0], button, "reboot")

@@ -250,6 +250,36 @@ def test_the_days_of_a_schedule_are_retried_as_the_request_says_them(
     assert plan_key(fridays) != plan_key(example.plan)
 
 
+def test_a_place_retried_in_a_request_naming_none_is_the_speakers(
+    planner: Planner, seed0_split: list[Example], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """ "mets la température à 17" said in the office: the model sets the living room's
+    heating, then the bathroom's; the request names no place, so the retry at the place's mark
+    may write neither an area nor a floor, and the heating "here" is set. (Generated test split,
+    seed 0.)"""
+    example = _said(seed0_split, "mets la température à 17")
+    plan = planner.plan(example.home, example.text, example.area, example.language)
+    assert plan_key(plan) == plan_key(example.plan)
+    monkeypatch.setattr(Planner, "_names_a_place", lambda self, asked: True)
+    elsewhere = planner.plan(example.home, example.text, example.area, example.language)
+    assert plan_key(elsewhere) != plan_key(example.plan)
+
+
+def test_a_retry_after_a_doubtful_class_sweeps_a_kind_the_request_says(
+    planner: Planner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """ "desbloquéalo todo" (hand-written, must not act): unlocking every lock is doubtful, and
+    the retries drift to the awning, opened in no place; a kind the request does not say is no
+    mend down the line either, so it still asks which lock."""
+    (example,) = [e for e in load_handwritten() if e.text == "desbloquéalo todo"]
+    plan = planner.plan(example.home, example.text, example.area, example.language)
+    assert plan.kind == "ambiguous"
+    monkeypatch.setattr(doubts, "kind_of_said", lambda *args: True)
+    monkeypatch.setattr(planner_module, "kind_of_said", lambda *args: True)
+    drifted = planner.plan(example.home, example.text, example.area, example.language)
+    assert drifted.kind == "act"
+
+
 def test_what_is_on_in_a_room_reads_its_lights(
     planner: Planner, seed0_split: list[Example]
 ) -> None:
