@@ -551,6 +551,45 @@ def asks_about_lights(frame: Frame, catalog: Catalog, text: str) -> bool:
     )
 
 
+_OUTSIDE = phrases(
+    """outside|outdoors|out there|dehors|a l exterieur|en exterieur|fuera|afuera|en la calle
+    |draussen|im freien|aussen"""
+)
+_WARMTH = phrases(
+    """temperature|warm|cold|hot|chilly|degrees|il fait|fait il|chaud|froid|frais|degres
+    |temperatura|hace|calor|frio|grados|fresco|kalt|heiss|grad|temperatur|kuhl"""
+)
+"""Words of a question about how warm it is ("il fait combien dehors")."""
+_OUTDOOR_NAMES = frozenset(
+    fold(n)
+    for kind in DEVICE_KINDS
+    if kind.key == "outdoor_temperature"
+    for names in kind.names.values()
+    for n in names
+)
+
+
+def outdoor_reading(frame: Frame, catalog: Catalog, text: str) -> str | None:
+    """The name of the home's one outdoor temperature sensor ("Außentemperatur") when the
+    request asks how warm it is outside ("wie warm ist es draußen") and the frame, all
+    questions, asks about other devices; else None."""
+    if not frame.clauses or any(c.verb != "query" for c in frame.clauses):
+        return None
+    padded = f" {fold(text)} "
+    if not any(w in padded for w in _OUTSIDE) or not any(w in padded for w in _WARMTH):
+        return None
+    outdoor = [
+        e
+        for e in catalog.entities.values()
+        if e.domain == "sensor"
+        and e.device_class == "temperature"
+        and {fold(n) for n in (e.name, *e.aliases)} & _OUTDOOR_NAMES
+    ]
+    if len(outdoor) != 1 or _named_devices(frame, catalog) == {outdoor[0].entity_id}:
+        return None
+    return outdoor[0].name
+
+
 def _named_devices(frame: Frame, catalog: Catalog) -> set[str]:
     """The devices the clauses of ``frame`` name (their entity ids)."""
     return {

@@ -85,6 +85,7 @@ from edgeward.runtime.doubts import (
     made_up_name,
     name_said,
     names_something_missing,
+    outdoor_reading,
     said_whole,
     says_a_kind_it_has,
     says_a_whole_name,
@@ -806,6 +807,13 @@ class Planner:
             about = _parsed(lights.text)
             if about is not None and _answers(about, catalog, text, area, lang):
                 return Decoded(lights, about)
+        if (outdoor := outdoor_reading(frame, catalog, text)) is not None:
+            # "wie warm ist es draußen" asks the outdoor temperature sensor: begun so
+            begun = self.model.encode(f"query name [ {clean(outdoor)} ]")
+            reading = self._generate(prompt, catalog, begun=begun)
+            read = _parsed(reading.text)
+            if read is not None and len(read.clauses) == 1:
+                return Decoded(reading, read)
         doubt = doubtful_clause(frame, catalog, text, area)
         if doubt is None or names_something_missing(frame, catalog, text, lang):
             return Decoded(generation, frame, doubtful=doubt is not None)

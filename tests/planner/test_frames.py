@@ -24,6 +24,7 @@ from edgeward.runtime.doubts import (
     made_up_name,
     names_a_missing_device,
     names_a_missing_place,
+    outdoor_reading,
     said_whole,
     says_a_kind_it_has,
     says_all,
@@ -698,6 +699,27 @@ def test_a_clause_is_doubtful_for_a_repeat_an_unsaid_device_or_an_action_it_lack
         fr.parse_frame("query all light @ [ hall ]"), home, "what's on in the hall"
     )
     assert not asks_about_lights(heater, home, "how warm is it in the hall")
+    # how warm it is outside asks the one outdoor temperature sensor, by any of its names
+    sensors = Catalog(
+        [
+            Entity("sensor.out", "Außentemperatur", device_class="temperature"),
+            Entity("sensor.hall", "Hall temperature", "Hall", device_class="temperature"),
+        ]
+    )
+    hall = fr.parse_frame("query all sensor:temperature here")
+    assert outdoor_reading(hall, sensors, "wie warm ist es draußen") == "Außentemperatur"
+    assert outdoor_reading(hall, sensors, "il fait combien dehors") == "Außentemperatur"
+    assert outdoor_reading(hall, sensors, "wie warm ist es im Flur") is None
+    assert outdoor_reading(hall, sensors, "are the lights on outside") is None
+    out = fr.parse_frame("query name [ außentemperatur ]")
+    assert outdoor_reading(out, sensors, "wie warm ist es draußen") is None
+    two = Catalog(
+        [
+            *sensors.entities.values(),
+            Entity("sensor.o2", "Outdoor temperature", device_class="temperature"),
+        ]
+    )
+    assert outdoor_reading(hall, two, "how cold is it outside") is None
     # a question answered by acting, a command answered by a question: the verb
     question = fr.parse_frame("query name [ desk ]")
     assert doubtful_clause(on, home, "is the desk off?") == (0, "verb")

@@ -280,6 +280,21 @@ def test_a_retry_after_a_doubtful_class_sweeps_a_kind_the_request_says(
     assert drifted.kind == "act"
 
 
+@pytest.mark.parametrize("request_text", ["wie warm ist es draußen", "il fait combien dehors"])
+def test_how_warm_it_is_outside_reads_the_outdoor_sensor(
+    planner: Planner, request_text: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Hand-written: the model reads the temperature of the room the speaker is in, or a
+    radiator; a question about how warm it is outside is begun again as one about the home's
+    outdoor temperature sensor."""
+    (example,) = [e for e in load_handwritten() if e.text == request_text]
+    plan = planner.plan(example.home, example.text, example.area, example.language)
+    assert plan_key(plan) == plan_key(example.plan)
+    monkeypatch.setattr(planner_module, "outdoor_reading", lambda *args: None)
+    inside = planner.plan(example.home, example.text, example.area, example.language)
+    assert plan_key(inside) != plan_key(example.plan)
+
+
 def test_what_is_on_in_a_room_reads_its_lights(
     planner: Planner, seed0_split: list[Example]
 ) -> None:
