@@ -48,8 +48,10 @@ _FUZZY_CUTOFF = 80.0  # rapidfuzz ratio at which two words are one with a typo
 _FUZZY_SHORT = 90.0  # the same when a name's word has 5 letters or fewer: "night" is not "light"
 _MIN_PART = 4  # shortest indexed word looked for inside a longer request word
 _MIN_INSIDE = 6  # shortest request word looked for inside a longer word of a name
-_ANY_FLOOR = frozenset({"floor", "level", "etage", "planta", "piso", "stock", "geschoss"})
-"""Words every floor's name has: they do not say which floor."""
+_ANY_PLACE = frozenset(
+    {"floor", "level", "etage", "planta", "piso", "stock", "geschoss", "room", "salle", "cuarto"}
+)
+"""Words many floors' or rooms' names have: they do not say which ("room" of "living room")."""
 
 STOPWORDS = frozenset(
     fold(w)
@@ -248,10 +250,11 @@ def place_named(catalog: Catalog, said: str, table: str, text: str) -> bool:
 
 
 def _telling(name: str) -> set[str]:
-    """The words of a place's name that tell it from others: all but those every floor's name
-    has ("first" of "first floor"), unless it has no other ("Étage", French for upstairs)."""
+    """The words of a place's name that tell it from others: all but those many have ("first"
+    of "first floor", "dining" of "dining room"), unless it has no other ("Étage", French for
+    upstairs)."""
     words = _words(name)
-    return words - _ANY_FLOOR or words
+    return words - _ANY_PLACE or words
 
 
 def tools_of(home: Catalog, entity_ids: Iterable[str]) -> tuple[str, ...]:

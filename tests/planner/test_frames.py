@@ -302,6 +302,11 @@ def test_a_place_is_named_when_every_word_of_one_of_its_names_is_said() -> None:
     assert place_named(floors, "étage", "floor", said)
     assert place_said(floors, "étage", "floor", said)
     assert not place_said(floors, "sous-sol", "floor", said)
+    # "room" is in many rooms' names: it does not say the living room
+    rooms = Catalog([], areas=[Area("Living room"), Area("Dining room"), Area("Salle de bain")])
+    assert not place_said(rooms, "living room", "area", "shut off the dining room lights")
+    assert place_said(rooms, "dining room", "area", "shut off the dining room lights")
+    assert not place_said(rooms, "salle de bain", "area", "allume la salle à manger")
 
 
 def test_a_plan_naming_a_device_the_request_does_not_say_is_not_grounded() -> None:
