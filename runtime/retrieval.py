@@ -235,7 +235,7 @@ def place_said(catalog: Catalog, said: str, table: str, text: str) -> bool:
     words = {w for name in _place_names(said, key, table) for w in _telling(name)}
     for area in catalog.areas.values():
         if table == "area" and fold(area.name) == fold(said):
-            words |= {w for a in area.aliases for w in fold(a).split() if w not in STOPWORDS}
+            words |= {w for a in area.aliases for w in _telling(a)}
     return any(is_said(w, text) for w in words)
 
 

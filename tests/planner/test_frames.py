@@ -303,8 +303,17 @@ def test_a_place_is_named_when_every_word_of_one_of_its_names_is_said() -> None:
     assert place_said(floors, "étage", "floor", said)
     assert not place_said(floors, "sous-sol", "floor", said)
     # "room" is in many rooms' names: it does not say the living room
-    rooms = Catalog([], areas=[Area("Living room"), Area("Dining room"), Area("Salle de bain")])
+    rooms = Catalog(
+        [],
+        areas=[
+            Area("Living room"),
+            Area("Dining room"),
+            Area("Salle de bain"),
+            Area("Kids room", aliases=("children's room",)),
+        ],
+    )
     assert not place_said(rooms, "living room", "area", "shut off the dining room lights")
+    assert not place_said(rooms, "kids room", "area", "shut off the dining room lights")
     assert place_said(rooms, "dining room", "area", "shut off the dining room lights")
     assert not place_said(rooms, "salle de bain", "area", "allume la salle à manger")
 
