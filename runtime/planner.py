@@ -1077,16 +1077,17 @@ def _choices(
     its action, the first token chosen after the target; for its way, the "up" or "down"; for its
     value, the number's first digit, or, given the ``request``, the first digit where the number
     stops being the beginning of one the request says (:func:`values_said`: "24.5" for 24, the
-    point), and, when it says none, then the action ("brightness 21" for "à 21h": on at 21:00);
-    for its time, every digit chosen in the time or schedule, or, when the clause has none,
-    where it ended ("à 13h" left out: the end, or its " ;"); for its days, where it chose a time
-    of day or a schedule, then the schedule's days (the days first when the request says some,
-    :func:`days_said`); for the class of a sweep, the first chosen after
-    the colon of ``cover:blind``, then the first chosen of its kind ("cover"), then the first
-    chosen of the target; for a kind with no class ("all lock"), the first chosen of the target,
-    then of the kind; for a sweep, the first chosen of the target (tokens the grammar forced were
-    no choice); for its verb, its "act" or "query". Empty when there is no such token ("one
-    lock" has no brackets)."""
+    point), or where it ended, when it ended too soon ("15" for 15.5), and, when it says none,
+    then the action ("brightness 21" for "à 21h": on at 21:00); for its time, every digit chosen
+    in the time, delay or schedule, then its "@" (a time where the request says none: "sur 40
+    pourcent" as 40 o'clock), or, when the clause has none, where it ended ("à 13h" left out:
+    the end, or its " ;"); for its days, where it chose a time of day or a schedule, then the
+    schedule's days (the days first when the request says some, :func:`days_said`); for the
+    class of a sweep, the first chosen after the colon of ``cover:blind``, then the first chosen
+    of its kind ("cover"), then the first chosen of the target; for a kind with no class ("all
+    lock"), the first chosen of the target, then of the kind; for a sweep, the first chosen of
+    the target (tokens the grammar forced were no choice); for its verb, its "act" or "query".
+    Empty when there is no such token ("one lock" has no brackets)."""
     index, part = doubt
     text = generation.text
     start = 0
@@ -1104,11 +1105,10 @@ def _choices(
     if part == "time":  # every digit chosen in the time, or in the schedule
         for key in (" @at ", " @cron ", " @in "):
             at = text.rfind(key, start, end)
-            if at >= 0:
-                return _chosen_in(model, generation, at + len(key) - 1, end)
-        if end < len(text):  # a clause with no time, where the next begins
-            return _chosen_in(model, generation, end - 1, end + 1)[:1]
-        return [(len(generation.token_ids), model.eos_token_ids[0])]  # where the frame ended
+            if at >= 0:  # its digits, then its " @": a time where none is said
+                digits = _chosen_in(model, generation, at + len(key) - 1, end)
+                return digits + _chosen_in(model, generation, at - 1, at + 1)[:1]
+        return _ended(model, generation, end)  # a clause with no time: where it ended
     if part == "days":  # "at" or "cron", then the schedule's days
         at = text.rfind(" @", start, end)
         kind = _chosen_in(model, generation, at, at + 3)[:1]
@@ -1129,6 +1129,10 @@ def _choices(
                 written = model.tokenizer.decode(list(generation.token_ids[: k + 1]))
                 if not any(s.startswith(written[value.end() :].strip()) for s in said):
                     return [(k, token)]
+            number = text[value.end() : number_end]
+            if number not in said and any(s.startswith(number) for s in said):
+                # it ended too soon ("15" for 15.5): where it ended
+                return _ended(model, generation, number_end)
         if values is not None and not values:
             return digits + _chosen_in(model, generation, target_end, end)[:1]
         return digits
@@ -1157,6 +1161,14 @@ def _choices(
     place = marker + 3
     dropped = _chosen_in(model, generation, marker - 1, marker + 2)[:1] if whole else []
     return _chosen_in(model, generation, place, text.index("]", place))[:1] + dropped + how
+
+
+def _ended(model: LocalModel, generation: Generation, at: int) -> list[tuple[int, int]]:
+    """The choice that ended what comes before character ``at`` of the generation's text: the
+    token chosen there, or the end of the frame when ``at`` is its end."""
+    if at < len(generation.text):
+        return _chosen_in(model, generation, at - 1, at + 1)[:1]
+    return [(len(generation.token_ids), model.eos_token_ids[0])]
 
 
 def _target_end(text: str, start: int, end: int) -> int:

@@ -88,8 +88,9 @@ def numbers_said(text: str) -> frozenset[float]:
 
 @lru_cache(maxsize=256)
 def values_said(text: str) -> frozenset[float]:
-    """The numbers ``text`` says (:func:`numbers_said`) but for those it says as a time of day:
-    "a las 12:15 cortina al 5%" says the value 5, not 12 or 15."""
+    """The numbers ``text`` says (:func:`numbers_said`) but for those it says as a time of day or
+    a delay, and the whole part of a decimal: "a las 12:15 cortina al 5%" says the value 5, not
+    12 or 15; "up to 15.5 in 15 minutes" says 15.5."""
     return _said(text, times=False)
 
 
@@ -98,11 +99,12 @@ def _said(text: str, *, times: bool) -> frozenset[float]:
     for language in _RULESETS:
         spoken_text = with_digits(text, language)
         if not times:
-            for pattern in (_HOUR_AND_MINUTES, _TIME_OF_DAY):
+            for pattern in (_HOUR_AND_MINUTES, _TIME_OF_DAY, _DELAY):
                 spoken_text = pattern.sub(" ", spoken_text)
         for match in _SAID_NUMBER.finditer(spoken_text):
             whole, part = match.groups()
-            said.add(float(whole))
+            if part is None or times:  # "15.5" says the value 15.5, not 15
+                said.add(float(whole))
             if part is not None:
                 said.add(float(f"{whole}.{part}"))
     if _HALF.search(fold(text)):
@@ -116,6 +118,13 @@ _TIME_OF_DAY = re.compile(
     re.IGNORECASE,
 )
 
+
+_DELAY = re.compile(
+    r"\b(?:in|dans|en|dentro de)\s+\d+\s*(?:s|sec|secs|seconds?|secondes?|segundos?|sekunden?"
+    r"|min|mins|minutes?|minutos?|minuten?|h|hours?|heures?|horas?|stunden?)\b",
+    re.IGNORECASE,
+)
+"""A delay said in digits: "in 15 minutes", "dans 20 min", "en 3 horas", "in 2 Stunden"."""
 
 _HOUR_AND_MINUTES = re.compile(r"\b(\d{1,2})\s?(?::|h|heures?|uhr)\s?(\d{2})\b", re.IGNORECASE)
 

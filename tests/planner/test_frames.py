@@ -258,6 +258,8 @@ def test_grammar_allows_only_the_home(shipped_model: LocalModel) -> None:
         "act thermostat temperature 21.5",
         "query name [ garage door ]",
         "no out_of_domain",
+        "act name [ desk ] off @cron 30 6 * * 1-5",
+        "act name [ desk ] off @cron 0 23 * * *",
     ):
         state = grammar.state()
         state.consume(shipped_model.encode(good))
@@ -268,6 +270,8 @@ def test_grammar_allows_only_the_home(shipped_model: LocalModel) -> None:
         "act all fan @ [ office ] on",  # no fans
         "act all light @ [ garden ] off",  # no such area
         "act name [ desk ] color red",  # no light has colours
+        "act name [ desk ] off @cron 0 40 * * *",  # no such hour
+        "act name [ desk ] off @cron 75 6 * * *",  # no such minute
     ):
         with pytest.raises(GrammarError):
             grammar.state().consume(shipped_model.encode(bad))

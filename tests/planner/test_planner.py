@@ -236,6 +236,18 @@ def test_a_number_is_retried_where_it_stops_being_one_the_request_says(
     assert plan_key(first_digit) != plan_key(example.plan)
 
 
+def test_a_number_that_ends_too_soon_is_retried_where_it_ended(
+    planner: Planner, seed0_split: list[Example]
+) -> None:
+    """ "turn the Living room Radiator up to 15.5 in 15 minutes": the model writes 15, which
+    begins the 15.5 the request says (the delay's 15 is no value); barring its digits gives
+    other numbers, barring the end of the number gives 15.5. (Generated test split, seed 0.)"""
+    example = _said(seed0_split, "turn the Living room Radiator up to 15.5 in 15 minutes")
+    plan = planner.plan(example.home, example.text, example.area, example.language)
+    assert plan_key(plan) == plan_key(example.plan)
+    assert plan.calls[0].args["temperature"] == 15.5
+
+
 def test_the_days_of_a_schedule_are_retried_as_the_request_says_them(
     planner: Planner, seed0_split: list[Example], monkeypatch: pytest.MonkeyPatch
 ) -> None:

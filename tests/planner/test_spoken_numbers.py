@@ -78,6 +78,8 @@ def test_the_numbers_a_request_says(text: str, said: set[float]) -> None:
         ("à 21h allume les lumières", set()),
         ("set it to 7 at 7 pm", {7.0}),
         ("um 23 Uhr 15 auf 40 Prozent", {40.0}),
+        ("turn the radiator up to 15.5 in 15 minutes", {15.5}),  # not the delay, nor 15
+        ("pon la calefacción a 21,5 en 3 horas", {21.5}),
     ],
 )
 def test_the_values_a_request_says_leave_out_its_times_of_day(text: str, said: set[float]) -> None:
