@@ -51,7 +51,7 @@ from edgeward.runtime.homes import (
 )
 from edgeward.runtime.plan import When
 from edgeward.runtime.plan_rules import ACTION_ARG, ACTIONS, meant_by, named, service_of
-from edgeward.runtime.retrieval import STOPWORDS, is_said, place_said
+from edgeward.runtime.retrieval import STOPWORDS, is_said, place_named, place_said
 from edgeward.runtime.spoken_numbers import numbers_said, says_a_time, times_said, values_said
 
 Doubt = tuple[
@@ -197,6 +197,60 @@ def said_whole(
             clauses[i] = replace(clause, target=Target("name", name=clean(entity.name)))
             mended = True
     return replace(frame, clauses=tuple(clauses)) if mended else None
+
+
+def said_here(
+    frame: Frame,
+    catalog: Catalog,
+    text: str,
+    area: str | None,
+    state: States | None = None,
+    language: str = "en",
+) -> Frame | None:
+    """``frame`` with the target of each clause that would ask which light, fan or plug (the
+    one of the home, or a name two devices have words of that is the kind's plain word) swept
+    over the speaker's ``area`` instead, when the request says that word and names no place,
+    and devices of that kind there can do the clause's action ("quita el ventilador" said in
+    the hallway: its fans, as "turn off the light" is its lights); None when no clause is so
+    mended or there is no area."""
+    if area is None or any(
+        place_named(catalog, clean(name), table, text)
+        for a in catalog.areas.values()
+        for name, table in ((a.name, "area"), (a.floor or "", "floor"))
+        if name
+    ):
+        return None
+    words = set(fold(text).split())
+    clauses = list(frame.clauses)
+    mended = False
+    for i, clause in enumerate(clauses):
+        if clause.target.how not in ("name", "one"):
+            continue
+        try:
+            alone = resolve(Frame((clause,)), catalog, area, state, language)
+        except FrameError:
+            continue
+        domains = {catalog.entities[c].domain for c in alone.candidates}
+        if alone.kind != "ambiguous" or len(domains) != 1:
+            continue
+        domain = domains.pop()
+        plain = {fold(w) for pair in DOMAIN_WORDS.get(domain, {}).values() for w in pair}
+        here = replace(clause, target=Target("all", domain=domain, here=True))
+        named = clause.target.name
+        if (
+            domain in _SWEPT_HERE
+            and plain & words
+            and (named is None or fold(named) in plain)  # "the fan", not "la vanne de gaz"
+            and not _sweeps_nothing(here, catalog, area)
+        ):
+            clauses[i] = here
+            mended = True
+    return replace(frame, clauses=tuple(clauses)) if mended else None
+
+
+_SWEPT_HERE = frozenset({"light", "fan", "switch"})
+"""The kinds of device a request said in a room sweeps there by their plain word; a cover's
+word may name another class, and a valve or a lock is never guessed."""
 
 
 _BEFORE = frozenset(fold("before avant antes vorher bevor zuvor").split())

@@ -86,6 +86,7 @@ from edgeward.runtime.doubts import (
     name_said,
     names_something_missing,
     outdoor_reading,
+    said_here,
     said_whole,
     says_a_kind_it_has,
     says_a_whole_name,
@@ -616,7 +617,11 @@ class Planner:
         try:
             plan = resolve(frame, catalog, area, state, lang)
             if plan.kind == "ambiguous":  # perhaps the request says which device, whole
-                frame = said_whole(frame, catalog, text, area, state, lang) or frame
+                frame = (
+                    said_whole(frame, catalog, text, area, state, lang)
+                    or said_here(frame, catalog, text, area, state, lang)
+                    or frame
+                )
                 plan = resolve(frame, catalog, area, state, lang)
         except FrameError:
             return _not_understood(catalog, lang)

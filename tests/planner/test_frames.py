@@ -25,6 +25,7 @@ from edgeward.runtime.doubts import (
     names_a_missing_device,
     names_a_missing_place,
     outdoor_reading,
+    said_here,
     said_whole,
     says_a_kind_it_has,
     says_all,
@@ -41,9 +42,11 @@ from edgeward.runtime.services import (
     button_services,
     climate_services,
     cover_services,
+    fan_services,
     light_services,
     lock_services,
     switch_services,
+    valve_services,
 )
 
 
@@ -403,6 +406,30 @@ def test_a_device_asked_about_is_the_one_whose_whole_name_the_request_says() -> 
     mended = said_whole(lock, home, "unlock the door lock")
     assert mended is not None
     assert [c.args["entity_id"] for c in fr.resolve(mended, home).calls] == ["lock.door_lock"]
+
+
+def test_a_kind_said_in_a_room_by_its_plain_word_is_the_rooms() -> None:
+    home = Catalog(
+        [
+            Entity("fan.hall", "Ventilador pasillo", "Hall", services=fan_services()),
+            Entity("fan.hall_ceiling", "Techo pasillo", "Hall", services=fan_services()),
+            Entity("fan.bath", "Ventilador baño", "Bathroom", services=fan_services()),
+            Entity("valve.gas", "Vanne de gaz", "Hall", services=valve_services()),
+            Entity("valve.gas_2", "Vanne de gaz cuisine", "Bathroom", services=valve_services()),
+        ],
+        areas=[Area("Hall"), Area("Bathroom")],
+    )
+    fan = fr.parse_frame("act name [ ventilador ] off")
+    assert fr.resolve(fan, home, "Hall").kind == "ambiguous"
+    mended = said_here(fan, home, "quita el ventilador", "Hall")
+    assert mended is not None
+    calls = fr.resolve(mended, home, "Hall").calls
+    assert sorted(c.args["entity_id"] for c in calls) == ["fan.hall", "fan.hall_ceiling"]
+    # said from no room, or naming one, or of a valve: still ask which
+    assert said_here(fan, home, "quita el ventilador", None) is None
+    assert said_here(fan, home, "quita el ventilador del baño", "Hall") is None
+    gas = fr.parse_frame("act name [ vanne de gaz ] open")
+    assert said_here(gas, home, "ouvre la vanne de gaz", "Hall") is None
 
 
 def test_clauses_come_in_the_order_the_request_says_them() -> None:
