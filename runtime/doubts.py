@@ -52,6 +52,7 @@ from edgeward.runtime.homes import (
 from edgeward.runtime.plan import When
 from edgeward.runtime.plan_rules import ACTION_ARG, ACTIONS, meant_by, named, service_of
 from edgeward.runtime.retrieval import STOPWORDS, is_said, place_named, place_said
+from edgeward.runtime.services import SENSOR_DOMAINS
 from edgeward.runtime.spoken_numbers import numbers_said, says_a_time, times_said, values_said
 
 Doubt = tuple[
@@ -246,6 +247,64 @@ def said_here(
             clauses[i] = here
             mended = True
     return replace(frame, clauses=tuple(clauses)) if mended else None
+
+
+def named_in_sweep(
+    frame: Frame,
+    catalog: Catalog,
+    text: str,
+    area: str | None = None,
+    state: States | None = None,
+    language: str = "en",
+) -> Frame | None:
+    """``frame`` with each clause that sweeps a place while the request says the whole name of
+    exactly one device of the sweep as it is written, a name of more than one word and more than
+    the words of its kind and its place, and does not say "all", naming that device instead
+    ("shut off the gym lamp" swept as the gym's lights: the "Gym lamp"; but "la lumière du
+    couloir" stays the hallway's lights, and a sensor's name says what it reads, "the hallway
+    temperature"); None when no clause is so mended."""
+    if says_all(text):
+        return None
+    padded = f" {fold(text)} "
+    clauses = list(frame.clauses)
+    mended = False
+    for i, clause in enumerate(clauses):
+        target = clause.target
+        if target.how != "all" or not (target.area or target.floor or target.here):
+            continue
+        try:
+            swept = resolve(Frame((clause,)), catalog, area, state, language)
+        except FrameError:
+            continue
+        ids = {c.args["entity_id"] for c in swept.calls}
+        named = {
+            entity_id
+            for entity_id, name, words in _name_words(catalog)
+            if entity_id in ids
+            and entity_id.split(".")[0] not in SENSOR_DOMAINS
+            and len(words) > 1
+            and f" {name} " in padded
+            and words - _KIND_WORDS - _area_words(catalog.entities[entity_id].area)
+        }
+        if len(named) == 1:
+            entity = catalog.entities[named.pop()]
+            clauses[i] = replace(clause, target=Target("name", name=clean(entity.name)))
+            mended = True
+    return replace(frame, clauses=tuple(clauses)) if mended else None
+
+
+_KIND_WORDS = frozenset(
+    fold(w)
+    for by_language in DOMAIN_WORDS.values()
+    for pair in by_language.values()
+    for word in pair
+    for w in word.split()
+)
+"""The plain words of the kinds of device, in every language ("lumière", "Lichter")."""
+
+
+def _area_words(area: str | None) -> set[str]:
+    return set(fold(area).split()) if area else set()
 
 
 _SWEPT_HERE = frozenset({"light", "fan", "switch"})

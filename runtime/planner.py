@@ -84,6 +84,7 @@ from edgeward.runtime.doubts import (
     longer_name_said,
     made_up_name,
     name_said,
+    named_in_sweep,
     names_something_missing,
     outdoor_reading,
     said_here,
@@ -623,6 +624,10 @@ class Planner:
                     or frame
                 )
                 plan = resolve(frame, catalog, area, state, lang)
+            elif plan.kind in ("act", "query"):  # a sweep of a place that one device's name says
+                named = named_in_sweep(frame, catalog, text, area, state, lang)
+                if named is not None:
+                    frame, plan = named, resolve(named, catalog, area, state, lang)
         except FrameError:
             return _not_understood(catalog, lang)
         if names_something_missing(frame, catalog, text, lang):

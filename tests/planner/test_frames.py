@@ -22,6 +22,7 @@ from edgeward.runtime.doubts import (
     leaves_out_a_part,
     longer_name_said,
     made_up_name,
+    named_in_sweep,
     names_a_missing_device,
     names_a_missing_place,
     outdoor_reading,
@@ -430,6 +431,28 @@ def test_a_kind_said_in_a_room_by_its_plain_word_is_the_rooms() -> None:
     assert said_here(fan, home, "quita el ventilador del baño", "Hall") is None
     gas = fr.parse_frame("act name [ vanne de gaz ] open")
     assert said_here(gas, home, "ouvre la vanne de gaz", "Hall") is None
+
+
+def test_a_sweep_of_a_place_is_the_one_device_whose_name_the_request_says() -> None:
+    home = Catalog(
+        [
+            Entity("light.gym_lamp", "Gym lamp", "Gym", services=light_services()),
+            Entity("light.gym_floor", "Gym floor lamp", "Gym", services=light_services()),
+            Entity("light.hall", "Lumière couloir", "Couloir", services=light_services()),
+            Entity("light.hall_spots", "Spots couloir", "Couloir", services=light_services()),
+        ],
+        areas=[Area("Gym"), Area("Couloir")],
+    )
+    gym = fr.parse_frame("act all light @ [ gym ] off")
+    mended = named_in_sweep(gym, home, "shut off the gym lamp we're going out")
+    assert mended is not None
+    assert [c.args["entity_id"] for c in fr.resolve(mended, home).calls] == ["light.gym_lamp"]
+    # "all", a name said in other words, or a name of only its kind's and place's words
+    assert named_in_sweep(gym, home, "shut off all the gym lamp") is None
+    assert named_in_sweep(gym, home, "shut off the lamp in the gym") is None
+    hall = fr.parse_frame("act all light @ [ couloir ] off")
+    assert named_in_sweep(hall, home, "arrête la lumière du couloir") is None
+    assert named_in_sweep(hall, home, "arrête la lumière couloir") is None
 
 
 def test_clauses_come_in_the_order_the_request_says_them() -> None:
