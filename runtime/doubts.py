@@ -685,9 +685,9 @@ _OUTDOOR_NAMES = frozenset(
 def outdoor_reading(frame: Frame, catalog: Catalog, text: str) -> str | None:
     """The name of the home's one outdoor temperature sensor ("Außentemperatur") when the
     request asks how warm it is outside ("wie warm ist es draußen") and the frame, all
-    questions, asks about other devices; else None."""
-    if not frame.clauses or any(c.verb != "query" for c in frame.clauses):
-        return None
+    questions or a refusal, asks about other devices; else None."""
+    if any(c.verb != "query" for c in frame.clauses):
+        return None  # all questions, or none: a refusal ("no such device") is read again too
     padded = f" {fold(text)} "
     if not any(w in padded for w in _OUTSIDE) or not any(w in padded for w in _WARMTH):
         return None

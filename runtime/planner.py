@@ -860,7 +860,15 @@ class Planner:
         elif frame is not None and part == "unsaid":
             name = longer_name_said(frame, index, catalog, text)
         anywhere = says_all(text) or area is not None
-        for k, token in _choices(self.model, generation, doubt, anywhere, text):
+        choices = _choices(self.model, generation, doubt, anywhere, text)
+        # a name the request does not say, retried in vain: then its "name" ("la lumière de la
+        # chambre" is its lights); a sweep so found is a guess at what it meant, kept as doubtful
+        how = (
+            _how_chosen(self.model, generation, _clause_start(generation.text, index))
+            if part == "unsaid"
+            else []
+        )
+        for k, token in choices + how:
             if name is not None and (begun := self._target_begun(generation, k, name)):
                 named = self._generate(prompt, catalog, begun=begun)
                 kept = _parsed(named.text)
@@ -883,14 +891,15 @@ class Planner:
                 whole = _resumed(retry, generation, k)
                 kinds = of_a_kind_said or part == "class"
                 if still is None and (not kinds or kind_of_said(again, index, catalog, text)):
-                    return Decoded(whole, again, {**barred, k: banned})
+                    guessed = (k, token) in how
+                    return Decoded(whole, again, {**barred, k: banned}, doubtful=guessed)
                 if still is not None and still != doubt and depth + 1 < _REPAIRS:
                     # the retry mends this doubt and shows another: mend that one too
                     nested = self._repair(
                         asked, whole, still, {**barred, k: banned}, depth + 1, kinds
                     )
                     if nested is not None:
-                        return nested
+                        return nested._replace(doubtful=nested.doubtful or (k, token) in how)
                 if still != doubt or k >= len(retry.token_ids):
                     break
                 # another action the device lacks, another class that is not there: bar it too
@@ -1100,9 +1109,7 @@ def _choices(
     Empty when there is no such token ("one lock" has no brackets)."""
     index, part = doubt
     text = generation.text
-    start = 0
-    for _ in range(index):
-        start = text.index(" ; ", start) + 3
+    start = _clause_start(text, index)
     end = text.find(" ; ", start)
     end = len(text) if end < 0 else end
     if part == "verb":  # "act" or "query", where the clause begins
@@ -1153,7 +1160,7 @@ def _choices(
         chosen = _chosen_in(model, generation, opened, text.index("]", opened))
         return chosen[:1] + chosen[-1:] if len(chosen) > 1 else chosen
     how_at = text.index(" ", start)  # "all", "one", "name" or "thermostat"
-    how = _chosen_in(model, generation, how_at - 1, text.index(" ", how_at + 1))[:1]
+    how = _how_chosen(model, generation, start)
     if part == "sweep":
         return how
     if part == "class":
@@ -1171,6 +1178,22 @@ def _choices(
     place = marker + 3
     dropped = _chosen_in(model, generation, marker - 1, marker + 2)[:1] if whole else []
     return _chosen_in(model, generation, place, text.index("]", place))[:1] + dropped + how
+
+
+def _clause_start(text: str, index: int) -> int:
+    """Where clause ``index`` of a frame's text begins."""
+    start = 0
+    for _ in range(index):
+        start = text.index(" ; ", start) + 3
+    return start
+
+
+def _how_chosen(model: LocalModel, generation: Generation, start: int) -> list[tuple[int, int]]:
+    """The target's "all", "one", "name" or "thermostat" of the clause that begins at character
+    ``start`` of the generation's text, when the model chose it."""
+    text = generation.text
+    how_at = text.index(" ", start)
+    return _chosen_in(model, generation, how_at - 1, text.index(" ", how_at + 1))[:1]
 
 
 def _ended(model: LocalModel, generation: Generation, at: int) -> list[tuple[int, int]]:

@@ -307,6 +307,22 @@ def test_how_warm_it_is_outside_reads_the_outdoor_sensor(
     assert plan_key(inside) != plan_key(example.plan)
 
 
+def test_a_name_the_request_does_not_say_is_retried_as_a_sweep_that_stays_doubtful(
+    planner: Planner, seed0_split: list[Example], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """ "arrête la lumèire de la Cuisine": the model names a light the request does not say,
+    and its retries inside the name find none it says; barring its "name" sweeps the kitchen's
+    lights, the plan, kept as a guess (doubtful), not acted on at the gate's threshold.
+    (Generated test split, seed 0.)"""
+    example = _said(seed0_split, "arrête la lumèire de la Cuisine")
+    plan = planner.plan(example.home, example.text, example.area, example.language)
+    assert plan_key(plan) == plan_key(example.plan)
+    assert plan.confidence <= planner_module.DOUBTFUL_CONFIDENCE
+    monkeypatch.setattr(planner_module, "_how_chosen", lambda *args: [])
+    unswept = planner.plan(example.home, example.text, example.area, example.language)
+    assert plan_key(unswept) != plan_key(example.plan)
+
+
 def test_what_is_on_in_a_room_reads_its_lights(
     planner: Planner, seed0_split: list[Example]
 ) -> None:
@@ -328,7 +344,10 @@ def test_a_made_up_name_the_request_says_whole_is_written_as_it_is(
     assert plan_key(plan) == plan_key(example.plan)
     monkeypatch.setattr(planner_module, "_names_said_whole", lambda names, text: [])
     unnamed = planner.plan(example.home, example.text, example.area, example.language)
-    assert plan_key(unnamed) != plan_key(example.plan)
+    # without it, a sweep may still find the light, but only as a guess
+    assert plan_key(unnamed) != plan_key(example.plan) or (
+        unnamed.confidence <= planner_module.DOUBTFUL_CONFIDENCE < plan.confidence
+    )
 
 
 def test_a_sweep_that_leaves_out_a_made_up_name_is_begun_again_with_it(
@@ -446,8 +465,8 @@ def test_a_request_splits_into_its_parts(text: str, parts: list[str]) -> None:
 def test_a_request_of_several_parts_is_planned_part_by_part_when_that_is_surer(
     planner: Planner, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """ "bonne nuit et éteins le ventilateur de la chambre": as one request the model answers
-    no_such_device (0.30); its two parts are each planned surely (0.95, 0.97), and together
+    """ "bonne nuit et éteins le ventilateur de la chambre": as one request the model is unsure
+    (0.30: a doubtful guess); its two parts are each planned surely (0.95, 0.97), and together
     they are the expected plan, as sure as the less sure part."""
     home = load_eval_home()
     request = "bonne nuit et éteins le ventilateur de la chambre"
@@ -458,7 +477,7 @@ def test_a_request_of_several_parts_is_planned_part_by_part_when_that_is_surer(
     assert plan.confidence == min(p.confidence for p in parts)
     monkeypatch.setattr(planner_module, "request_parts", lambda text: [text])
     whole = planner.plan(home, request, None, "fr")
-    assert whole.kind == "unsupported" and whole.confidence < plan.confidence
+    assert whole.confidence <= planner_module.DOUBTFUL_CONFIDENCE < plan.confidence
     # a part that is not an action (here a question back: which door?) keeps the plan of the
     # whole request, whatever it is
     monkeypatch.undo()
