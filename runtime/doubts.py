@@ -53,7 +53,13 @@ from edgeward.runtime.plan import When
 from edgeward.runtime.plan_rules import ACTION_ARG, ACTIONS, meant_by, named, service_of
 from edgeward.runtime.retrieval import STOPWORDS, is_said, place_named, place_said
 from edgeward.runtime.services import SENSOR_DOMAINS
-from edgeward.runtime.spoken_numbers import numbers_said, says_a_time, times_said, values_said
+from edgeward.runtime.spoken_numbers import (
+    lengths_said,
+    numbers_said,
+    says_a_time,
+    times_said,
+    values_said,
+)
 
 Doubt = tuple[
     int,
@@ -779,7 +785,7 @@ def _unsaid_time(when: When, text: str) -> bool:
     if when.delay_s:
         counts = {when.delay_s, when.delay_s / 60, when.delay_s / 3600}
         # a minute, a quarter, half an hour and an hour are said in words ("dans une heure")
-        return not counts & numbers_said(text) and when.delay_s not in (60, 900, 1800, 3600)
+        return not counts & lengths_said(text) and when.delay_s not in (60, 900, 1800, 3600)
     if when.at:
         hour, minute = map(int, when.at.split(":"))
     elif when.cron:

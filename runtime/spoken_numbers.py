@@ -83,7 +83,7 @@ def numbers_said(text: str) -> frozenset[float]:
     """Every number ``text`` says, in digits or in words of any of the four languages, with a
     decimal part said after a comma or a point ("21 komma 5"), and, when it says a half, each
     number and a half and 50 ("18 y medio": 18 and 18.5; "halb auf": 50)."""
-    return _said(text, times=True)
+    return _said(text, ())
 
 
 @lru_cache(maxsize=256)
@@ -91,19 +91,34 @@ def values_said(text: str) -> frozenset[float]:
     """The numbers ``text`` says (:func:`numbers_said`) but for those it says as a time of day or
     a delay, and the whole part of a decimal: "a las 12:15 cortina al 5%" says the value 5, not
     12 or 15; "up to 15.5 in 15 minutes" says 15.5."""
-    return _said(text, times=False)
+    return _said(text, (_HOUR_AND_MINUTES, _TIME_OF_DAY, _DELAY))
 
 
-def _said(text: str, *, times: bool) -> frozenset[float]:
+@lru_cache(maxsize=256)
+def lengths_said(text: str) -> frozenset[float]:
+    """The numbers ``text`` says (:func:`numbers_said`) but for those it says as a time of day,
+    and those of the delays it says: what a delay may last ("à 22h" says no 22 minutes, "dans 4
+    heures" says 4)."""
+    delays = {
+        float(n)
+        for language in _RULESETS
+        for delay in _DELAY.finditer(with_digits(text, language))
+        for n in re.findall(r"\d+", delay.group())
+    }
+    return _said(text, (_HOUR_AND_MINUTES, _TIME_OF_DAY)) | delays
+
+
+def _said(text: str, leave_out: tuple[re.Pattern[str], ...]) -> frozenset[float]:
+    """The numbers ``text`` says outside what the ``leave_out`` patterns find; a decimal's whole
+    part too, unless they leave something out ("15.5" is then 15.5 alone)."""
     said: set[float] = set()
     for language in _RULESETS:
         spoken_text = with_digits(text, language)
-        if not times:
-            for pattern in (_HOUR_AND_MINUTES, _TIME_OF_DAY, _DELAY):
-                spoken_text = pattern.sub(" ", spoken_text)
+        for pattern in leave_out:
+            spoken_text = pattern.sub(" ", spoken_text)
         for match in _SAID_NUMBER.finditer(spoken_text):
             whole, part = match.groups()
-            if part is None or times:  # "15.5" says the value 15.5, not 15
+            if part is None or not leave_out:  # "15.5" says the value 15.5, not 15
                 said.add(float(whole))
             if part is not None:
                 said.add(float(f"{whole}.{part}"))

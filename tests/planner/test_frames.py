@@ -709,6 +709,16 @@ def test_a_clause_is_doubtful_for_a_repeat_an_unsaid_device_or_an_action_it_lack
     later = fr.parse_frame("act name [ desk ] off @in 20 min")
     assert doubtful_clause(later, home, "desk 2 am arbeitszimmer aus") == (0, "time")
     assert doubtful_clause(later, home, "turn off the desk in twenty minutes") is None
+    # a time of day is no length: "à 22h" written as in 22 minutes; "dans 4 heures" is one
+    assert doubtful_clause(
+        fr.parse_frame("act name [ desk ] off @in 22 min"), home, "éteins le bureau à 22h"
+    ) == (0, "time")
+    assert (
+        doubtful_clause(
+            fr.parse_frame("act name [ desk ] off @in 4 h"), home, "éteins le bureau dans 4 heures"
+        )
+        is None
+    )
     hour = fr.parse_frame("act name [ desk ] off @in 1 h")
     assert doubtful_clause(hour, home, "éteins le bureau dans une heure") is None
     # a value said only as a time of day: "a las 12:15 ... al 5%" is 5, not 15
