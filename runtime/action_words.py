@@ -344,6 +344,16 @@ asks the heating to go; read only when the request says no word of a way ("un po
 fresco" is cooler, "hace fresco" is cold)."""
 
 
+LEVEL_WORDS = frozenset(
+    w
+    for phrases_of in (_HALFWAY, _MORE_OR_LESS, *_WAYS.values(), *_FEELINGS.values())
+    for phrase in phrases_of
+    for w in phrase.split()
+)
+"""Every word (folded) of the phrases for a level: halfway, more or less light, a way, a
+feeling ("halfway" is no typo of "hallway")."""
+
+
 def ways_said(text: str, names: Iterable[str] = ()) -> frozenset[str]:
     """The ways (``"up"``, ``"down"``) the words of ``text`` say, once ``names`` (folded) and the
     words for floors are taken out of it ("un poco más de luz": up); when it says no word of a

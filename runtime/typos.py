@@ -28,6 +28,7 @@ from collections.abc import Callable, Mapping
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
+from edgeward.runtime.action_words import LEVEL_WORDS
 from edgeward.runtime.action_words import WORDS as ACTION_WORDS
 from edgeward.runtime.catalog import Catalog
 from edgeward.runtime.homes import COLOR_WORDS, NAME_WORDS, fold
@@ -40,6 +41,7 @@ KNOWN_WORDS = (
     NAME_WORDS
     | STOPWORDS
     | ACTION_WORDS
+    | LEVEL_WORDS
     | frozenset(fold(w) for by in COLOR_WORDS.values() for w in by.values())
 )
 """Words of the project's vocabularies: words of a language, never mended."""

@@ -61,6 +61,12 @@ def test_a_word_that_is_not_surely_a_typo_is_kept(text: str) -> None:
     assert _mend(text) == text
 
 
+def test_a_word_for_a_level_is_no_typo() -> None:
+    hall = home_words(Catalog([], [Area("Hallway")]))
+    text = "can you close the office shutter halfway"
+    assert mend_typos(text, hall, lambda word: False) == text  # not "hallway"
+
+
 def test_a_word_the_model_holds_whole_is_kept() -> None:
     assert _mend("apaga el lunes", known=frozenset({"lunes"})) == "apaga el lunes"
     assert _mend("apaga el lunes", known=frozenset()) == "apaga el lunes"  # nothing one edit away
