@@ -36,7 +36,15 @@ from edgeward.runtime.action_words import (
 )
 from edgeward.runtime.bounded_cache import BoundedCache
 from edgeward.runtime.catalog import Catalog
-from edgeward.runtime.frames import Clause, Frame, FrameError, States, Target, clean, resolve
+from edgeward.runtime.frames import (
+    Clause,
+    Frame,
+    FrameError,
+    States,
+    Target,
+    clean,
+    resolve,
+)
 from edgeward.runtime.homes import (
     AREA_WORDS,
     DEVICE_KINDS,
@@ -46,6 +54,7 @@ from edgeward.runtime.homes import (
     area_key,
     floor_key,
     fold,
+    kind_word,
     places_said,
     reworded,
 )
@@ -398,6 +407,19 @@ def says_a_kind_it_has(catalog: Catalog, text: str) -> bool:
         for pair in DOMAIN_WORDS.get(domain, {}).values()
         for w in (*pair, *DOMAIN_SYNONYMS.get(domain, ()))
         if " " not in w
+    )
+
+
+def says_a_device_word(catalog: Catalog, text: str, language: str) -> bool:
+    """Whether the request says, in its language, the word for the kind of one of the home's
+    devices whose name is in another ("put the heater on" of the "Estufa Plyshy"): it is not
+    about a device the home lacks. (A word the name itself has is left to the model: "la télé"
+    of a home with a "Télé couloir" is labelled both ways by the training data.)"""
+    padded = f" {fold(text)} "
+    return any(
+        f" {fold(w)} " in padded and fold(w) not in fold(e.name)
+        for e in catalog.entities.values()
+        if (w := kind_word(e.name, e.domain, language)) is not None
     )
 
 

@@ -390,6 +390,18 @@ def spoken_name(name: str, domain: str, language: str) -> str | None:
     return None
 
 
+def kind_word(name: str, domain: str, language: str) -> str | None:
+    """The word a speaker of ``language`` has for the kind of device named ``name`` ("Estufa
+    Plyshy" -> "heater" in English, "Floor lamp" -> "lampadaire" in French), whatever else the
+    name says; None when it has no device word of its domain."""
+    folded = f" {fold(name)} "
+    for phrase, kind, index in _KIND_PHRASES:
+        if kind.domain == domain and f" {phrase} " in folded:
+            words = kind.names[language]
+            return as_spoken(words[index] if index < len(words) else words[0], language)
+    return None
+
+
 def _own_words(rest: str) -> bool:
     """Whether what is left of a name besides its device word has a word no vocabulary knows
     ("Emma" in "Emma's lamp", not "kitchen" or "main"): such a name is said as it is, in any

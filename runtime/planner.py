@@ -89,6 +89,7 @@ from edgeward.runtime.doubts import (
     outdoor_reading,
     said_here,
     said_whole,
+    says_a_device_word,
     says_a_kind_it_has,
     says_a_whole_name,
     says_all,
@@ -798,7 +799,9 @@ class Planner:
             return Decoded(generation, frame)
         asked = _Asked(prompt, catalog, text, area, None, lang)
         if frame.reason in _REFUSALS_RETRIED and (
-            says_a_whole_name(catalog, text) or says_a_kind_it_has(catalog, text)
+            says_a_whole_name(catalog, text)
+            or says_a_kind_it_has(catalog, text)
+            or says_a_device_word(catalog, text, lang)
         ):
             veto = {0: {generation.token_ids[0]}}
             unrefused = self._generate(prompt, catalog, veto)

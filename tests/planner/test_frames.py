@@ -28,6 +28,7 @@ from edgeward.runtime.doubts import (
     outdoor_reading,
     said_here,
     said_whole,
+    says_a_device_word,
     says_a_kind_it_has,
     says_all,
 )
@@ -534,6 +535,11 @@ def test_a_request_that_says_a_kind_the_home_has() -> None:
     assert says_a_kind_it_has(home, "kannst du das Licht einschalten")
     assert not says_a_kind_it_has(home, "kannst du den Ventilator einschalten")  # no fan here
     assert not says_a_kind_it_has(home, "turn on the hot tub")
+    # the word for a device's kind in the request's language, of a name in another
+    heater = Catalog([Entity("switch.estufa", "Estufa Plyshy", services=switch_services())])
+    assert says_a_device_word(heater, "put the heater on", "en")
+    assert not says_a_device_word(heater, "put the kettle on", "en")
+    assert not says_a_device_word(heater, "enciende la estufa", "es")  # the name's own word
 
 
 def test_a_place_the_home_lacks_is_no_such_device_when_the_frame_put_it_elsewhere() -> None:
