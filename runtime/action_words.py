@@ -187,7 +187,10 @@ _CHECKS = frozenset(
 )
 """Words that ask to check something ("prüf die Steckdose", "vérifie la porte")."""
 
-WORDS = _ACTION_WORDS | _CHECKS | frozenset(w for degree in _DEGREES for w in degree.split())
+COMMANDS = _ACTION_WORDS | _CHECKS
+"""The words (folded) that say what to do: either side of a pair, another command, a check."""
+
+WORDS = COMMANDS | frozenset(w for degree in _DEGREES for w in degree.split())
 """Every word (folded) of this module's lists."""
 
 

@@ -12,7 +12,7 @@ inflect ("lights" is not a typo of "light", nor "lampen" of "lampe"). Words of t
 or fewer are left as they are.
 
 In a request that says no word of an action, a typo may also become one
-(:data:`~edgeward.runtime.action_words.WORDS`: "ouvirr le store" -> "ouvrir"): that request
+(:data:`~edgeward.runtime.action_words.COMMANDS`: "ouvirr le store" -> "ouvrir"): that request
 lost its command to the typo, while in one that says an action a word one edit from a command
 is more likely a word of its own ("is the light still on" is not "stell").
 
@@ -28,7 +28,7 @@ from collections.abc import Callable, Mapping
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
-from edgeward.runtime.action_words import LEVEL_WORDS
+from edgeward.runtime.action_words import COMMANDS, LEVEL_WORDS
 from edgeward.runtime.action_words import WORDS as ACTION_WORDS
 from edgeward.runtime.catalog import Catalog
 from edgeward.runtime.homes import COLOR_WORDS, NAME_WORDS, fold
@@ -66,8 +66,8 @@ def mend_typos(text: str, words: Mapping[str, str], known: Callable[[str], bool]
     """``text`` with each word that is a typo of exactly one of ``words`` (:func:`home_words`),
     or of a word of an action when it says none, replaced by it; a word ``known`` says is a
     word of the model's, or of :data:`KNOWN_WORDS`, is kept."""
-    if ACTION_WORDS.isdisjoint(fold(text).split()):
-        words = {**{w: w for w in ACTION_WORDS}, **words}
+    if COMMANDS.isdisjoint(fold(text).split()):  # not the "d" of "d'un cran", nor "a bit"
+        words = {**{w: w for w in COMMANDS}, **words}
     keys = [*words, *(w for w in KNOWN_WORDS if w not in words)]
 
     def mend(match: re.Match[str]) -> str:

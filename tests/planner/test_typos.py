@@ -38,6 +38,7 @@ def _mend(text: str, known: frozenset[str] = frozenset()) -> str:
         ("switch off the cabke box", "switch off the cable box"),  # struck
         ("is the keler dry?", "is the keller dry?"),  # a floor
         ("ouvirr le store", "ouvrir le store"),  # a command, in a request that says none
+        ("tu peux ourvir le store à côté", "tu peux ouvrir le store à côté"),  # "à" is no command
     ],
 )
 def test_a_word_one_edit_from_one_word_of_the_home_is_mended(text: str, mended: str) -> None:
