@@ -612,11 +612,11 @@ def doubtful_clause(
         ):
             return i, "sweep"
         if (
-            target.how in ("all", "one")
+            target.how in ("all", "one", "thermostat")
             and not says_all(text)
             and made_up_name(frame, catalog, text) is not None
         ):
-            return i, "sweep"
+            return i, "sweep"  # "Dreh Touglota etwas runter" as the thermostat, too
         if (
             target.how == "all"
             and (target.area or target.floor)

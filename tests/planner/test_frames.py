@@ -501,6 +501,9 @@ def test_a_made_up_name_the_frame_leaves_out_makes_a_sweep_doubtful() -> None:
     named = fr.parse_frame("act name [ seisteis ] on")
     assert made_up_name(named, home, said) is None
     assert doubtful_clause(named, home, said) is None
+    # nor is the thermostat what it names: "Dreh Touglota etwas runter"
+    heating = fr.parse_frame("act thermostat temperature down")
+    assert doubtful_clause(heating, home, "dreh seisteis etwas runter") == (0, "sweep")
     # a name of words of the vocabulary is no made-up name; two made-up names, no one name
     assert made_up_name(sweep, home, "turn on the desk") is None
     assert made_up_name(sweep, home, "seisteis und beizisai") is None
