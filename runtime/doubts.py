@@ -215,6 +215,38 @@ def said_whole(
     return replace(frame, clauses=tuple(clauses)) if mended else None
 
 
+def said_in_place(
+    frame: Frame,
+    catalog: Catalog,
+    text: str,
+    area: str | None = None,
+    state: States | None = None,
+    language: str = "en",
+) -> Frame | None:
+    """``frame`` with the target of each clause that would ask which device put in the one
+    area, of those the devices it asks between are in, that the request names whole and as it
+    is written ("la
+    Lámpara de techo del sofá del salón" of two lamps so called, one in the salón); None when no
+    clause is so mended."""
+    clauses = list(frame.clauses)
+    mended = False
+    for i, clause in enumerate(clauses):
+        if clause.target.how != "name" or clause.target.area or clause.target.floor:
+            continue
+        try:
+            alone = resolve(Frame((clause,)), catalog, area, state, language)
+        except FrameError:
+            continue
+        if alone.kind != "ambiguous":
+            continue
+        places = {catalog.entities[c].area for c in alone.candidates} - {None}
+        named = [p for p in places if place_named(catalog, clean(p), "area", text, exactly=True)]
+        if len(named) == 1:
+            clauses[i] = replace(clause, target=replace(clause.target, area=clean(named[0])))
+            mended = True
+    return replace(frame, clauses=tuple(clauses)) if mended else None
+
+
 def said_here(
     frame: Frame,
     catalog: Catalog,

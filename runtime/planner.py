@@ -88,6 +88,7 @@ from edgeward.runtime.doubts import (
     names_something_missing,
     outdoor_reading,
     said_here,
+    said_in_place,
     said_whole,
     says_a_device_word,
     says_a_kind_it_has,
@@ -621,6 +622,7 @@ class Planner:
             if plan.kind == "ambiguous":  # perhaps the request says which device, whole
                 frame = (
                     said_whole(frame, catalog, text, area, state, lang)
+                    or said_in_place(frame, catalog, text, area, state, lang)
                     or said_here(frame, catalog, text, area, state, lang)
                     or frame
                 )

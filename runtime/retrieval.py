@@ -239,14 +239,23 @@ def place_said(catalog: Catalog, said: str, table: str, text: str) -> bool:
     return any(is_said(w, text) for w in words)
 
 
-def place_named(catalog: Catalog, said: str, table: str, text: str) -> bool:
+def place_named(
+    catalog: Catalog, said: str, table: str, text: str, *, exactly: bool = False
+) -> bool:
     """Whether ``text`` says every word of a name of the area (``table`` "area") or floor a
     frame wrote as ``said``: its own, an alias, or its name in one of the four languages ("la
-    salle de sport" names the gym, not the bathroom, a "salle de bain")."""
+    salle de sport" names the gym, not the bathroom, a "salle de bain"); with a typo or inside a
+    longer word (:func:`is_said`), or, ``exactly``, as they are ("ding" is no typo of "dining"
+    then)."""
     key = area_key(said) if table == "area" else floor_key(said)
     names = [*_place_names(said, key, table)]
     names += [n for a in catalog.areas.values() if fold(a.name) == fold(said) for n in a.aliases]
-    return any((words := _telling(name)) and all(is_said(w, text) for w in words) for name in names)
+    words_said = set(_text_words(text))
+
+    def says(word: str) -> bool:
+        return word in words_said if exactly else is_said(word, text)
+
+    return any((words := _telling(name)) and all(says(w) for w in words) for name in names)
 
 
 def _telling(name: str) -> set[str]:

@@ -27,6 +27,7 @@ from edgeward.runtime.doubts import (
     names_a_missing_place,
     outdoor_reading,
     said_here,
+    said_in_place,
     said_whole,
     says_a_device_word,
     says_a_kind_it_has,
@@ -408,6 +409,26 @@ def test_a_device_asked_about_is_the_one_whose_whole_name_the_request_says() -> 
     mended = said_whole(lock, home, "unlock the door lock")
     assert mended is not None
     assert [c.args["entity_id"] for c in fr.resolve(mended, home).calls] == ["lock.door_lock"]
+
+
+def test_a_device_asked_about_is_the_one_in_the_place_the_request_names() -> None:
+    home = Catalog(
+        [
+            Entity("light.sofa", "Lámpara del sofá", "Cuarto del bebé", services=light_services()),
+            Entity("light.sofa_2", "Lámpara del sofá", "Salón", services=light_services()),
+            Entity("switch.plug", "Steckdose", "Esszimmer", aliases=("das Ding",)),
+            Entity("light.bed", "Nachttischlampe", "Schlafzimmer", aliases=("das Ding",)),
+        ],
+        areas=[Area("Cuarto del bebé"), Area("Salón"), Area("Esszimmer"), Area("Schlafzimmer")],
+    )
+    sofa = fr.parse_frame("act name [ lámpara del sofá ] on")
+    mended = said_in_place(sofa, home, "enciende la lámpara del sofá del salón")
+    assert mended is not None
+    assert [c.args["entity_id"] for c in fr.resolve(mended, home).calls] == ["light.sofa_2"]
+    assert said_in_place(sofa, home, "enciende la lámpara del sofá") is None
+    # a place said only with a typo is not said here: "ding" is not "dining" (room)
+    thing = fr.parse_frame("act name [ das ding ] toggle")
+    assert said_in_place(thing, home, "das ding umschalten") is None
 
 
 def test_a_kind_said_in_a_room_by_its_plain_word_is_the_rooms() -> None:
