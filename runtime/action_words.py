@@ -286,8 +286,12 @@ _TOGGLES = frozenset(_TOGGLE.split())
 def contradicts(action: str | None, text: str, names: Iterable[str] = ()) -> bool:
     """Whether ``text``, once ``names`` (folded) and the words for floors are taken out of it,
     says only words of the opposite of ``action`` ("power on the lights" against "off"), or
-    only a word for toggling against on, off, open or close ("cambia la luz"); False for an
-    action without an opposite."""
+    only a word for toggling against on, off, open or close ("cambia la luz"), or one side
+    only and no word for toggling against a toggle ("arrête la VMC"); False for another action
+    without an opposite."""
+    if action == "toggle":  # "arrête la VMC" as a toggle: the words say one side
+        said, text_words = _sides_said("on", text, names)
+        return len(said) == 1 and _TOGGLES.isdisjoint(text_words)
     if action is None or action not in OPPOSITES:
         return False
     pair, side = OPPOSITES[action]

@@ -47,6 +47,7 @@ from edgeward.runtime.action_words import (
         ("off", "démarre toutes les lampes du rez-de-chaussée"),
         ("lock", "quita el candado de la puerta lateral"),  # "quita" unlocks a lock
         ("lock", "quite candado las puerta lateral"),  # and its subjunctive, "quite"
+        ("toggle", "arrete le Dressing VMC"),  # one side, and no word for toggling
     ],
 )
 def test_a_request_that_says_only_the_other_side_contradicts_the_action(
@@ -69,6 +70,7 @@ def test_a_request_that_says_only_the_other_side_contradicts_the_action(
         ("on", "turn on the light and close the blinds"),  # both sides: two clauses, perhaps
         ("on", "cambia y enciende la luz"),  # toggling said with a side
         ("toggle", "cambia la luz"),
+        ("toggle", "bascule et allume la lampe"),  # toggling said with a side
     ],
 )
 def test_a_request_that_says_the_action_or_both_sides_or_neither_does_not(
