@@ -46,6 +46,13 @@ KNOWN_WORDS = (
 )
 """Words of the project's vocabularies: words of a language, never mended."""
 
+_LEVELS = {w: w for w in (ACTION_WORDS | LEVEL_WORDS) - COMMANDS if len(w) >= MIN_LETTERS}
+"""The words for a level or a degree that are no command ("etwas", "warmer", "halfway"): a
+typo of one is mended ("dreh das Licht etwwas runter"), as the change it asks for is in it;
+only a typo of at least :data:`_LEVEL_TYPO_LETTERS` letters, as a shorter word is often a word
+of its own ("habe" is no "halbe")."""
+_LEVEL_TYPO_LETTERS = 6
+
 _WORD = re.compile(r"[^\W\d_]+")
 
 
@@ -64,8 +71,11 @@ def home_words(catalog: Catalog) -> dict[str, str]:
 
 def mend_typos(text: str, words: Mapping[str, str], known: Callable[[str], bool]) -> str:
     """``text`` with each word that is a typo of exactly one of ``words`` (:func:`home_words`),
-    or of a word of an action when it says none, replaced by it; a word ``known`` says is a
+    of a word for a level or a degree, or of a word of an action when it says none, replaced by
+    it; a word ``known`` says is a
     word of the model's, or of :data:`KNOWN_WORDS`, is kept."""
+    home = words
+    words = {**_LEVELS, **words}
     if COMMANDS.isdisjoint(fold(text).split()):  # not the "d" of "d'un cran", nor "a bit"
         words = {**{w: w for w in COMMANDS}, **words}
     keys = [*words, *(w for w in KNOWN_WORDS if w not in words)]
@@ -88,6 +98,10 @@ def mend_typos(text: str, words: Mapping[str, str], known: Callable[[str], bool]
             )
             if word[0] == folded[0] and (word[-1] == folded[-1] or word[-2:] == folded[:-3:-1])
         ]
-        return words[near[0]] if len(near) == 1 and near[0] in words else said
+        if len(near) != 1 or near[0] not in words:
+            return said
+        if near[0] in _LEVELS and near[0] not in home and len(folded) < _LEVEL_TYPO_LETTERS:
+            return said  # "habe" is no "halbe"
+        return words[near[0]]
 
     return _WORD.sub(mend, text)

@@ -39,6 +39,8 @@ def _mend(text: str, known: frozenset[str] = frozenset()) -> str:
         ("is the keler dry?", "is the keller dry?"),  # a floor
         ("ouvirr le store", "ouvrir le store"),  # a command, in a request that says none
         ("tu peux ourvir le store à côté", "tu peux ouvrir le store à côté"),  # "à" is no command
+        ("dreh den Store etwwas runter", "dreh den Store etwas runter"),  # a word for a degree
+        ("make the store a bit wafmer", "make the store a bit warmer"),
     ],
 )
 def test_a_word_one_edit_from_one_word_of_the_home_is_mended(text: str, mended: str) -> None:
@@ -56,6 +58,7 @@ def test_a_word_one_edit_from_one_word_of_the_home_is_mended(text: str, mended: 
         "toggle the vostrn",  # one edit from "vostrin" and from "vostran": which one is not known
         "mets la lampe",  # three letters or fewer, and known words
         "is the vostrin still on",  # one edit from "stell", in a request that says an action
+        "habe ich den Store zu",  # short: a word of its own, not "halbe"
     ],
 )
 def test_a_word_that_is_not_surely_a_typo_is_kept(text: str) -> None:
