@@ -28,6 +28,7 @@ from edgeward.runtime.action_words import (
     raises_or_lowers,
     said_action,
     says_a_degree,
+    says_an_action,
     says_colour,
     says_open_or_close,
     says_the_other_way,
@@ -744,10 +745,10 @@ _OUTDOOR_NAMES = frozenset(
 
 def outdoor_reading(frame: Frame, catalog: Catalog, text: str) -> str | None:
     """The name of the home's one outdoor temperature sensor ("Außentemperatur") when the
-    request asks how warm it is outside ("wie warm ist es draußen") and the frame, all
-    questions or a refusal, asks about other devices; else None."""
-    if any(c.verb != "query" for c in frame.clauses):
-        return None  # all questions, or none: a refusal ("no such device") is read again too
+    request asks how warm it is outside ("wie warm ist es draußen") and the frame asks about
+    other devices, or refuses, or acts while the request says no action; else None."""
+    if any(c.verb != "query" for c in frame.clauses) and says_an_action(text):
+        return None  # "it's cold outside, turn the heating up" is no question
     padded = f" {fold(text)} "
     if not any(w in padded for w in _OUTSIDE) or not any(w in padded for w in _WARMTH):
         return None

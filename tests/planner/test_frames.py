@@ -819,6 +819,10 @@ def test_a_clause_is_doubtful_for_a_repeat_an_unsaid_device_or_an_action_it_lack
     assert outdoor_reading(hall, sensors, "il fait combien dehors") == "Außentemperatur"
     assert outdoor_reading(hall, sensors, "wie warm ist es im Flur") is None
     assert outdoor_reading(hall, sensors, "are the lights on outside") is None
+    # a frame that acts is read again when the request says no action, not when it says one
+    act = fr.parse_frame("act all light here color_temp 2500")
+    assert outdoor_reading(act, sensors, "wie warm ist es außen") == "Außentemperatur"
+    assert outdoor_reading(act, sensors, "it's cold outside, turn the lights on") is None
     out = fr.parse_frame("query name [ außentemperatur ]")
     assert outdoor_reading(out, sensors, "wie warm ist es draußen") is None
     two = Catalog(
