@@ -14,7 +14,7 @@ request asks for a place the home does not have. Words are matched as
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import Literal
 
@@ -59,7 +59,7 @@ from edgeward.runtime.homes import (
     places_said,
     reworded,
 )
-from edgeward.runtime.plan import When
+from edgeward.runtime.plan import Plan, When
 from edgeward.runtime.plan_rules import ACTION_ARG, ACTIONS, meant_by, named, service_of
 from edgeward.runtime.retrieval import STOPWORDS, is_said, place_named, place_said
 from edgeward.runtime.services import SENSOR_DOMAINS
@@ -167,6 +167,38 @@ PLAIN_WORDS = frozenset(
 a device called only so is not told from others of its kind by its name."""
 
 
+def _mended(
+    frame: Frame,
+    catalog: Catalog,
+    area: str | None,
+    state: States | None,
+    language: str,
+    hows: tuple[str, ...],
+    mend: Callable[[int, Clause, Plan], Clause | None],
+) -> Frame | None:
+    """``frame`` with each clause whose target is one of ``hows`` replaced by what ``mend``
+    makes of it (its index, itself, and its plan alone, said from ``area``), when ``mend``
+    makes anything; None when no clause is so mended."""
+    clauses = list(frame.clauses)
+    mended = False
+    for i, clause in enumerate(clauses):
+        if clause.target.how not in hows:
+            continue
+        try:
+            alone = resolve(Frame((clause,)), catalog, area, state, language)
+        except FrameError:
+            continue
+        if (better := mend(i, clause, alone)) is not None:
+            clauses[i] = better
+            mended = True
+    return replace(frame, clauses=tuple(clauses)) if mended else None
+
+
+def _named(clause: Clause, entity_id: str, catalog: Catalog) -> Clause:
+    """``clause`` with its target the device ``entity_id``, by its name."""
+    return replace(clause, target=Target("name", name=clean(catalog.entities[entity_id].name)))
+
+
 def said_whole(
     frame: Frame,
     catalog: Catalog,
@@ -183,17 +215,10 @@ def said_whole(
     the "Door lock"; but "put the blinds up" asks which, in a home with "Blinds" and "Living
     room Blind"); None when no clause is so mended."""
     said = set(fold(text).split())
-    clauses = list(frame.clauses)
-    mended = False
-    for i, clause in enumerate(clauses):
-        if clause.target.how not in ("name", "one"):
-            continue
-        try:
-            alone = resolve(Frame((clause,)), catalog, area, state, language)
-        except FrameError:
-            continue
+
+    def mend(i: int, clause: Clause, alone: Plan) -> Clause | None:
         if alone.kind != "ambiguous":
-            continue
+            return None
         # the words another clause's name holds are that clause's: "el enchufe cocina y la
         # tira led kyeix" does not say the "Tira LED cocina"
         others = {
@@ -209,11 +234,9 @@ def said_whole(
             and words <= said - others
             and not (len(words) == 1 and words <= PLAIN_WORDS)
         }
-        if len(whole) == 1:
-            entity = catalog.entities[whole.pop()]
-            clauses[i] = replace(clause, target=Target("name", name=clean(entity.name)))
-            mended = True
-    return replace(frame, clauses=tuple(clauses)) if mended else None
+        return _named(clause, whole.pop(), catalog) if len(whole) == 1 else None
+
+    return _mended(frame, catalog, area, state, language, ("name", "one"), mend)
 
 
 def said_in_place(
@@ -226,26 +249,19 @@ def said_in_place(
 ) -> Frame | None:
     """``frame`` with the target of each clause that would ask which device put in the one
     area, of those the devices it asks between are in, that the request names whole and as it
-    is written ("la
-    Lámpara de techo del sofá del salón" of two lamps so called, one in the salón); None when no
-    clause is so mended."""
-    clauses = list(frame.clauses)
-    mended = False
-    for i, clause in enumerate(clauses):
-        if clause.target.how != "name" or clause.target.area or clause.target.floor:
-            continue
-        try:
-            alone = resolve(Frame((clause,)), catalog, area, state, language)
-        except FrameError:
-            continue
-        if alone.kind != "ambiguous":
-            continue
+    is written ("la Lámpara de techo del sofá del salón" of two lamps so called, one in the
+    salón); None when no clause is so mended."""
+
+    def mend(i: int, clause: Clause, alone: Plan) -> Clause | None:
+        if alone.kind != "ambiguous" or clause.target.area or clause.target.floor:
+            return None
         places = {catalog.entities[c].area for c in alone.candidates} - {None}
         named = [p for p in places if place_named(catalog, clean(p), "area", text, exactly=True)]
-        if len(named) == 1:
-            clauses[i] = replace(clause, target=replace(clause.target, area=clean(named[0])))
-            mended = True
-    return replace(frame, clauses=tuple(clauses)) if mended else None
+        if len(named) != 1:
+            return None
+        return replace(clause, target=replace(clause.target, area=clean(named[0])))
+
+    return _mended(frame, catalog, area, state, language, ("name",), mend)
 
 
 def said_here(
@@ -270,18 +286,11 @@ def said_here(
     ):
         return None
     words = set(fold(text).split())
-    clauses = list(frame.clauses)
-    mended = False
-    for i, clause in enumerate(clauses):
-        if clause.target.how not in ("name", "one"):
-            continue
-        try:
-            alone = resolve(Frame((clause,)), catalog, area, state, language)
-        except FrameError:
-            continue
+
+    def mend(i: int, clause: Clause, alone: Plan) -> Clause | None:
         domains = {catalog.entities[c].domain for c in alone.candidates}
         if alone.kind != "ambiguous" or len(domains) != 1:
-            continue
+            return None
         domain = domains.pop()
         plain = {fold(w) for pair in DOMAIN_WORDS.get(domain, {}).values() for w in pair}
         here = replace(clause, target=Target("all", domain=domain, here=True))
@@ -292,9 +301,10 @@ def said_here(
             and (named is None or fold(named) in plain)  # "the fan", not "la vanne de gaz"
             and not _sweeps_nothing(here, catalog, area)
         ):
-            clauses[i] = here
-            mended = True
-    return replace(frame, clauses=tuple(clauses)) if mended else None
+            return here
+        return None
+
+    return _mended(frame, catalog, area, state, language, ("name", "one"), mend)
 
 
 def named_in_sweep(
@@ -314,16 +324,11 @@ def named_in_sweep(
     if says_all(text):
         return None
     padded = f" {fold(text)} "
-    clauses = list(frame.clauses)
-    mended = False
-    for i, clause in enumerate(clauses):
+
+    def mend(i: int, clause: Clause, swept: Plan) -> Clause | None:
         target = clause.target
-        if target.how != "all" or not (target.area or target.floor or target.here):
-            continue
-        try:
-            swept = resolve(Frame((clause,)), catalog, area, state, language)
-        except FrameError:
-            continue
+        if not (target.area or target.floor or target.here):
+            return None
         ids = {c.args["entity_id"] for c in swept.calls}
         named = {
             entity_id
@@ -334,11 +339,9 @@ def named_in_sweep(
             and f" {name} " in padded
             and words - _KIND_WORDS - _area_words(catalog.entities[entity_id].area)
         }
-        if len(named) == 1:
-            entity = catalog.entities[named.pop()]
-            clauses[i] = replace(clause, target=Target("name", name=clean(entity.name)))
-            mended = True
-    return replace(frame, clauses=tuple(clauses)) if mended else None
+        return _named(clause, named.pop(), catalog) if len(named) == 1 else None
+
+    return _mended(frame, catalog, area, state, language, ("all",), mend)
 
 
 _KIND_WORDS = frozenset(
