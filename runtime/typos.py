@@ -31,7 +31,15 @@ from rapidfuzz.distance import OSA
 from edgeward.runtime.action_words import COMMANDS, LEVEL_WORDS
 from edgeward.runtime.action_words import WORDS as ACTION_WORDS
 from edgeward.runtime.catalog import Catalog
-from edgeward.runtime.homes import COLOR_WORDS, NAME_WORDS, fold
+from edgeward.runtime.homes import (
+    AREA_WORDS,
+    COLOR_WORDS,
+    FLOOR_WORDS,
+    NAME_WORDS,
+    area_key,
+    floor_key,
+    fold,
+)
 from edgeward.runtime.retrieval import STOPWORDS
 
 MIN_LETTERS = 4
@@ -58,9 +66,16 @@ _WORD = re.compile(r"[^\W\d_]+")
 
 def home_words(catalog: Catalog) -> dict[str, str]:
     """The words a request may mean: each word (folded) of the home's names, aliases, areas and
-    floors, as the home writes it in lower case."""
+    floors, and of its areas' and floors' names in the four languages ("downstairs" of a
+    "Rez-de-chaussée"), as the home writes it in lower case."""
     names = [n for e in catalog.entities.values() for n in (e.name, *e.aliases, e.floor or "")]
     names += [n for a in catalog.areas.values() for n in (a.name, *a.aliases, a.floor or "")]
+    for vocabulary, key in (
+        *((AREA_WORDS, area_key(a.name)) for a in catalog.areas.values()),
+        *((FLOOR_WORDS, floor_key(a.floor)) for a in catalog.areas.values() if a.floor),
+    ):
+        if key is not None:
+            names += [n for by_language in vocabulary[key][1].values() for n in by_language]
     words: dict[str, str] = {}
     for written in _WORD.findall(" ".join(names).lower()):
         folded = fold(written)

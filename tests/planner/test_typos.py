@@ -37,6 +37,7 @@ def _mend(text: str, known: frozenset[str] = frozenset()) -> str:
         ("toggle the vostirn!", "toggle the vostrin!"),
         ("switch off the cabke box", "switch off the cable box"),  # struck
         ("is the keler dry?", "is the keller dry?"),  # a floor
+        ("is the basment dry?", "is the basement dry?"),  # the same floor, in English
         ("ouvirr le store", "ouvrir le store"),  # a command, in a request that says none
         ("tu peux ourvir le store à côté", "tu peux ouvrir le store à côté"),  # "à" is no command
         ("dreh den Store etwwas runter", "dreh den Store etwas runter"),  # a word for a degree
