@@ -34,6 +34,9 @@ from edgeward.runtime.catalog import Catalog
 from edgeward.runtime.homes import (
     AREA_WORDS,
     COLOR_WORDS,
+    DEVICE_KINDS,
+    DOMAIN_SYNONYMS,
+    DOMAIN_WORDS,
     FLOOR_WORDS,
     NAME_WORDS,
     area_key,
@@ -54,14 +57,35 @@ KNOWN_WORDS = (
 )
 """Words of the project's vocabularies: words of a language, never mended."""
 
+_WORD = re.compile(r"[^\W\d_]+")
+
+_NOT_KINDS = frozenset({"lock", "valve", "scene", "button"})
+
+_KINDS = {
+    fold(w): w.lower()
+    for w in (
+        *(n for kind in DEVICE_KINDS for names in kind.names.values() for n in names),
+        *(
+            w
+            for by_language in DOMAIN_WORDS.values()
+            for pair in by_language.values()
+            for w in pair
+        ),
+        *(w for d, words in DOMAIN_SYNONYMS.items() if d not in _NOT_KINDS for w in words),
+    )
+    if _WORD.fullmatch(w) and len(fold(w)) >= MIN_LETTERS
+}
+"""The one-word names of kinds of device, in the four languages ("luces", "Fenster",
+"calefacción"): a typo of one is mended, as the device it asks about is in it. Not the words of
+longer names ("main" of "Main light" would take "matin"), nor the other words for locks, valves,
+scenes and buttons, many of them words of their own ("cierre" would take "cerré")."""
+
 _LEVELS = {w: w for w in (ACTION_WORDS | LEVEL_WORDS) - COMMANDS if len(w) >= MIN_LETTERS}
 """The words for a level or a degree that are no command ("etwas", "warmer", "halfway"): a
 typo of one is mended ("dreh das Licht etwwas runter"), as the change it asks for is in it;
 only a typo of at least :data:`_LEVEL_TYPO_LETTERS` letters, as a shorter word is often a word
 of its own ("habe" is no "halbe")."""
 _LEVEL_TYPO_LETTERS = 6
-
-_WORD = re.compile(r"[^\W\d_]+")
 
 
 def home_words(catalog: Catalog) -> dict[str, str]:
@@ -70,12 +94,11 @@ def home_words(catalog: Catalog) -> dict[str, str]:
     "Rez-de-chaussée"), as the home writes it in lower case."""
     names = [n for e in catalog.entities.values() for n in (e.name, *e.aliases, e.floor or "")]
     names += [n for a in catalog.areas.values() for n in (a.name, *a.aliases, a.floor or "")]
-    for vocabulary, key in (
-        *((AREA_WORDS, area_key(a.name)) for a in catalog.areas.values()),
-        *((FLOOR_WORDS, floor_key(a.floor)) for a in catalog.areas.values() if a.floor),
-    ):
-        if key is not None:
-            names += [n for by_language in vocabulary[key][1].values() for n in by_language]
+    spoken = [AREA_WORDS[k][1] for a in catalog.areas.values() if (k := area_key(a.name))]
+    spoken += [
+        FLOOR_WORDS[k][1] for a in catalog.areas.values() if a.floor and (k := floor_key(a.floor))
+    ]
+    names += [n for by_language in spoken for ns in by_language.values() for n in ns]
     words: dict[str, str] = {}
     for written in _WORD.findall(" ".join(names).lower()):
         folded = fold(written)
@@ -86,11 +109,11 @@ def home_words(catalog: Catalog) -> dict[str, str]:
 
 def mend_typos(text: str, words: Mapping[str, str], known: Callable[[str], bool]) -> str:
     """``text`` with each word that is a typo of exactly one of ``words`` (:func:`home_words`),
-    of a word for a level or a degree, or of a word of an action when it says none, replaced by
-    it; a word ``known`` says is a
-    word of the model's, or of :data:`KNOWN_WORDS`, is kept."""
+    of a kind of device's name, of a word for a level or a degree, or of a word of an action
+    when it says none, replaced by it; a word ``known`` says is a word of the model's, or of
+    :data:`KNOWN_WORDS`, is kept."""
     home = words
-    words = {**_LEVELS, **words}
+    words = {**_KINDS, **_LEVELS, **words}
     if COMMANDS.isdisjoint(fold(text).split()):  # not the "d" of "d'un cran", nor "a bit"
         words = {**{w: w for w in COMMANDS}, **words}
     keys = [*words, *(w for w in KNOWN_WORDS if w not in words)]
