@@ -54,6 +54,15 @@ def _numbers(language: str) -> tuple[re.Pattern[str], dict[str, int]]:
     return re.compile(rf"(?<![\w-])(?:{alternatives})(?![\w-])", re.IGNORECASE), values
 
 
+@lru_cache(maxsize=1)
+def number_words() -> frozenset[str]:
+    """Every word (folded) of the numbers said in words, in the four languages ("vingt",
+    "cincuenta", "zweiundzwanzig")."""
+    return frozenset(
+        fold(w) for language in _RULESETS for key in _numbers(language)[1] for w in key.split()
+    )
+
+
 def _key(text: str) -> str:
     return " ".join(text.lower().replace("-", " ").split())
 

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
+from functools import lru_cache
 
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
@@ -44,6 +45,7 @@ from edgeward.runtime.homes import (
     fold,
 )
 from edgeward.runtime.retrieval import STOPWORDS
+from edgeward.runtime.spoken_numbers import number_words
 
 MIN_LETTERS = 4
 """The shortest word that is mended, and the shortest word of a name it may become."""
@@ -107,13 +109,20 @@ def home_words(catalog: Catalog) -> dict[str, str]:
     return words
 
 
+@lru_cache(maxsize=1)
+def _number_words() -> dict[str, str]:
+    """The words of numbers said in words ("cincuenta", "quatre"): a typo of one is mended
+    ("cincuinta"), as the number it says is in it."""
+    return {w: w for w in number_words() if len(w) >= MIN_LETTERS and w.isalpha()}
+
+
 def mend_typos(text: str, words: Mapping[str, str], known: Callable[[str], bool]) -> str:
     """``text`` with each word that is a typo of exactly one of ``words`` (:func:`home_words`),
     of a kind of device's name, of a word for a level or a degree, or of a word of an action
     when it says none, replaced by it; a word ``known`` says is a word of the model's, or of
     :data:`KNOWN_WORDS`, is kept."""
     home = words
-    words = {**_KINDS, **_LEVELS, **words}
+    words = {**_number_words(), **_KINDS, **_LEVELS, **words}
     if COMMANDS.isdisjoint(fold(text).split()):  # not the "d" of "d'un cran", nor "a bit"
         words = {**{w: w for w in COMMANDS}, **words}
     keys = [*words, *(w for w in KNOWN_WORDS if w not in words)]

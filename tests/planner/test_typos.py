@@ -40,6 +40,8 @@ def _mend(text: str, known: frozenset[str] = frozenset()) -> str:
         ("is the basment dry?", "is the basement dry?"),  # the same floor, in English
         ("apaga las lwces del salon", "apaga las luces del salon"),  # a kind's word
         ("sind die Fesnter zu", "sind die fenster zu"),
+        ("le store à quarte vingt dix", "le store à quatre vingt dix"),  # a number's word
+        ("Dormitorio brillo cincuinta", "Dormitorio brillo cincuenta"),
         ("ouvirr le store", "ouvrir le store"),  # a command, in a request that says none
         ("tu peux ourvir le store à côté", "tu peux ouvrir le store à côté"),  # "à" is no command
         ("dreh den Store etwwas runter", "dreh den Store etwas runter"),  # a word for a degree
