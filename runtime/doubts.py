@@ -355,6 +355,7 @@ _KIND_WORDS = frozenset(
 
 
 def _area_words(area: str | None) -> set[str]:
+    """The words (folded) of an area's name."""
     return set(fold(area).split()) if area else set()
 
 

@@ -441,10 +441,10 @@ _NAME_END = " ]"
 _CHAINED = ("action", "value", "time", "days", "class")
 _TARGETS = ("repeat", "unsaid", "place")
 _REFUSALS_RETRIED = ("no_such_device", "out_of_domain")
-"""Refusals a request that says a whole name of the home, or the plain word of a kind of device
-it has, cannot mean: it is retried with its "no" barred
-(:func:`~edgeward.runtime.doubts.says_a_whole_name`, :func:`~edgeward.runtime.doubts.
-says_a_kind_it_has`)."""
+"""Refusals a request that says a whole name of the home, the plain word of a kind of device it
+has, or the word for the kind of one of its devices, cannot mean: it is retried with its "no"
+barred (:func:`~edgeward.runtime.doubts.says_a_whole_name`, :func:`~edgeward.runtime.doubts.
+says_a_kind_it_has`, :func:`~edgeward.runtime.doubts.says_a_device_word`)."""
 _CHAINED_TRIES = 3
 _REPAIRS = 3
 """How many doubts one decode mends, one after the other: a retry that mends one may show
@@ -792,9 +792,12 @@ class Planner:
         request says in other words (:func:`longer_name_said`: "afuera") with that one. A retry
         that mends the doubt but shows another is mended in turn (:meth:`_repair`, up to
         :data:`_REPAIRS` doubts one after the other). A refusal of a request that says a whole name
-        of the home, or the plain word of a kind it has (no such device, out of domain) is decoded
-        again with its "no" barred, and the retry is kept when no clause of it is doubtful, or when
-        its first doubt is mended (a name the model cannot copy, written as another device)."""
+        of the home, the plain word of a kind it has, or in its language the word for the kind of
+        a device named in another (no such device, out of domain) is decoded again with its "no"
+        barred, and the retry is kept when no clause of it is doubtful, or when its first doubt is
+        mended (a name the model cannot copy, written as another device). A question about how
+        warm it is outside that the model reads otherwise is begun again as one about the home's
+        outdoor temperature sensor (:func:`outdoor_reading`)."""
         generation = self._generate(prompt, catalog)
         frame = _parsed(generation.text)
         if frame is None:
