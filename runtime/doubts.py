@@ -51,10 +51,12 @@ from edgeward.runtime.homes import (
     DEVICE_KINDS,
     DOMAIN_SYNONYMS,
     DOMAIN_WORDS,
+    KIND_WORDS,
     NAME_WORDS,
     area_key,
     floor_key,
     fold,
+    kind_names,
     kind_word,
     places_said,
     reworded,
@@ -149,20 +151,7 @@ def says_a_whole_name(catalog: Catalog, text: str) -> bool:
     return any(words <= said for _, _, words in _name_words(catalog))
 
 
-PLAIN_WORDS = frozenset(
-    w
-    for phrase in (
-        *(n for kind in DEVICE_KINDS for names in kind.names.values() for n in names),
-        *(
-            w
-            for by_language in DOMAIN_WORDS.values()
-            for pair in by_language.values()
-            for w in pair
-        ),
-        *(w for words in DOMAIN_SYNONYMS.values() for w in words),
-    )
-    for w in fold(phrase).split()
-)
+PLAIN_WORDS = frozenset(w for phrase in kind_names() for w in fold(phrase).split())
 """The words of the plain names of kinds of devices ("Blinds", "Door lock", "Lámpara de pie"):
 a device called only so is not told from others of its kind by its name."""
 
@@ -337,21 +326,11 @@ def named_in_sweep(
             and entity_id.split(".")[0] not in SENSOR_DOMAINS
             and len(words) > 1
             and f" {name} " in padded
-            and words - _KIND_WORDS - _area_words(catalog.entities[entity_id].area)
+            and words - KIND_WORDS - _area_words(catalog.entities[entity_id].area)
         }
         return _named(clause, named.pop(), catalog) if len(named) == 1 else None
 
     return _mended(frame, catalog, area, state, language, ("all",), mend)
-
-
-_KIND_WORDS = frozenset(
-    fold(w)
-    for by_language in DOMAIN_WORDS.values()
-    for pair in by_language.values()
-    for word in pair
-    for w in word.split()
-)
-"""The plain words of the kinds of device, in every language ("lumière", "Lichter")."""
 
 
 def _area_words(area: str | None) -> set[str]:
@@ -829,7 +808,6 @@ _AFTERNOON = phrases(
     """pm|afternoon|evening|night|tonight|tarde|noche|soir|soirée|après-midi|abends|abend
     |nachmittags|nachts"""
 )
-_MORNING = phrases("am|morning|matin|mañana|morgens|früh")
 _QUARTER = phrases("quarter|quart|cuarto|viertel")
 
 

@@ -122,6 +122,11 @@ DOMAIN_SYNONYMS: dict[str, tuple[str, ...]] = {
     "binary_sensor": ("open", "motion", "window", "door", "ouvert", "fenêtre", "mouvement", "abierta", "ventana", "movimiento", "offen", "Fenster", "Bewegung"),  # noqa: E501
 }  # fmt: skip
 
+KIND_WORDS = frozenset(
+    fold(w) for by in DOMAIN_WORDS.values() for pair in by.values() for w in pair
+)
+"""The plain words (folded) of the kinds of device, in the four languages ("lumiere", "lichter")."""
+
 
 COLOR_WORDS: dict[str, dict[str, str]] = {
     "en": {"white": "white", "warm_white": "warm white", "red": "red", "orange": "orange", "yellow": "yellow", "green": "green", "cyan": "cyan", "blue": "blue", "purple": "purple", "pink": "pink"},  # noqa: E501
@@ -364,6 +369,22 @@ _KIND_PHRASES: tuple[tuple[str, DeviceKind, int], ...] = tuple(
 names of a kind are listed in the same order in every language."""
 
 
+def kind_names(synonyms_left_out: frozenset[str] = frozenset()) -> tuple[str, ...]:
+    """Every name of a kind of device, in the four languages: the kinds' own names ("Lámpara de
+    pie"), the domains' plain words ("lumières") and their other words ("heating"), but for
+    those of the domains ``synonyms_left_out``."""
+    return (
+        *(n for kind in DEVICE_KINDS for names in kind.names.values() for n in names),
+        *(
+            w
+            for by_language in DOMAIN_WORDS.values()
+            for pair in by_language.values()
+            for w in pair
+        ),
+        *(w for d, words in DOMAIN_SYNONYMS.items() if d not in synonyms_left_out for w in words),
+    )
+
+
 @lru_cache(maxsize=4096)
 def spoken_name(name: str, domain: str, language: str) -> str | None:
     """How a speaker of ``language`` calls a device named ``name`` when the name is in another
@@ -371,34 +392,38 @@ def spoken_name(name: str, domain: str, language: str) -> str | None:
     with its modifier ("Left bedside lamp" -> "lampe de chevet gauche"), or None when the name
     has no device word of its domain or already is in ``language``."""
     folded = f" {fold(name)} "
-    for phrase, kind, index in _KIND_PHRASES:
-        if kind.domain != domain or f" {phrase} " not in folded:
-            continue
-        words = kind.names[language]
-        said = words[index] if index < len(words) else words[0]
-        if fold(said) in GENERIC_NAMES or f" {fold(said)} " in folded:
-            return None
-        rest = folded.replace(f" {phrase} ", " ")
-        for modifier, i in _MODIFIER_PHRASES:
-            if f" {modifier} " in rest:
-                said = _modified(said, NAME_MODIFIERS[language][i], language)
-                rest = rest.replace(f" {modifier} ", " ")
-                break
-        if _own_words(rest):
-            return None
-        return as_spoken(said, language)
-    return None
+    found = _kind_in(folded, domain, language)
+    if found is None:
+        return None
+    phrase, said = found
+    if fold(said) in GENERIC_NAMES or f" {fold(said)} " in folded:
+        return None
+    rest = folded.replace(f" {phrase} ", " ")
+    for modifier, i in _MODIFIER_PHRASES:
+        if f" {modifier} " in rest:
+            said = _modified(said, NAME_MODIFIERS[language][i], language)
+            rest = rest.replace(f" {modifier} ", " ")
+            break
+    if _own_words(rest):
+        return None
+    return as_spoken(said, language)
 
 
 def kind_word(name: str, domain: str, language: str) -> str | None:
     """The word a speaker of ``language`` has for the kind of device named ``name`` ("Estufa
     Plyshy" -> "heater" in English, "Floor lamp" -> "lampadaire" in French), whatever else the
     name says; None when it has no device word of its domain."""
-    folded = f" {fold(name)} "
+    found = _kind_in(f" {fold(name)} ", domain, language)
+    return None if found is None else as_spoken(found[1], language)
+
+
+def _kind_in(folded: str, domain: str, language: str) -> tuple[str, str] | None:
+    """The longest device word of ``domain`` in a padded, folded name, and the same kind's word
+    in ``language`` (the same one of its names, else its first); None when it has none."""
     for phrase, kind, index in _KIND_PHRASES:
         if kind.domain == domain and f" {phrase} " in folded:
             words = kind.names[language]
-            return as_spoken(words[index] if index < len(words) else words[0], language)
+            return phrase, words[index] if index < len(words) else words[0]
     return None
 
 
@@ -409,9 +434,7 @@ def _own_words(rest: str) -> bool:
     return any(w not in NAME_WORDS and not w.isdigit() for w in rest.split())
 
 
-_PLAIN_WORDS = frozenset(
-    fold(w) for by in DOMAIN_WORDS.values() for pair in by.values() for w in pair
-) | GENERIC_NAMES  # fmt: skip
+_PLAIN_WORDS = KIND_WORDS | GENERIC_NAMES
 
 _DEVICE_WORDS: dict[str, str] = {
     fold(name): name

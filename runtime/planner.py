@@ -876,6 +876,7 @@ class Planner:
             if part == "unsaid"
             else []
         )
+        kinds = of_a_kind_said or part == "class"  # a kind said, down the line
         for k, token in choices + how:
             if name is not None and (begun := self._target_begun(generation, k, name)):
                 named = self._generate(prompt, catalog, begun=begun)
@@ -897,7 +898,6 @@ class Planner:
                     break
                 still = doubtful_clause(again, catalog, text, area)
                 whole = _resumed(retry, generation, k)
-                kinds = of_a_kind_said or part == "class"
                 if still is None and (not kinds or kind_of_said(again, index, catalog, text)):
                     guessed = (k, token) in how
                     return Decoded(whole, again, {**barred, k: banned}, doubtful=guessed)

@@ -232,7 +232,7 @@ def place_said(catalog: Catalog, said: str, table: str, text: str) -> bool:
     """Whether ``text`` names the area (``table`` "area") or floor a frame wrote as ``said``: by
     one of its words, an alias, or the word for it in any of the four languages."""
     key = area_key(said) if table == "area" else floor_key(said)
-    words = {w for name in _place_names(said, key, table) for w in _telling(name)}
+    words = {w for name in place_names(said, key, table) for w in _telling(name)}
     for area in catalog.areas.values():
         if table == "area" and fold(area.name) == fold(said):
             words |= {w for a in area.aliases for w in _telling(a)}
@@ -248,7 +248,7 @@ def place_named(
     longer word (:func:`is_said`), or, ``exactly``, as they are ("ding" is no typo of "dining"
     then)."""
     key = area_key(said) if table == "area" else floor_key(said)
-    names = [*_place_names(said, key, table)]
+    names = [*place_names(said, key, table)]
     names += [n for a in catalog.areas.values() if fold(a.name) == fold(said) for n in a.aliases]
     words_said = set(_text_words(text))
 
@@ -327,11 +327,12 @@ def _kind_words(domain: str, device_class: str | None) -> frozenset[str]:
 @lru_cache(maxsize=4096)
 def _place_words(place: str, key: str | None, table: str) -> frozenset[str]:
     """Words for an area or floor: its own name and the words for it in every language."""
-    return frozenset(_words(*_place_names(place, key, table)))
+    return frozenset(_words(*place_names(place, key, table)))
 
 
-def _place_names(place: str, key: str | None, table: str) -> tuple[str, ...]:
-    """An area's or floor's own name and its names in every language (its vocabulary key)."""
+def place_names(place: str, key: str | None, table: str) -> tuple[str, ...]:
+    """An area's or floor's own name and its names in every language, by its vocabulary key
+    (:func:`~edgeward.runtime.homes.area_key`, :func:`~edgeward.runtime.homes.floor_key`)."""
     if key is None:
         return (place,)
     words = AREA_WORDS if table == "area" else FLOOR_WORDS

@@ -32,19 +32,8 @@ from rapidfuzz.distance import OSA
 from edgeward.runtime.action_words import COMMANDS, LEVEL_WORDS
 from edgeward.runtime.action_words import WORDS as ACTION_WORDS
 from edgeward.runtime.catalog import Catalog
-from edgeward.runtime.homes import (
-    AREA_WORDS,
-    COLOR_WORDS,
-    DEVICE_KINDS,
-    DOMAIN_SYNONYMS,
-    DOMAIN_WORDS,
-    FLOOR_WORDS,
-    NAME_WORDS,
-    area_key,
-    floor_key,
-    fold,
-)
-from edgeward.runtime.retrieval import STOPWORDS
+from edgeward.runtime.homes import COLOR_WORDS, NAME_WORDS, area_key, floor_key, fold, kind_names
+from edgeward.runtime.retrieval import STOPWORDS, place_names
 from edgeward.runtime.spoken_numbers import number_words
 
 MIN_LETTERS = 4
@@ -65,16 +54,7 @@ _NOT_KINDS = frozenset({"lock", "valve", "scene", "button"})
 
 _KINDS = {
     fold(w): w.lower()
-    for w in (
-        *(n for kind in DEVICE_KINDS for names in kind.names.values() for n in names),
-        *(
-            w
-            for by_language in DOMAIN_WORDS.values()
-            for pair in by_language.values()
-            for w in pair
-        ),
-        *(w for d, words in DOMAIN_SYNONYMS.items() if d not in _NOT_KINDS for w in words),
-    )
+    for w in kind_names(_NOT_KINDS)
     if _WORD.fullmatch(w) and len(fold(w)) >= MIN_LETTERS
 }
 """The one-word names of kinds of device, in the four languages ("luces", "Fenster",
@@ -96,11 +76,15 @@ def home_words(catalog: Catalog) -> dict[str, str]:
     "Rez-de-chaussée"), as the home writes it in lower case."""
     names = [n for e in catalog.entities.values() for n in (e.name, *e.aliases, e.floor or "")]
     names += [n for a in catalog.areas.values() for n in (a.name, *a.aliases, a.floor or "")]
-    spoken = [AREA_WORDS[k][1] for a in catalog.areas.values() if (k := area_key(a.name))]
-    spoken += [
-        FLOOR_WORDS[k][1] for a in catalog.areas.values() if a.floor and (k := floor_key(a.floor))
+    names += [
+        n for a in catalog.areas.values() for n in place_names(a.name, area_key(a.name), "area")
     ]
-    names += [n for by_language in spoken for ns in by_language.values() for n in ns]
+    names += [
+        n
+        for a in catalog.areas.values()
+        if a.floor
+        for n in place_names(a.floor, floor_key(a.floor), "floor")
+    ]
     words: dict[str, str] = {}
     for written in _WORD.findall(" ".join(names).lower()):
         folded = fold(written)
@@ -110,10 +94,12 @@ def home_words(catalog: Catalog) -> dict[str, str]:
 
 
 @lru_cache(maxsize=1)
-def _number_words() -> dict[str, str]:
-    """The words of numbers said in words ("cincuenta", "quatre"): a typo of one is mended
-    ("cincuinta"), as the number it says is in it."""
-    return {w: w for w in number_words() if len(w) >= MIN_LETTERS and w.isalpha()}
+def _vocabulary() -> dict[str, str]:
+    """The words of the project's vocabularies a typo is mended into in every request: the words
+    of numbers said in words ("cincuinta" is "cincuenta", as the number it says is in it), of
+    kinds of device (:data:`_KINDS`) and of levels (:data:`_LEVELS`); made once."""
+    numbers = {w: w for w in number_words() if len(w) >= MIN_LETTERS and w.isalpha()}
+    return {**numbers, **_KINDS, **_LEVELS}
 
 
 def mend_typos(text: str, words: Mapping[str, str], known: Callable[[str], bool]) -> str:
@@ -122,7 +108,7 @@ def mend_typos(text: str, words: Mapping[str, str], known: Callable[[str], bool]
     when it says none, replaced by it; a word ``known`` says is a word of the model's, or of
     :data:`KNOWN_WORDS`, is kept."""
     home = words
-    words = {**_number_words(), **_KINDS, **_LEVELS, **words}
+    words = {**_vocabulary(), **words}
     if COMMANDS.isdisjoint(fold(text).split()):  # not the "d" of "d'un cran", nor "a bit"
         words = {**{w: w for w in COMMANDS}, **words}
     keys = [*words, *(w for w in KNOWN_WORDS if w not in words)]
