@@ -213,6 +213,20 @@ _IMPERATIVES = frozenset(
 )
 """Verbs that open a command ("baja las persianas", "press the doorbell"), never a question."""
 
+_INFINITIVES = frozenset(
+    fold(
+        """allumer éteindre eteindre ouvrir fermer verrouiller déverrouiller baisser monter
+        lancer activer désactiver encender apagar abrir cerrar subir bajar activar desactivar
+        bloquear desbloquear einschalten anschalten anmachen ausschalten abschalten ausmachen
+        öffnen aufmachen schließen zumachen abschließen aufschließen aktivieren deaktivieren
+        starten stoppen anhalten umschalten hochfahren runterfahren herunterfahren drücken"""
+    ).split()
+)
+"""Verbs said whole ("fermer le store", "das Licht ausschalten"): a command where they open a
+request, or end one in German."""
+
+_OPENING_VERBS = _IMPERATIVES | _INFINITIVES
+
 _OPENERS = frozenset(
     fold(
         """hey ok okay so please um right bitte mal also na äh ähm stp euh dis bon alors oye eh
@@ -242,8 +256,12 @@ _MODALS = frozenset(
 
 def commands(text: str) -> bool:
     """Whether ``text`` opens with a verb of a command ("baja las persianas", "bitte aktiviere
-    die Heizung"), after words that change nothing: a request to act, not a question."""
-    return _opening(text) in _IMPERATIVES
+    die Heizung", "fermer le store"), after words that change nothing, or, not asked, ends with
+    one as German does ("das Gasventil schließen"): a request to act, not a question."""
+    words = [w for w in fold(text).split() if w not in _OPENERS]
+    return bool(words) and (
+        words[0] in _OPENING_VERBS or (words[-1] in _INFINITIVES and "?" not in text)
+    )
 
 
 def asks(text: str) -> bool:

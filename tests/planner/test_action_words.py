@@ -154,6 +154,10 @@ _ACTION, _OPEN_CLOSE, _DEGREE = says_an_action, says_open_or_close, says_a_degre
         (commands, "dime si la luz está encendida", False),
         (commands, "planta baja luces apagadas", False),  # a floor, not "baja"
         (commands, "kitchen light off", False),
+        (commands, "fermer le store du salon", True),
+        (commands, "und das gasventil schließen", True),
+        (commands, "bitte das Licht ausschalten bitte", True),
+        (commands, "kannst du das Licht ausschalten?", False),  # asked: the model's to read
         # a question opens with a word of one and has its mark; a polite command is none
         (asks, "¿está encendida la luz del garaje?", True),
         (asks, "is the garage door open?", True),
