@@ -581,7 +581,7 @@ def doubtful_clause(
             return i, "unsaid"
         if _unsaid_place(clause, catalog, text):
             return i, "place"
-        if not can_do(clause, catalog) or (
+        if not (target.how in _SWEEPS or can_do(clause, catalog)) or (
             clause.verb == "act"
             and (
                 contradicts(clause.action, text, _names_of(catalog))
@@ -640,7 +640,12 @@ def doubtful_clause(
             and _sweeps_nothing(clause, catalog, area)
         ):
             return i, "place"  # no device of its kind there can do it: another place said?
+        if target.how in _SWEEPS and not can_do(clause, catalog):
+            return i, "action"  # of a kind said, once its kind and place are not in doubt
     return None
+
+
+_SWEEPS = ("all", "one")
 
 
 def made_up_name(frame: Frame, catalog: Catalog, text: str) -> str | None:
@@ -658,6 +663,24 @@ def made_up_name(frame: Frame, catalog: Catalog, text: str) -> str | None:
         and not all(w.isdigit() or w in NAME_WORDS or w in STOPWORDS for w in words)
     }
     return clean(catalog.entities[left.pop()].name) if len(left) == 1 else None
+
+
+def made_up_repeated(frame: Frame, catalog: Catalog, text: str) -> Frame | None:
+    """``frame`` with the one clause that repeats an earlier one naming instead the one made-up
+    name the request says that no clause names (:func:`made_up_name`), when that device can
+    do the clause's action: "apagar el ventilador, el bretrom y la lámpara de noche" written as
+    the night lamp twice; else None."""
+    repeats = [
+        i
+        for i, clause in enumerate(frame.clauses)
+        if any(_same(clause, earlier, catalog) for earlier in frame.clauses[:i])
+    ]
+    name = made_up_name(frame, catalog, text)
+    if len(repeats) != 1 or name is None:
+        return None
+    clauses = list(frame.clauses)
+    clauses[repeats[0]] = replace(clauses[repeats[0]], target=Target("name", name=name))
+    return Frame(tuple(clauses)) if can_do(clauses[repeats[0]], catalog) else None
 
 
 _LEVELS = {"light": "brightness", "climate": "temperature"}
@@ -931,9 +954,20 @@ _NAMES: BoundedCache[str, tuple[str, ...]] = BoundedCache(8)
 
 
 def can_do(clause: Clause, catalog: Catalog) -> bool:
-    """Whether a device the clause names, if it names one, offers the clause's action."""
+    """Whether a device the clause names, if it names one, offers the clause's action; or, when
+    it sweeps or asks for the one of a kind, whether any device of that kind the home has does
+    ("act one fan unlock" for "quita el ventilador" is no fan's action)."""
     target = clause.target
-    if target.how != "name" or target.name is None or clause.action is None:
+    if clause.action is None:
+        return True
+    if target.how in _SWEEPS and target.domain:
+        kind = [
+            e
+            for e in catalog.entities.values()
+            if e.domain == target.domain and target.device_class in (None, e.device_class)
+        ]
+        return not kind or any(service_of(e, clause.action) for e in kind)
+    if target.how != "name" or target.name is None:
         return True
     devices = meant_by(catalog, target.name)
     return not devices or any(service_of(e, clause.action) for e in devices)

@@ -83,6 +83,7 @@ from edgeward.runtime.doubts import (
     leaves_out_a_part,
     longer_name_said,
     made_up_name,
+    made_up_repeated,
     name_said,
     named_in_sweep,
     names_something_missing,
@@ -836,6 +837,9 @@ class Planner:
         if doubt is None or names_something_missing(frame, catalog, text, lang):
             return Decoded(generation, frame, doubtful=doubt is not None)
         repaired = self._repair(asked, generation, doubt, {}, 0)
+        if repaired is None and doubt[1] == "repeat":
+            # retried in vain: the made-up name the model could not copy, a guess kept doubtful
+            frame = made_up_repeated(frame, catalog, text) or frame
         return repaired or Decoded(generation, frame, doubtful=True)
 
     def _repair(

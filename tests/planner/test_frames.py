@@ -15,6 +15,7 @@ from edgeward.runtime.constrained import compile_lark
 from edgeward.runtime.doubts import (
     actions_said,
     asks_about_lights,
+    can_do,
     doubtful_clause,
     grounded,
     in_said_order,
@@ -22,6 +23,7 @@ from edgeward.runtime.doubts import (
     leaves_out_a_part,
     longer_name_said,
     made_up_name,
+    made_up_repeated,
     named_in_sweep,
     names_a_missing_device,
     names_a_missing_place,
@@ -531,6 +533,28 @@ def test_a_made_up_name_the_frame_leaves_out_makes_a_sweep_doubtful() -> None:
     # a verb is no kind's name: "cerrar" does not say a lock ("cierre")
     shut = fr.parse_frame("act name [ beizisai ] close")
     assert doubtful_clause(shut, home, "cerrar beizisai por favor") is None
+    # a clause written twice where the request says the made-up name no clause names
+    said = "toggle the desk, the seisteis and the shelf"
+    twice = fr.parse_frame(
+        "act name [ desk ] toggle ; act name [ shelf ] toggle ; act name [ shelf ] toggle"
+    )
+    mended = made_up_repeated(twice, home, said)
+    assert mended is not None
+    assert [c.target.name for c in mended.clauses] == ["desk", "shelf", "seisteis"]
+    assert made_up_repeated(twice, home, "toggle the desk and the shelf") is None
+    # not when the made-up device cannot do what the repeated clause does
+    assert made_up_repeated(twice, home, "toggle the desk, beizisai and the shelf") is None
+
+
+def test_a_sweep_of_a_kind_none_of_whose_devices_can_do_the_action_is_doubtful() -> None:
+    home = _home()
+    said = "toggle the garage"
+    # "quita el ventilador" written as the one fan unlocked: an action no device of it has
+    garage = fr.parse_frame("act one cover:garage toggle")
+    assert not can_do(garage.clauses[0], home)
+    assert doubtful_clause(garage, home, said) == (0, "action")
+    assert can_do(fr.parse_frame("act one cover:garage open").clauses[0], home)
+    assert can_do(fr.parse_frame("act all lock unlock").clauses[0], home)
 
 
 def test_a_longer_name_said_in_other_words_makes_a_shorter_one_doubtful() -> None:
