@@ -447,7 +447,7 @@ has, or the word for the kind of one of its devices, cannot mean: it is retried 
 barred (:func:`~edgeward.runtime.doubts.says_a_whole_name`, :func:`~edgeward.runtime.doubts.
 says_a_kind_it_has`, :func:`~edgeward.runtime.doubts.says_a_device_word`)."""
 _CHAINED_TRIES = 3
-_REPAIRS = 3
+_REPAIRS = 4
 """How many doubts one decode mends, one after the other: a retry that mends one may show
 another ("quita las luces" read as unlocking, retried as turning the lights on)."""
 _OTHER_FRAMES = 3
@@ -791,7 +791,8 @@ class Planner:
         A sweep that leaves out the one made-up name the request says (:func:`made_up_name`) is
         begun again with that name where its target begins, and a name shorter than the one the
         request says in other words (:func:`longer_name_said`: "afuera") with that one. A retry
-        that mends the doubt but shows another is mended in turn (:meth:`_repair`, up to
+        (or a name so begun: "suaviza la Luz Loupul" as the Loupul pressed) that mends the doubt
+        but shows another is mended in turn (:meth:`_repair`, up to
         :data:`_REPAIRS` doubts one after the other). A refusal of a request that says a whole name
         of the home, the plain word of a kind it has, or in its language the word for the kind of
         a device named in another (no such device, out of domain) is decoded again with its "no"
@@ -885,9 +886,16 @@ class Planner:
             if name is not None and (begun := self._target_begun(generation, k, name)):
                 named = self._generate(prompt, catalog, begun=begun)
                 kept = _parsed(named.text)
-                if kept is not None and doubtful_clause(kept, catalog, text, area) is None:
+                if kept is not None:
                     whole = replace(named, logprobs=generation.logprobs[:k] + named.logprobs[k:])
-                    return Decoded(whole, kept, barred)
+                    still = doubtful_clause(kept, catalog, text, area)
+                    if still is None:
+                        return Decoded(whole, kept, barred)
+                    if still != doubt and depth + 1 < _REPAIRS:
+                        # the name written, and its action, say, is not the request's: mend that
+                        nested = self._repair(asked, whole, still, barred, depth + 1, kinds)
+                        if nested is not None:
+                            return nested
             banned = set(self.model.eos_token_ids) if token in self.model.eos_token_ids else {token}
             if part == "way" and not any(c.isdigit() for c in with_digits(text, lang)):
                 banned |= self._numbers  # the way the words say, not a level they do not say
