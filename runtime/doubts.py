@@ -142,6 +142,24 @@ def name_said(name: str, catalog: Catalog, text: str) -> bool:
     return any(is_said(n, text) for n in names)
 
 
+def _said_as_another(name: str, catalog: Catalog, text: str) -> bool:
+    """Whether the request says a device the frame named ``name`` only in other words, which
+    are as they are the name of another device ("deckenlampe 2" written as the "Deckenlicht
+    2", while the home has a "Deckenlampe 2")."""
+    devices = named(catalog, name)
+    own = {name} | {n for e in devices for n in (e.name, *e.aliases)}
+    if any(is_said(n, text) for n in own):
+        return False
+    others = {fold(r) for n in own for r in reworded(n)}
+    ids = {e.entity_id for e in devices}
+    return any(
+        fold(n) in others and is_said(n, text)
+        for e in catalog.entities.values()
+        if e.entity_id not in ids
+        for n in (e.name, *e.aliases)
+    )
+
+
 def says_a_whole_name(catalog: Catalog, text: str) -> bool:
     """Whether the request says every word of a device's name or alias (or its name in the
     request's language), exactly: such a request is about a device the home has, not one it
@@ -574,6 +592,7 @@ def doubtful_clause(
             and target.name
             and (
                 not name_said(target.name, catalog, text)
+                or _said_as_another(target.name, catalog, text)
                 or _says_another_domain(frame, catalog, text)
                 or _longer_names_said(frame, i, catalog, text)
             )

@@ -970,3 +970,18 @@ def test_a_shorter_name_than_the_request_says_is_doubtful() -> None:
     # another clause names the longer one
     both = fr.parse_frame("act name [ lamp ] on ; act name [ emma lamp ] on")
     assert doubtful_clause(both, home, "turn on the lamp and emma lamp") is None
+
+
+def test_a_name_said_only_in_other_words_that_name_another_device_is_doubtful() -> None:
+    lights = [
+        Entity("light.deckenlicht_2", "Deckenlicht 2", "Flur", services=light_services()),
+        Entity("light.deckenlampe_2", "Deckenlampe 2", "Küche", services=light_services()),
+    ]
+    home = Catalog(lights, areas=[Area("Flur"), Area("Küche")])
+    said = "und deckenlampe 2 abschalten"
+    other = fr.parse_frame("act name [ deckenlicht 2 ] off")
+    assert doubtful_clause(other, home, said) == (0, "unsaid")
+    assert doubtful_clause(fr.parse_frame("act name [ deckenlampe 2 ] off"), home, said) is None
+    # with no device of that very name, the other words still say the one there is
+    alone = Catalog(lights[:1], areas=[Area("Flur")])
+    assert doubtful_clause(other, alone, said) is None
