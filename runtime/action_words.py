@@ -103,9 +103,10 @@ def says_open_or_close(text: str) -> bool:
 
 @lru_cache(maxsize=256)
 def without_on_off(text: str) -> str:
-    """``text`` folded, without its words for turning on or off, opening or closing: verbs and
-    particles, never the name of a kind of device ("cierra" is not "cierre", a lock)."""
-    return " ".join(w for w in fold(text).split() if w not in SIDES["on"])
+    """``text`` folded, without its words for turning on or off, opening or closing (verbs and
+    particles) and the words a request opens with that change nothing: never the name of a
+    kind of device ("cierra" is not "cierre", a lock; "vale" is not "valves")."""
+    return " ".join(w for w in fold(text).split() if w not in SIDES["on"] and w not in _OPENERS)
 
 
 def phrases(words: str) -> tuple[str, ...]:

@@ -187,8 +187,9 @@ def test_what_a_request_says_by_its_words(
     assert test(text) is says
 
 
-def test_words_for_on_off_open_and_close_are_taken_out_and_nothing_else() -> None:
+def test_words_for_on_off_open_and_close_and_fillers_are_taken_out_and_nothing_else() -> None:
     assert without_on_off("Cierra el garaje que me voy") == "el garaje que me voy"
+    assert without_on_off("vale cambia la Cafetera salón") == "cambia la cafetera salon"  # no valve
     assert without_on_off("schließ die Garage zu") == "die garage"
     assert without_on_off("cierra con llave la puerta") == "con llave la puerta"
 
