@@ -897,6 +897,24 @@ def _unsaid_time(when: When, text: str) -> bool:
     )
 
 
+def time_said(text: str) -> tuple[int, int] | None:
+    """The one time of day (hour, minute) the request says, as :func:`_unsaid_time` reads it
+    ("at 7 pm": 19:00, "à 19h45", "a las 8 y media"); None when it says none, or when more than
+    one would do ("at 7 to 20": 07:00 or 20:00)."""
+    if not says_a_time(text):
+        return None  # "in 10 minutes" is no time of day
+    said = numbers_said(text)
+    minutes = {0, 15, 30, 45} | {m for _, m in times_said(text)}
+    fits = [
+        (hour, minute)
+        for hour in range(24)
+        if float(hour) in said or float(hour - 12) in said or (hour == 0 and 12.0 in said)
+        for minute in sorted(minutes)
+        if not _unsaid_time(When(at=f"{hour:02d}:{minute:02d}"), text)
+    ]
+    return fits[0] if len(fits) == 1 else None
+
+
 _DAYS: tuple[tuple[str, tuple[str, ...]], ...] = (
     (
         "1-5",

@@ -95,6 +95,7 @@ from edgeward.runtime.doubts import (
     says_a_kind_it_has,
     says_a_whole_name,
     says_all,
+    time_said,
 )
 from edgeward.runtime.frames import (
     Frame,
@@ -882,6 +883,8 @@ class Planner:
             else []
         )
         kinds = of_a_kind_said or part == "class"  # a kind said, down the line
+        if part == "time" and (timed := self._time_written(asked, generation, index)):
+            return timed._replace(barred=barred)
         for k, token in choices + how:
             if name is not None and (begun := self._target_begun(generation, k, name)):
                 named = self._generate(prompt, catalog, begun=begun)
@@ -925,6 +928,42 @@ class Planner:
                 # another action the device lacks, another class that is not there: bar it too
                 banned.add(retry.token_ids[k])
         return None
+
+    def _time_written(self, asked: _Asked, generation: Generation, index: int) -> Decoded | None:
+        """``generation`` begun again with clause ``index``'s time of day (its ``@at``, or its
+        schedule's minute and hour) written as the one the request says (:func:`time_said`:
+        "at 7 pm" written as 07:00), when that leaves no clause doubtful; else None."""
+        prompt, catalog, text, area, *_ = asked
+        said = time_said(text)
+        start = _clause_start(generation.text, index)
+        end = generation.text.find(" ; ", start)
+        clause = generation.text[start : None if end < 0 else end]
+        key = next((k for k in (" @at", " @cron") if k in clause), None)
+        if said is None or key is None:
+            return None
+        upto = start + clause.index(key) + len(key)
+        k = next(
+            (
+                k
+                for k in range(len(generation.token_ids) + 1)
+                if len(self.model.tokenizer.decode(list(generation.token_ids[:k]))) >= upto
+            ),
+            None,
+        )
+        if (
+            k is None
+            or self.model.tokenizer.decode(list(generation.token_ids[:k]))
+            != (generation.text[:upto])
+        ):
+            return None
+        hour, minute = said
+        time = f" {hour:02d}:{minute:02d}" if key == " @at" else f" {minute} {hour}"
+        begun = [*generation.token_ids[:k], *self.model.encode(time)]
+        timed = self._generate(prompt, catalog, begun=begun)
+        frame = _parsed(timed.text)
+        if frame is None or doubtful_clause(frame, catalog, text, area) is not None:
+            return None
+        return Decoded(replace(timed, logprobs=generation.logprobs[:k] + timed.logprobs[k:]), frame)
 
     def _names_a_place(self, asked: _Asked) -> bool:
         """Whether the request names an area or a floor whole (:func:`place_named`)."""

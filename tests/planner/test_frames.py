@@ -34,6 +34,7 @@ from edgeward.runtime.doubts import (
     says_a_device_word,
     says_a_kind_it_has,
     says_all,
+    time_said,
 )
 from edgeward.runtime.errors import GrammarError
 from edgeward.runtime.generate import Generation
@@ -985,3 +986,21 @@ def test_a_name_said_only_in_other_words_that_name_another_device_is_doubtful() 
     # with no device of that very name, the other words still say the one there is
     alone = Catalog(lights[:1], areas=[Area("Flur")])
     assert doubtful_clause(other, alone, said) is None
+
+
+@pytest.mark.parametrize(
+    ("text", "time"),
+    [
+        ("Power on the thermostat at 7 pm", (19, 0)),
+        ("à 19h45 ferme le volet", (19, 45)),
+        ("every weekday at 6:30", (6, 30)),
+        ("um 6 Uhr 30 das Licht an", (6, 30)),
+        ("turn on the light at 7 o'clock", (7, 0)),
+        ("turn on the light at 7", None),  # a number, perhaps no time
+        ("turn on the light in 10 minutes", None),  # a delay, no time of day
+        ("set it to 20 at 7 pm", None),  # 20:00 or 19:00: not one
+        ("turn on the light", None),
+    ],
+)
+def test_the_one_time_of_day_a_request_says(text: str, time: tuple[int, int] | None) -> None:
+    assert time_said(text) == time
