@@ -14,7 +14,8 @@ or fewer are left as they are.
 In a request that says no word of an action, a typo may also become one
 (:data:`~edgeward.runtime.action_words.COMMANDS`: "ouvirr le store" -> "ouvrir"): that request
 lost its command to the typo, while in one that says an action a word one edit from a command
-is more likely a word of its own ("is the light still on" is not "stell").
+is more likely a word of its own ("is the light still on" is not "stell"), unless that command
+has six letters or more ("toigle" beside "set the fan to 75%", "fermr le store ... on s'en va").
 
 Words are compared folded (:func:`~edgeward.runtime.homes.fold`); a mended word is written as
 the home writes it, in lower case.
@@ -111,6 +112,8 @@ def mend_typos(text: str, words: Mapping[str, str], known: Callable[[str], bool]
     words = {**_vocabulary(), **words}
     if COMMANDS.isdisjoint(fold(text).split()):  # not the "d" of "d'un cran", nor "a bit"
         words = {**{w: w for w in COMMANDS}, **words}
+    else:  # a long command's typo is no word of its own: "toigle" beside "set ... to 75%"
+        words = {**{w: w for w in COMMANDS if len(w) >= _LEVEL_TYPO_LETTERS}, **words}
     keys = [*words, *(w for w in KNOWN_WORDS if w not in words)]
 
     def mend(match: re.Match[str]) -> str:

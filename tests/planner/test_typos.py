@@ -44,6 +44,8 @@ def _mend(text: str, known: frozenset[str] = frozenset()) -> str:
         ("Dormitorio brillo cincuinta", "Dormitorio brillo cincuenta"),
         ("ouvirr le store", "ouvrir le store"),  # a command, in a request that says none
         ("tu peux ourvir le store à côté", "tu peux ouvrir le store à côté"),  # "à" is no command
+        ("fermr le store, on s'en va", "fermer le store, on s'en va"),  # a long command's typo
+        ("set it to 75% and toigle the vostrin", "set it to 75% and toggle the vostrin"),
         ("dreh den Store etwwas runter", "dreh den Store etwas runter"),  # a word for a degree
         ("make the store a bit wafmer", "make the store a bit warmer"),
     ],
