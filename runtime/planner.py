@@ -900,9 +900,12 @@ class Planner:
                         if nested is not None:
                             return nested
             banned = set(self.model.eos_token_ids) if token in self.model.eos_token_ids else {token}
+            at_verb = self.model.tokenizer.decode([token]).strip() in ("act", "query")
+            if at_verb:  # a command asked, a check acted on: no refusal either
+                banned |= self._starts(["no"])
             if part == "way" and not any(c.isdigit() for c in with_digits(text, lang)):
                 banned |= self._numbers  # the way the words say, not a level they do not say
-            if said:  # the action the words say ("quita la lámpara" is off), or one it can do
+            if said and not at_verb:  # the action the words say ("quita la lámpara" is off)
                 banned |= self._vocabulary - self._starts(" " + a for a in said)
             if part == "place" and token in self._places and not self._names_a_place(asked):
                 banned |= self._places  # said from an area and naming none: "here", or nowhere
@@ -1152,7 +1155,9 @@ def _choices(
     the first and the last token chosen between the target's first brackets; for a place it puts
     the target in, the first chosen between the place's brackets, then (``whole``: the request says
     "all") the place's ``@``/``^``, then the first chosen of the target ("all" against "name"); for
-    its action, the first token chosen after the target; for its way, the "up" or "down"; for its
+    its action, the first token chosen after the target, then its "act" when the ``request``
+    only asks to check something ("cehck Workshop Radiator" toggled, a refusal barred there
+    too); for its way, the "up" or "down"; for its
     value, the number's first digit, or, given the ``request``, the first digit where the number
     stops being the beginning of one the request says (:func:`values_said`: "24.5" for 24, the
     point), or where it ended, when it ended too soon ("15" for 15.5), and, when it says none,
@@ -1173,8 +1178,10 @@ def _choices(
     end = len(text) if end < 0 else end
     if part == "verb":  # "act" or "query", where the clause begins
         return _chosen_in(model, generation, start - 1, start + 1)[:1]
-    if part == "action":
-        return _chosen_in(model, generation, _target_end(text, start, end), end)[:1]
+    if part == "action":  # and its "act", when the request only asks to check something
+        action = _chosen_in(model, generation, _target_end(text, start, end), end)[:1]
+        checks = request is not None and only_checks(request) and text.startswith("act", start)
+        return action + (_chosen_in(model, generation, start - 1, start + 1)[:1] if checks else [])
     if part == "way":  # "up" or "down", after the target and its action
         at = max(text.rfind(" up", start, end), text.rfind(" down", start, end))
         return _chosen_in(model, generation, at - 1, at + 1)[:1]

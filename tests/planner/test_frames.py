@@ -883,6 +883,17 @@ def test_a_doubtful_action_is_retried_where_the_model_chose_it(shipped_model: Lo
     assert before.rstrip().endswith("[ shelf ]")
 
 
+def test_an_action_where_the_request_only_checks_is_retried_at_its_verb_too(
+    shipped_model: LocalModel,
+) -> None:
+    ids, generation = _decoded(shipped_model, "act name [ desk ] toggle")
+    (k, token), (verb, act) = _choices(
+        shipped_model, generation, (0, "action"), request="check the desk"
+    )
+    assert ids[k] == token and (verb, act) == (0, ids[0])
+    assert len(_choices(shipped_model, generation, (0, "action"), request="toggle the desk")) == 1
+
+
 def test_a_doubtful_verb_is_retried_where_the_clause_begins(shipped_model: LocalModel) -> None:
     ids, generation = _decoded(shipped_model, "query name [ desk ]")
     assert _choices(shipped_model, generation, (0, "verb")) == [(0, ids[0])]
