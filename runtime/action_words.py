@@ -184,7 +184,7 @@ def says_which_action(text: str) -> bool:
 _CHECKS = frozenset(
     fold(w)
     for w in """check verify verifie verifier controle controler comprueba comprobar revisa
-    revisar mira prufe pruf prufen uberprufe uberpruf kontrolliere schau""".split()
+    revisar mira prufe pruf prufen uberprufe uberpruf kontrolliere schau read lis lee lies""".split()
 )
 """Words that ask to check something ("prüf die Steckdose", "vérifie la porte")."""
 

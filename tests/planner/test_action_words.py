@@ -138,6 +138,8 @@ _ACTION, _OPEN_CLOSE, _DEGREE = says_an_action, says_open_or_close, says_a_degre
         (only_checks, "prüf die wohnzimmer steckdose", True),
         (only_checks, "vérifie la porte d'entrée", True),
         (only_checks, "comprueba la luz del pasillo", True),
+        (only_checks, "read the zuroplel temperature thanks", True),
+        (only_checks, "lies die Temperatur im Bad", True),
         (only_checks, "check the garage door", True),
         (only_checks, "check the door and lock it", False),
         (only_checks, "turn on the shelf light", False),
