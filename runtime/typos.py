@@ -5,7 +5,8 @@ lets it write only the home's own names: a typo ("deckenlciht", "pasilvo") leave
 copy, and it writes another name or none. So a request word that no vocabulary of the project
 knows, and that the model's tokenizer does not hold whole (nor a number said in words), becomes
 a word of the home's names, aliases, areas and floors when it is one edit away from exactly one
-of them and from no other word the project knows: a letter dropped, doubled, struck for
+of them and from no other word the project knows (or from names of one place in two
+languages: "garae" is the "Garage", or "garaje"): a letter dropped, doubled, struck for
 another, or swapped with the next. The first letter must be the same, and the last too or the
 last two swapped: typos rarely touch a word's first letter, and an ending is how languages
 inflect ("lights" is not a typo of "light", nor "lampen" of "lampe"). Words of three letters
@@ -134,6 +135,8 @@ def mend_typos(text: str, words: Mapping[str, str], known: Callable[[str], bool]
             )
             if word[0] == folded[0] and (word[-1] == folded[-1] or word[-2:] == folded[:-3:-1])
         ]
+        if len(near) > 1 and len({area_key(w) or w for w in near}) == 1:
+            near = near[:1]  # one place in two languages: "garae" is "garage", or "garaje"
         if len(near) != 1 or near[0] not in words:
             return said
         if near[0] in _LEVELS and near[0] not in home and len(folded) < _LEVEL_TYPO_LETTERS:

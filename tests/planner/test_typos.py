@@ -74,6 +74,12 @@ def test_a_word_that_is_not_surely_a_typo_is_kept(text: str) -> None:
     assert _mend(text) == text
 
 
+def test_a_typo_of_a_place_s_name_in_two_languages_is_mended_into_one() -> None:
+    # "garen" is one edit from "garden" and from "garten", both the home's garden
+    assert _mend("the fan at the garen") in ("the fan at the garden", "the fan at the garten")
+    assert _mend("the fan at the garen") != "the fan at the garen"
+
+
 def test_a_word_for_a_level_is_no_typo() -> None:
     hall = home_words(Catalog([], [Area("Hallway")]))
     text = "can you close the office shutter halfway"
