@@ -59,6 +59,7 @@ from edgeward.runtime.homes import (
     kind_names,
     kind_word,
     places_said,
+    plain_kind_names,
     reworded,
 )
 from edgeward.runtime.plan import Plan, When
@@ -136,10 +137,37 @@ def grounded(frame: Frame, catalog: Catalog, text: str) -> bool:
 
 def name_said(name: str, catalog: Catalog, text: str) -> bool:
     """Whether the request says a device the frame named ``name``: by that name, another name
-    or an alias of the device, or in other words of the same meaning."""
+    or an alias of the device, or in other words of the same meaning, or, when the name is only
+    a kind's word and places, by a word of that kind in any language and those places
+    ("l'arrosage du jardin" of the "Garden sprinklers")."""
     names = {name} | {n for e in named(catalog, name) for n in (e.name, *e.aliases)}
     names |= {r for n in names for r in reworded(n)}
-    return any(is_said(n, text) for n in names)
+    if any(is_said(n, text) for n in names):
+        return True
+    devices = named(catalog, name)
+    ids = {e.entity_id for e in devices}
+    return any(_said_as_its_kind(e.name, e.domain, text) for e in devices) and not any(
+        is_said(n, text)
+        for e in catalog.entities.values()
+        if e.entity_id not in ids and e.domain in {d.domain for d in devices}
+        for n in (e.name, *e.aliases)
+    )  # "heizung küche" is the "Heizung Küche", not the "Küche Heizkörper"
+
+
+def _said_as_its_kind(name: str, domain: str, text: str) -> bool:
+    """Whether the request says a name that is only a kind's word and places by a word of that
+    kind in any language and each of those places, in any language (:func:`plain_kind_names`)."""
+    plain = plain_kind_names(name, domain)
+    if plain is None:
+        return False
+    kinds, places = plain
+    if not places:
+        return False  # "Floor lamp": a kind's plain word names no one device
+    padded = f" {fold(text)} "
+    said = {key for readings in places_said(text) for _, key in readings}
+    return any(f" {k} " in padded or f" {k}s " in padded for k in kinds) and all(
+        (area_key(w) or floor_key(w)) in said for w in places
+    )
 
 
 def _said_as_another(name: str, catalog: Catalog, text: str) -> bool:
@@ -625,13 +653,15 @@ def doubtful_clause(
         if clause.verb == "act" and not any(c.when for c in frame.clauses) and says_a_time(text):
             return i, "time"  # a time the request says, and the frame none: it would act now
         if (
-            target.device_class and target.how == "all" and _sweeps_nothing(clause, catalog, area)
-        ) or (
-            target.how in ("all", "one")
-            and (
-                _says_another_class(clause, catalog, text)
-                or _unsaid_lock(clause, catalog, text)
-                or _says_another_domain(frame, catalog, text)
+            (target.device_class and target.how == "all" and _sweeps_nothing(clause, catalog, area))
+            or (target.how == "thermostat" and _says_another_class(clause, catalog, text))
+            or (
+                target.how in ("all", "one")
+                and (
+                    _says_another_class(clause, catalog, text)
+                    or _unsaid_lock(clause, catalog, text)
+                    or _says_another_domain(frame, catalog, text)
+                )
             )
         ):
             return i, "class"
@@ -1025,12 +1055,14 @@ def _says_another_class(clause: Clause, catalog: Catalog, text: str) -> bool:
     clause's kind ("close the blinds" read as the garage door, ``one cover:garage``; "close the
     garage" as the locks, ``all lock``)."""
     target = clause.target
-    if _kind_said((target.domain, target.device_class), catalog, text):
+    # a thermostat is of its own kind: "bewässerung im garten" is no thermostat of the garden
+    mine = ("climate", None) if target.how == "thermostat" else (target.domain, target.device_class)
+    if _kind_said(mine, catalog, text):
         return False
     return any(
         _said_of(kind, names, text)
         for kind, names in _KIND_NAMES.items()
-        if kind[1] and kind != (target.domain, target.device_class)
+        if kind[1] and kind != mine
     )
 
 

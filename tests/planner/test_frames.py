@@ -24,6 +24,7 @@ from edgeward.runtime.doubts import (
     longer_name_said,
     made_up_name,
     made_up_repeated,
+    name_said,
     named_in_sweep,
     names_a_missing_device,
     names_a_missing_place,
@@ -1015,3 +1016,28 @@ def test_a_name_said_only_in_other_words_that_name_another_device_is_doubtful() 
 )
 def test_the_one_time_of_day_a_request_says(text: str, time: tuple[int, int] | None) -> None:
     assert time_said(text) == time
+
+
+def test_a_name_of_a_kind_and_a_place_is_said_by_the_kind_s_word_in_any_language() -> None:
+    home = Catalog(
+        [
+            Entity("valve.sprinklers", "Garden sprinklers", "Garden", services=valve_services()),
+            Entity("light.path", "Garden path lights", "Garden", services=light_services()),
+            Entity("light.floor", "Floor lamp", "Hall", services=light_services()),
+            Entity(
+                "climate.hall",
+                "Thermostat",
+                "Hall",
+                services=climate_services(min_temp=7, max_temp=30),
+            ),
+        ],
+        areas=[Area("Garden"), Area("Hall")],
+    )
+    assert name_said("garden sprinklers", home, "lance l'arrosage du jardin")
+    assert name_said("garden sprinklers", home, "bewässerung im garten an")
+    assert not name_said("garden sprinklers", home, "lance l'arrosage")  # the place unsaid
+    assert not name_said("floor lamp", home, "enciende la lámpara")  # a kind's word alone
+    # nor is a thermostat what the word of another kind says
+    warmer = fr.parse_frame("act thermostat @ [ garden ] temperature up")
+    assert doubtful_clause(warmer, home, "bewässerung im garten an") == (0, "class")
+    assert doubtful_clause(warmer, home, "mach die heizung im garten wärmer") is None
