@@ -117,7 +117,7 @@ from edgeward.runtime.homes import (
 from edgeward.runtime.language import detect_language
 from edgeward.runtime.local_model import LocalModel, load_model
 from edgeward.runtime.model_folder import BackendName
-from edgeward.runtime.plan import Plan, When
+from edgeward.runtime.plan import Plan, PlannedCall, When
 from edgeward.runtime.plan_rules import meant_by, merge, query
 from edgeward.runtime.retrieval import Retriever, place_named
 from edgeward.runtime.spoken_numbers import values_said, with_digits
@@ -653,6 +653,8 @@ class Planner:
             or (plan.kind == "act" and only_checks(text))  # too many devices to read
         ):
             sure = min(sure, DOUBTFUL_CONFIDENCE)
+        if repeats_a_call(plan) and len(request_parts(text)) < 2:
+            plan = _once_each(plan)  # one request, one device: "pon la escena de cena" twice
         return finish_plan(replace(plan, confidence=sure), catalog, lang)
 
     def _agreeing_confidence(self, asked: _Asked, decoded: Decoded, plan: Plan) -> float:
@@ -1347,8 +1349,25 @@ def repeats_a_call(plan: Plan) -> bool:
     request asks that: the model wrote one device for two ("toggle the bedside lamp and the
     Citysun" as the lamp twice), under two names that mean it, so one part of the request is
     left out."""
-    seen = [(c.tool, sorted(c.args.items()), c.when) for c in plan.calls]
+    seen = [_call_key(c) for c in plan.calls]
     return any(call in seen[:i] for i, call in enumerate(seen))
+
+
+def _call_key(call: PlannedCall) -> tuple[object, ...]:
+    """What makes two calls the same call: the tool, its arguments and its time."""
+    return (call.tool, sorted(call.args.items()), call.when)
+
+
+def _once_each(plan: Plan) -> Plan:
+    """``plan`` with each call made once (the first time it is written), in its order."""
+    seen: list[tuple[object, ...]] = []
+    calls = []
+    for call in plan.calls:
+        key = _call_key(call)
+        if key not in seen:
+            seen.append(key)
+            calls.append(call)
+    return replace(plan, calls=tuple(calls))
 
 
 def _not_understood(catalog: Catalog, language: str) -> Plan:

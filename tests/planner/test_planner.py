@@ -484,7 +484,7 @@ def test_a_request_of_several_parts_is_planned_part_by_part_when_that_is_surer(
     request = "unlock the door and turn on the porch light"
     assert planner.plan(home, "unlock the door", None, "en").kind == "ambiguous"
     as_planned = planner.plan(home, request, None, "en")
-    monkeypatch.setattr(planner_module, "request_parts", lambda text: [text])
+    monkeypatch.setattr(planner, "_plan_parts", lambda *args, **kwargs: None)
     assert planner.plan(home, request, None, "en") == as_planned
 
 
@@ -563,6 +563,9 @@ def test_a_plan_that_makes_one_call_twice_is_not_sure(
     plan = planner.plan(home, "toggle the floor lamp, then toggle the vostrin", None, "en")
     assert plan.calls == (lamp, lamp)
     assert plan.confidence == planner_module.DOUBTFUL_CONFIDENCE
+    # a request of one part means one device once: the call is made once, still doubtful
+    twice = Plan("act", (lamp, later, lamp))
+    assert planner_module._once_each(twice).calls == (lamp, later)
 
 
 def test_a_request_to_check_a_device_reads_it(
