@@ -782,7 +782,8 @@ class Planner:
         when they say one: :func:`actions_said`), a relative change against the request's words at
         its "up" or "down" (and at a number too, when the request says none: the words say the way,
         not a level), a number the request does not say at its first digit, a time of day it does
-        not say at each digit of it in turn, a doubtful class at the class, then its kind, then the
+        not say begun again as the one time it says (:func:`time_said`), else at each digit of it
+        in turn, a doubtful class at the class, then its kind, then the
         target's "all" or "one" (a doubtful kind with no class at "all" or "one", then the kind),
         and a doubtful sweep at its "all", each at the next choice too while it does no better (up
         to :data:`_CHAINED_TRIES`); a retried sweep must be of a kind the request says. The retry's
