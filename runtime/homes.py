@@ -84,6 +84,35 @@ AREA_WORDS: dict[str, tuple[str | None, dict[str, tuple[str, ...]]]] = {
     "sauna": ("basement", {"en": ("Sauna",), "fr": ("Sauna",), "es": ("Sauna",), "de": ("Sauna",)}),
 }  # fmt: skip
 
+SPOKEN_AREAS: dict[str, dict[str, tuple[str, ...]]] = {
+    "landing": {"en": ("Landing",), "fr": ("Palier",), "es": ("Rellano",), "de": ("Treppenabsatz",)},
+    "conservatory": {"en": ("Conservatory",), "fr": ("Jardin d'hiver",), "es": ("Invernadero",), "de": ("Wintergarten",)},  # noqa: E501
+}  # fmt: skip
+"""Areas a home may have that random homes never do, in the four languages: the model never
+learnt their words in other languages than the home's, so a request's word for one is written
+as the home names it before the model reads it (:func:`with_home_places`)."""
+
+
+def with_home_places(text: str, areas: Iterable[str]) -> str:
+    """``text`` with each word of :data:`SPOKEN_AREAS` for an area of ``areas`` written as the
+    home names that area, in lower case ("la lumière du palier" -> "la lumière du landing")."""
+    for area in areas:
+        key = _SPOKEN_AREA_INDEX.get(fold(area))
+        if key is None:
+            continue
+        for words in SPOKEN_AREAS[key].values():
+            for word in words:
+                if fold(word) != fold(area):
+                    pattern = rf"(?<!\w)(?:{re.escape(word)}|{re.escape(fold(word))})(?!\w)"
+                    text = re.sub(pattern, area.lower(), text, flags=re.IGNORECASE)
+    return text
+
+
+_SPOKEN_AREA_INDEX = {
+    fold(w): key for key, by in SPOKEN_AREAS.items() for ws in by.values() for w in ws
+}
+
+
 # floor key -> (level, {language: (name, *aliases)})
 FLOOR_WORDS: dict[str, tuple[int, dict[str, tuple[str, ...]]]] = {
     "basement": (-1, {"en": ("Basement",), "fr": ("Sous-sol",), "es": ("Sótano",), "de": ("Untergeschoss", "Keller")}),  # noqa: E501

@@ -112,6 +112,7 @@ from edgeward.runtime.generate import Generation
 from edgeward.runtime.homes import (
     LANGUAGES,
     fold,
+    with_home_places,
     with_spoken_names,
 )
 from edgeward.runtime.language import detect_language
@@ -494,16 +495,19 @@ class Planner:
         )
 
     def mended(self, catalog: Catalog, text: str, language: str) -> str:
-        """``text`` with its typos mended (:mod:`~edgeward.runtime.typos`); a word the
-        tokenizer holds whole is a word of the model's, and a number said in words is one."""
+        """``text`` with its typos mended (:mod:`~edgeward.runtime.typos`; a word the tokenizer
+        holds whole is a word of the model's, and a number said in words is one), and its words
+        for an area random homes never have written as the home names it
+        (:func:`~edgeward.runtime.homes.with_home_places`: "palier" for a "Landing")."""
         words = self._words.get(catalog.version, lambda: home_words(catalog))
-        return mend_typos(
+        mended = mend_typos(
             text,
             words,
             lambda word: (
                 len(self.model.encode(" " + word)) == 1 or with_digits(word, language) != word
             ),
         )
+        return with_home_places(mended, catalog.areas)
 
     def _retriever(self, catalog: Catalog) -> Retriever | None:
         """The retrieval index of a big home, built once per catalog version."""

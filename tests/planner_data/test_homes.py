@@ -10,6 +10,7 @@ from edgeward.runtime.eval_set import load_eval_home
 from edgeward.runtime.homes import (
     LANGUAGES,
     NAME_MODIFIERS,
+    SPOKEN_AREAS,
     HomeError,
     area_key,
     device_words_in,
@@ -21,6 +22,7 @@ from edgeward.runtime.homes import (
     random_home,
     spoken_name,
     translations,
+    with_home_places,
     with_spoken_names,
 )
 
@@ -168,3 +170,19 @@ def test_eval_home_is_what_the_set_needs() -> None:
     assert any("brightness_pct" in e.services["turn_on"] for e in lights)
     assert any(not e.services["turn_on"] for e in lights)
     assert any("color_name" in e.services["turn_on"] for e in lights)
+
+
+def test_a_word_for_an_area_random_homes_never_have_is_written_as_the_home_names_it() -> None:
+    landing = ["Kitchen", "Landing"]
+    assert with_home_places("coupe la lumière du palier", landing) == (
+        "coupe la lumière du landing"
+    )
+    assert with_home_places("Licht auf dem Treppenabsatz aus", landing) == (
+        "Licht auf dem landing aus"
+    )
+    # only for an area the home has, and only the whole word
+    assert with_home_places("apaga la luz del rellano", ["Kitchen"]) == "apaga la luz del rellano"
+    assert with_home_places("les paliers", landing) == "les paliers"
+    # random homes never have them: the generator's vocabulary does not know their words
+    for key, by_language in SPOKEN_AREAS.items():
+        assert all(area_key(w) is None for words in by_language.values() for w in words), key
