@@ -1161,7 +1161,8 @@ def _choices(
     """Where the model chose what is doubtful in a clause, as (token index, token): for its target,
     the first and the last token chosen between the target's first brackets; for a place it puts
     the target in, the first chosen between the place's brackets, then (``whole``: the request says
-    "all") the place's ``@``/``^``, then the first chosen of the target ("all" against "name"); for
+    "all"; or the target is a name, which needs no place) the place's ``@``/``^``, then the
+    first chosen of the target ("all" against "name"); for
     its action, the first token chosen after the target, then its "act" when the ``request``
     only asks to check something ("cehck Workshop Radiator" toggled, a refusal barred there
     too); for its way, the "up" or "down"; for its
@@ -1249,7 +1250,9 @@ def _choices(
     # a place; a request that says "all" may mean no place at all: "turn off all the lights"
     marker = max(text.find(" @ [", start, end), text.find(" ^ [", start, end))
     place = marker + 3
-    dropped = _chosen_in(model, generation, marker - 1, marker + 2)[:1] if whole else []
+    # a name needs no place: "el toldo" put in the office is the awning, wherever it is
+    named = text.startswith(("act name", "query name"), start)
+    dropped = _chosen_in(model, generation, marker - 1, marker + 2)[:1] if whole or named else []
     return _chosen_in(model, generation, place, text.index("]", place))[:1] + dropped + how
 
 

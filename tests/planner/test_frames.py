@@ -946,6 +946,10 @@ def test_an_unsaid_place_is_retried_where_the_model_chose_it_and_its_target(
     assert shipped_model.tokenizer.decode(list(ids[: marker[0]])) == "act all light"
     assert says_all("turn off all the lights") and says_all("éteins toutes les lumières")
     assert not says_all("turn off the lights in the office")
+    # a name needs no place: where it was put in one, its marker is a choice too
+    ids, generation = _decoded(shipped_model, "act name [ desk ] @ [ office ] off")
+    (place, marker, how) = _choices(shipped_model, generation, (0, "place"))
+    assert shipped_model.tokenizer.decode(list(ids[: marker[0]])) == "act name [ desk ]"
 
 
 def test_a_retry_keeps_the_log_probabilities_of_the_tokens_it_began_with() -> None:
