@@ -691,6 +691,8 @@ def doubtful_clause(
             and _sweeps_nothing(clause, catalog, area)
         ):
             return i, "place"  # no device of its kind there can do it: another place said?
+        if target.how == "all" and target.here and _sweeps_nothing(clause, catalog, area):
+            return i, "sweep"  # none here can: "the Light" to 6400 K is no light of this room
         if target.how in _SWEEPS and not can_do(clause, catalog):
             return i, "action"  # of a kind said, once its kind and place are not in doubt
     return None

@@ -1052,3 +1052,11 @@ def test_the_one_device_of_a_kind_is_doubtful_where_the_request_names_an_area() 
     one = fr.parse_frame("act one light off")
     assert doubtful_clause(one, home, "switch off the light in the office") == (0, "sweep")
     assert doubtful_clause(one, home, "switch off the light") is None
+
+
+def test_a_sweep_here_that_finds_no_device_able_to_do_it_is_doubtful() -> None:
+    home = _home()
+    dim = fr.parse_frame("act all light here brightness 40")
+    # the hall's one lamp cannot be dimmed: "the Light to 40 %" is no light of the hall
+    assert doubtful_clause(dim, home, "set the light to 40 percent", "Hall") == (0, "sweep")
+    assert doubtful_clause(dim, home, "set the light to 40 percent", "Office") is None
