@@ -682,8 +682,6 @@ def doubtful_clause(
             and made_up_name(frame, catalog, text) is not None
         ):
             return i, "sweep"  # "Dreh Touglota etwas runter" as the thermostat, too
-        if target.how == "one" and len(frame.clauses) == 1 and _names_an_area(catalog, text):
-            return i, "sweep"  # "the home's one light" for "la lumière du palier"
         if (
             target.how == "all"
             and (target.area or target.floor)
@@ -699,14 +697,6 @@ def doubtful_clause(
 
 
 _SWEEPS = ("all", "one")
-
-
-def _names_an_area(catalog: Catalog, text: str) -> bool:
-    """Whether the request names an area of the home, as it is (:func:`place_named`)."""
-    return any(
-        place_named(catalog, clean(a.name), "area", text, exactly=True)
-        for a in catalog.areas.values()
-    )
 
 
 def made_up_name(frame: Frame, catalog: Catalog, text: str) -> str | None:

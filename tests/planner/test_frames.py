@@ -1047,13 +1047,6 @@ def test_a_name_of_a_kind_and_a_place_is_said_by_the_kind_s_word_in_any_language
     assert doubtful_clause(warmer, home, "mach die heizung im garten wärmer") is None
 
 
-def test_the_one_device_of_a_kind_is_doubtful_where_the_request_names_an_area() -> None:
-    home = _home()
-    one = fr.parse_frame("act one light off")
-    assert doubtful_clause(one, home, "switch off the light in the office") == (0, "sweep")
-    assert doubtful_clause(one, home, "switch off the light") is None
-
-
 def test_a_sweep_here_that_finds_no_device_able_to_do_it_is_doubtful() -> None:
     home = _home()
     dim = fr.parse_frame("act all light here brightness 40")
