@@ -931,8 +931,8 @@ def _unsaid_time(when: When, text: str) -> bool:
 
 def time_said(text: str) -> tuple[int, int] | None:
     """The one time of day (hour, minute) the request says, as :func:`_unsaid_time` reads it
-    ("at 7 pm": 19:00, "à 19h45", "a las 8 y media"); None when it says none, or when more than
-    one would do ("at 7 to 20": 07:00 or 20:00)."""
+    ("at 7 pm": 19:00, "à 19h45", "um 6 Uhr 30"); None when it says none, or when more than one
+    would do ("set it to 20 at 7 pm": 19:00 or 20:00; "a las 8 y media": 8:00 or 8:30)."""
     if not says_a_time(text):
         return None  # "in 10 minutes" is no time of day
     said = numbers_said(text)

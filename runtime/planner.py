@@ -912,7 +912,7 @@ class Planner:
                 banned |= self._starts(["no"])
             if part == "way" and not any(c.isdigit() for c in with_digits(text, lang)):
                 banned |= self._numbers  # the way the words say, not a level they do not say
-            if said and not at_verb:  # the action the words say ("quita la lámpara" is off)
+            if said and not at_verb:  # the action the words say ("quita"), or one it can do
                 banned |= self._vocabulary - self._starts(" " + a for a in said)
             if part == "place" and token in self._places and not self._names_a_place(asked):
                 banned |= self._places  # said from an area and naming none: "here", or nowhere
