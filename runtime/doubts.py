@@ -140,11 +140,11 @@ def name_said(name: str, catalog: Catalog, text: str) -> bool:
     or an alias of the device, or in other words of the same meaning, or, when the name is only
     a kind's word and places, by a word of that kind in any language and those places
     ("l'arrosage du jardin" of the "Garden sprinklers")."""
-    names = {name} | {n for e in named(catalog, name) for n in (e.name, *e.aliases)}
+    devices = named(catalog, name)
+    names = {name} | {n for e in devices for n in (e.name, *e.aliases)}
     names |= {r for n in names for r in reworded(n)}
     if any(is_said(n, text) for n in names):
         return True
-    devices = named(catalog, name)
     ids = {e.entity_id for e in devices}
     return any(_said_as_its_kind(e.name, e.domain, text) for e in devices) and not any(
         is_said(n, text)
@@ -164,10 +164,10 @@ def _said_as_its_kind(name: str, domain: str, text: str) -> bool:
     if not places:
         return False  # "Floor lamp": a kind's plain word names no one device
     padded = f" {fold(text)} "
+    if not any(f" {k} " in padded or f" {k}s " in padded for k in kinds):
+        return False
     said = {key for readings in places_said(text) for _, key in readings}
-    return any(f" {k} " in padded or f" {k}s " in padded for k in kinds) and all(
-        (area_key(w) or floor_key(w)) in said for w in places
-    )
+    return all((area_key(w) or floor_key(w)) in said for w in places)
 
 
 def _said_as_another(name: str, catalog: Catalog, text: str) -> bool:

@@ -456,6 +456,7 @@ def _kind_in(folded: str, domain: str, language: str) -> tuple[str, str] | None:
     return None
 
 
+@lru_cache(maxsize=4096)
 def plain_kind_names(name: str, domain: str) -> tuple[tuple[str, ...], frozenset[str]] | None:
     """For a name that is a kind's word of ``domain`` and at most the words of places ("Garden
     sprinklers", "Main water valve"): every name of that kind in the four languages (folded),
