@@ -166,8 +166,7 @@ def _said_as_its_kind(name: str, domain: str, text: str) -> bool:
     padded = f" {fold(text)} "
     if not any(f" {k} " in padded or f" {k}s " in padded for k in kinds):
         return False
-    said = {key for readings in places_said(text) for _, key in readings}
-    return all((area_key(w) or floor_key(w)) in said for w in places)
+    return places <= {key for readings in places_said(text) for _, key in readings}
 
 
 def _said_as_another(name: str, catalog: Catalog, text: str) -> bool:
@@ -613,7 +612,7 @@ def doubtful_clause(
         return 0, "verb"
     for i, clause in enumerate(frame.clauses):
         target = clause.target
-        if any(_same(clause, earlier, catalog) for earlier in frame.clauses[:i]):
+        if _repeats_earlier(frame, i, catalog):
             return i, "repeat"
         if (
             target.how == "name"
@@ -721,11 +720,7 @@ def made_up_repeated(frame: Frame, catalog: Catalog, text: str) -> Frame | None:
     name the request says that no clause names (:func:`made_up_name`), when that device can
     do the clause's action: "apagar el ventilador, el bretrom y la lámpara de noche" written as
     the night lamp twice; else None."""
-    repeats = [
-        i
-        for i, clause in enumerate(frame.clauses)
-        if any(_same(clause, earlier, catalog) for earlier in frame.clauses[:i])
-    ]
+    repeats = [i for i in range(len(frame.clauses)) if _repeats_earlier(frame, i, catalog)]
     name = made_up_name(frame, catalog, text)
     if len(repeats) != 1 or name is None:
         return None
@@ -829,6 +824,11 @@ def _named_devices(frame: Frame, catalog: Catalog) -> set[str]:
         if c.target.how == "name" and c.target.name
         for e in meant_by(catalog, c.target.name)
     }
+
+
+def _repeats_earlier(frame: Frame, i: int, catalog: Catalog) -> bool:
+    """Whether clause ``i`` of ``frame`` says what an earlier clause says (:func:`_same`)."""
+    return any(_same(frame.clauses[i], earlier, catalog) for earlier in frame.clauses[:i])
 
 
 def _same(clause: Clause, earlier: Clause, catalog: Catalog) -> bool:

@@ -460,18 +460,20 @@ def _kind_in(folded: str, domain: str, language: str) -> tuple[str, str] | None:
 def plain_kind_names(name: str, domain: str) -> tuple[tuple[str, ...], frozenset[str]] | None:
     """For a name that is a kind's word of ``domain`` and at most the words of places ("Garden
     sprinklers", "Main water valve"): every name of that kind in the four languages (folded),
-    and the place words; None for another name ("Emma's lamp", "Desk lamp")."""
+    and the vocabulary keys of its places; None for another name ("Emma's lamp", "Desk
+    lamp")."""
     folded = f" {fold(name)} "
     for phrase, kind, _ in _KIND_PHRASES:
         if kind.domain != domain:
             continue
         for said in (phrase, phrase + "s"):  # "sprinklers"
             if f" {said} " in folded:
-                rest = frozenset(folded.replace(f" {said} ", " ").split())
-                if all(_AREA_INDEX.get(w) or _FLOOR_INDEX.get(w) for w in rest):
-                    names = tuple(fold(n) for by in kind.names.values() for n in by)
-                    return names, rest
-                return None
+                rest = folded.replace(f" {said} ", " ").split()
+                places = frozenset(_AREA_INDEX.get(w) or _FLOOR_INDEX.get(w) for w in rest)
+                if None in places:
+                    return None
+                names = tuple(fold(n) for by in kind.names.values() for n in by)
+                return names, frozenset(p for p in places if p is not None)
     return None
 
 

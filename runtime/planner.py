@@ -952,20 +952,10 @@ class Planner:
         if said is None or key is None:
             return None
         upto = start + clause.index(key) + len(key)
-        k = next(
-            (
-                k
-                for k in range(len(generation.token_ids) + 1)
-                if len(self.model.tokenizer.decode(list(generation.token_ids[:k]))) >= upto
-            ),
-            None,
-        )
-        if (
-            k is None
-            or self.model.tokenizer.decode(list(generation.token_ids[:k]))
-            != (generation.text[:upto])
-        ):
-            return None
+        begins = _begins(self.model, generation)
+        if upto not in begins:
+            return None  # no token begins right after the "@at": the time cannot be begun there
+        k = begins.index(upto)
         hour, minute = said
         time = f" {hour:02d}:{minute:02d}" if key == " @at" else f" {minute} {hour}"
         begun = [*generation.token_ids[:k], *self.model.encode(time)]
@@ -1296,13 +1286,21 @@ def _chosen_in(
 ) -> list[tuple[int, int]]:
     """The tokens the model chose (not the grammar) that begin strictly between characters
     ``lo`` and ``hi`` of the generation's text, as (index, token)."""
+    ids, logprobs = generation.token_ids, generation.logprobs
+    return [
+        (k, ids[k])
+        for k, begins in enumerate(_begins(model, generation))
+        if lo < begins < hi and logprobs[k] != 0.0
+    ]
+
+
+def _begins(model: LocalModel, generation: Generation) -> list[int]:
+    """The character of the generation's text each of its tokens begins at."""
     ids = generation.token_ids
-    chosen = []
-    for k, (token, logprob) in enumerate(zip(ids, generation.logprobs, strict=True)):
-        begins = len(model.tokenizer.decode(list(ids[:k]), skip_special_tokens=True))
-        if lo < begins < hi and logprob != 0.0:
-            chosen.append((k, token))
-    return chosen
+    return [
+        len(model.tokenizer.decode(list(ids[:k]), skip_special_tokens=True))
+        for k in range(len(ids))
+    ]
 
 
 _LIGHTS_ASKED = "query all light"

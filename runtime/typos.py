@@ -67,9 +67,12 @@ scenes and buttons, many of them words of their own ("cierre" would take "cerré
 _LEVELS = {w: w for w in (ACTION_WORDS | LEVEL_WORDS) - COMMANDS if len(w) >= MIN_LETTERS}
 """The words for a level or a degree that are no command ("etwas", "warmer", "halfway"): a
 typo of one is mended ("dreh das Licht etwwas runter"), as the change it asks for is in it;
-only a typo of at least :data:`_LEVEL_TYPO_LETTERS` letters, as a shorter word is often a word
+only a typo of at least :data:`_LONG_TYPO_LETTERS` letters, as a shorter word is often a word
 of its own ("habe" is no "halbe")."""
-_LEVEL_TYPO_LETTERS = 6
+_LONG_TYPO_LETTERS = 6
+"""The fewest letters of a typo mended into a word that is often one edit from a word of its
+own: a word for a level, or a command where the request says another ("toigle", not "still"
+for "stell")."""
 
 
 def home_words(catalog: Catalog) -> dict[str, str]:
@@ -114,7 +117,7 @@ def mend_typos(text: str, words: Mapping[str, str], known: Callable[[str], bool]
     if COMMANDS.isdisjoint(fold(text).split()):  # not the "d" of "d'un cran", nor "a bit"
         words = {**{w: w for w in COMMANDS}, **words}
     else:  # a long command's typo is no word of its own: "toigle" beside "set ... to 75%"
-        words = {**{w: w for w in COMMANDS if len(w) >= _LEVEL_TYPO_LETTERS}, **words}
+        words = {**{w: w for w in COMMANDS if len(w) >= _LONG_TYPO_LETTERS}, **words}
     keys = [*words, *(w for w in KNOWN_WORDS if w not in words)]
 
     def mend(match: re.Match[str]) -> str:
@@ -139,7 +142,7 @@ def mend_typos(text: str, words: Mapping[str, str], known: Callable[[str], bool]
             near = near[:1]  # one place in two languages: "garae" is "garage", or "garaje"
         if len(near) != 1 or near[0] not in words:
             return said
-        if near[0] in _LEVELS and near[0] not in home and len(folded) < _LEVEL_TYPO_LETTERS:
+        if near[0] in _LEVELS and near[0] not in home and len(folded) < _LONG_TYPO_LETTERS:
             return said  # "habe" is no "halbe"
         return words[near[0]]
 
