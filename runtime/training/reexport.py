@@ -1,8 +1,9 @@
 """Re-export a model folder this project wrote, in the current export's layout, from its int8 ONNX.
 
-A model exported by an earlier layout of :mod:`edgeward.runtime.training.export` keeps its
-weights, int8 with one scale per tensor, in ``model.onnx``; this rebuilds a :class:`Decoder`
-from them (dequantized) and exports it again, so a graph change needs no retraining. The
+A model exported by :mod:`edgeward.runtime.training.export`, in its current layout or the
+earlier one, keeps its weights, int8 with one scale per tensor, in ``model.onnx``; this rebuilds
+a :class:`Decoder` from them (dequantized) and exports it again, so a graph change needs no
+retraining. ``train.py --init`` starts a training run from the same rebuilt decoder. The
 weights are the int8 ones, not the original fp32 ones: quantizing them again costs a little
 accuracy, which the model card reports where it ships such a folder.
 
@@ -41,20 +42,45 @@ def _dequantized(inits: dict[str, np.ndarray], name: str) -> np.ndarray:
     return values * inits[f"{base}_scale"]
 
 
-def decoder_from_onnx(folder: Path) -> Decoder:
-    """The :class:`Decoder` whose weights ``folder/model.onnx`` holds (int8, dequantized).
+def _current_layout(
+    graph: onnx.GraphProto, inits: dict[str, np.ndarray], cfg: DecoderConfig
+) -> dict[str, np.ndarray]:
+    """Weights by the names the current export gives them (``qkv.0``, ``gate_up.0``, ...).
 
-    Weights are found by the node names the earlier export gave them, never by their order; a
-    graph without every one of them is refused.
+    Each layer's ``qkv`` holds q (scaled by 1/sqrt(head_dim)), k, their rotated copies and v,
+    as columns; the rotated copies are the same weights permuted, so they are not read. Equal
+    norms may share one initializer, the others being ``Identity`` nodes of it (untrained norms
+    are all ones), so a norm's weight is followed through them.
     """
-    settings = json.loads((folder / "config.json").read_text())
-    fields = DecoderConfig.__dataclass_fields__
-    cfg = DecoderConfig(**{k: v for k, v in settings.items() if k in fields})
-    try:
-        graph = onnx.load(str(folder / "model.onnx")).graph
-    except DecodeError as exc:
-        raise ValueError(f"{folder}/model.onnx is not an ONNX model: {exc}") from exc
-    inits = {i.name: numpy_helper.to_array(i) for i in graph.initializer}
+    same_as = {node.output[0]: node.input[0] for node in graph.node if node.op_type == "Identity"}
+
+    def norm(name: str) -> np.ndarray:
+        while name not in inits and name in same_as:
+            name = same_as[name]
+        return inits[name]
+
+    q_width = cfg.num_attention_heads * cfg.head_dim
+    k_width = cfg.num_key_value_heads * cfg.head_dim
+    weights = {"embed_tokens.weight": _dequantized(inits, "embed.weight_quantized")}
+    for i in range(cfg.num_hidden_layers):
+        qkv = _dequantized(inits, f"qkv.{i}_quantized")
+        gate_up = _dequantized(inits, f"gate_up.{i}_quantized")
+        attn = f"layers.{i}.self_attn."
+        weights[attn + "q_proj.weight"] = qkv[:, :q_width].T * cfg.head_dim**0.5
+        weights[attn + "k_proj.weight"] = qkv[:, q_width : q_width + k_width].T
+        weights[attn + "v_proj.weight"] = qkv[:, -k_width:].T
+        weights[attn + "o_proj.weight"] = _dequantized(inits, f"out.{i}_quantized").T
+        weights[f"layers.{i}.gate_proj.weight"] = gate_up[:, : cfg.intermediate_size].T
+        weights[f"layers.{i}.up_proj.weight"] = gate_up[:, cfg.intermediate_size :].T
+        weights[f"layers.{i}.down_proj.weight"] = _dequantized(inits, f"down.{i}_quantized").T
+        weights[f"layers.{i}.input_layernorm.weight"] = norm(f"norms_in.{i}.weight")
+        weights[f"layers.{i}.post_attention_layernorm.weight"] = norm(f"norms_post.{i}.weight")
+    weights["norm.weight"] = norm("norm.weight")
+    return weights
+
+
+def _earlier_layout(graph: onnx.GraphProto, inits: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Weights by the node names the earlier export gave them, never by their order."""
     weights: dict[str, np.ndarray] = {}
     for node in graph.node:
         found = _PROJECTION.match(node.name)
@@ -68,12 +94,36 @@ def decoder_from_onnx(folder: Path) -> Decoder:
     for name, value in inits.items():
         if name.startswith("model.") and name.endswith("norm.weight"):
             weights[name.removeprefix("model.")] = value
+    return weights
+
+
+def decoder_from_onnx(folder: Path) -> Decoder:
+    """The :class:`Decoder` whose weights ``folder/model.onnx`` holds (int8, dequantized).
+
+    The current layout is known by its ``qkv.0`` weights, the earlier one by its node names; a
+    graph without every weight of its layout is refused.
+    """
+    settings = json.loads((folder / "config.json").read_text())
+    fields = DecoderConfig.__dataclass_fields__
+    cfg = DecoderConfig(**{k: v for k, v in settings.items() if k in fields})
+    try:
+        graph = onnx.load(str(folder / "model.onnx")).graph
+    except DecodeError as exc:
+        raise ValueError(f"{folder}/model.onnx is not an ONNX model: {exc}") from exc
+    inits = {i.name: numpy_helper.to_array(i) for i in graph.initializer}
+    if "qkv.0_quantized" in inits:
+        try:
+            weights = _current_layout(graph, inits, cfg)
+        except KeyError as exc:
+            raise ValueError(f"{folder}/model.onnx lacks the weight {exc} of its layout") from exc
+    else:
+        weights = _earlier_layout(graph, inits)
     model = Decoder(cfg)
     expected = set(model.state_dict())
     if set(weights) != expected:
         missing, extra = sorted(expected - set(weights)), sorted(set(weights) - expected)
         raise ValueError(
-            f"{folder}/model.onnx is not in the earlier export layout this reads: "
+            f"{folder}/model.onnx is not in an export layout this reads: "
             f"weights missing {missing}, unexpected {extra}"
         )
     model.load_state_dict({k: torch.tensor(v) for k, v in weights.items()})

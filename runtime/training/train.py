@@ -1,4 +1,4 @@
-"""Train the embedded planner model from scratch on generated requests, then export it.
+"""Train the embedded planner model on generated requests, then export it.
 
 Usage (the command the shipped model was trained with; runtime/MODEL_CARD.md says at which commit,
 and how its files were then re-exported)::
@@ -6,10 +6,12 @@ and how its files were then re-exported)::
     python -m edgeward.runtime.training.train --out runtime/default_model --minutes 56 --seed 0 --threads 2
 
 Steps: generate training requests (:mod:`edgeward.runtime.requests_data`), fit the tokenizer on
-them, train the decoder on packed rows for a fixed wall-clock budget with a time-based cosine
-learning-rate schedule, report teacher-forced accuracy on the held-out test split, then export
-ONNX (fp32 -> ONNX Runtime dynamic int8) and OpenVINO IR (int8 weights) with the tokenizer and
-configs (:mod:`edgeward.runtime.training.export`). Needs the ``train`` extra (torch).
+them (or, with ``--init FOLDER``, start from a model folder this project exported: its tokenizer
+and its int8 weights, dequantized, so a run continues an earlier one), train the decoder on
+packed rows for a fixed wall-clock budget with a time-based cosine learning-rate schedule,
+report teacher-forced accuracy on the held-out test split, then export ONNX (fp32 -> ONNX
+Runtime dynamic int8) and OpenVINO IR (int8 weights) with the tokenizer and configs
+(:mod:`edgeward.runtime.training.export`). Needs the ``train`` extra (torch).
 """
 
 from __future__ import annotations
@@ -28,6 +30,8 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 
+from edgeward.runtime.errors import ModelFolderError
+from edgeward.runtime.model_folder import load_tokenizer
 from edgeward.runtime.requests_data import Split
 from edgeward.runtime.training.export import export_model
 from edgeward.runtime.training.model import Decoder, DecoderConfig
@@ -38,6 +42,7 @@ from edgeward.runtime.training.packing import (
     group,
     texts_for_tokenizer,
 )
+from edgeward.runtime.training.reexport import decoder_from_onnx
 from edgeward.runtime.training.tokenizer import PAD, train_tokenizer
 
 
@@ -132,6 +137,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--max-len", type=int, default=1536)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument(
+        "--init",
+        type=Path,
+        help="continue from this exported model folder (its tokenizer and int8 weights); the "
+        "size arguments are then the folder's",
+    )
+    parser.add_argument(
         "--weights",
         type=Path,
         help="also keep the trained fp32 weights here (torch.save; not part of the model folder, "
@@ -142,23 +153,31 @@ def main(argv: Sequence[str] | None = None) -> int:
     torch.manual_seed(args.seed)
     torch.set_num_threads(args.threads)
     started = time.monotonic()
-    tokenizer_texts = list(
-        texts_for_tokenizer(_examples("train", 20_000, args.seed + 7, args.per_home))
-    )
-    tokenizer = train_tokenizer(tokenizer_texts, args.vocab_size)
+    if args.init is not None:
+        try:
+            tokenizer = load_tokenizer(args.init)
+            model = decoder_from_onnx(args.init).train()
+        except (OSError, ValueError, TypeError, ModelFolderError) as exc:
+            raise SystemExit(f"train: --init {args.init}: {exc}") from exc
+        cfg = model.cfg
+    else:
+        tokenizer_texts = list(
+            texts_for_tokenizer(_examples("train", 20_000, args.seed + 7, args.per_home))
+        )
+        tokenizer = train_tokenizer(tokenizer_texts, args.vocab_size)
+        cfg = DecoderConfig(
+            vocab_size=tokenizer.get_vocab_size(),
+            hidden_size=args.hidden_size,
+            num_hidden_layers=args.layers,
+            num_attention_heads=args.heads,
+            num_key_value_heads=args.kv_heads,
+            intermediate_size=args.intermediate_size,
+            max_position_embeddings=args.max_len,
+        )
+        model = Decoder(cfg)
     pad_id = tokenizer.token_to_id(PAD)
     if pad_id is None:
         raise SystemExit(f"the tokenizer has no {PAD} token")
-    cfg = DecoderConfig(
-        vocab_size=tokenizer.get_vocab_size(),
-        hidden_size=args.hidden_size,
-        num_hidden_layers=args.layers,
-        num_attention_heads=args.heads,
-        num_key_value_heads=args.kv_heads,
-        intermediate_size=args.intermediate_size,
-        max_position_embeddings=args.max_len,
-    )
-    model = Decoder(cfg)
     print(
         f"tokenizer {time.monotonic() - started:.0f}s, vocab {cfg.vocab_size}, "
         f"{model.parameter_count():,} parameters",
@@ -172,6 +191,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             max_len=args.max_len,
         )
     )
+    if args.init is not None:
+        token_acc, plan_acc = held_out_accuracy(model, held_out, pad_id)
+        print(f"from {args.init}: held-out token acc {token_acc:.4f} plan acc {plan_acc:.4f}")
     decay = [p for n, p in model.named_parameters() if p.dim() >= 2]
     no_decay = [p for n, p in model.named_parameters() if p.dim() < 2]
     optimizer = torch.optim.AdamW(

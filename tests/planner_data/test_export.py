@@ -159,16 +159,73 @@ def test_a_model_in_the_earlier_layout_is_rebuilt_from_its_int8_weights(tmp_path
             assert not torch.equal(got, original), name
 
 
-def test_a_graph_without_the_earlier_names_is_refused(tmp_path: Path) -> None:
+def _int8_folder(model: Decoder, folder: Path) -> None:
+    """``model`` as the current export writes it: its layout, quantized as ONNX Runtime's is."""
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    folder.mkdir()
+    with torch.no_grad():
+        _export_onnx(model, folder / "fp32.onnx")
+    quantize_dynamic(
+        str(folder / "fp32.onnx"),
+        str(folder / "model.onnx"),
+        op_types_to_quantize=["MatMul", "Gather"],
+        weight_type=QuantType.QInt8,
+    )
+    (folder / "config.json").write_text(json.dumps(CFG.hf_config(eos_token_id=2, pad_token_id=0)))
+
+
+def test_a_model_in_the_current_layout_is_rebuilt_from_its_int8_weights(tmp_path: Path) -> None:
     pytest.importorskip("onnxruntime")
     from edgeward.runtime.training.reexport import decoder_from_onnx
 
-    folder = tmp_path / "new"
+    model = _trained_like()
+    _int8_folder(model, tmp_path / "new")
+    rebuilt = decoder_from_onnx(tmp_path / "new")
+    assert rebuilt.cfg == CFG
+    fused = _Inference(model)
+    # each weight is quantized inside the fused matrix it is part of, with that matrix's step
+    source = {"embed_tokens.weight": model.embed_tokens.weight, "norm.weight": model.norm.weight}
+    for i in range(CFG.num_hidden_layers):
+        for proj in ("q_proj", "k_proj", "v_proj"):
+            source[f"layers.{i}.self_attn.{proj}.weight"] = fused.qkv[i]
+        source[f"layers.{i}.self_attn.o_proj.weight"] = fused.out[i]
+        source[f"layers.{i}.gate_proj.weight"] = source[f"layers.{i}.up_proj.weight"] = (
+            fused.gate_up[i]
+        )
+        source[f"layers.{i}.down_proj.weight"] = fused.down[i]
+        source[f"layers.{i}.input_layernorm.weight"] = model.layers[i].input_layernorm.weight
+        source[f"layers.{i}.post_attention_layernorm.weight"] = model.layers[
+            i
+        ].post_attention_layernorm.weight
+    for name, original in model.state_dict().items():
+        got = rebuilt.state_dict()[name]
+        if "norm" in name:  # kept in float
+            torch.testing.assert_close(got, original, msg=name)
+            continue
+        # the embedding's uint8 steps span min to max, the others' int8 steps twice the max
+        step = 2 * float(source[name].detach().abs().max()) / 255
+        if name.endswith("q_proj.weight"):  # stored scaled by 1/sqrt(head_dim)
+            step *= CFG.head_dim**0.5
+        torch.testing.assert_close(got, original, atol=step, rtol=0, msg=name)
+        assert not torch.equal(got, original), name
+
+
+def test_a_graph_in_neither_layout_is_refused(tmp_path: Path) -> None:
+    pytest.importorskip("onnxruntime")
+    from edgeward.runtime.training.reexport import decoder_from_onnx
+
+    folder = tmp_path / "fp32"
     folder.mkdir()
-    _export_onnx(_trained_like(), folder / "model.onnx")  # today's layout: fused, unnamed weights
+    _export_onnx(_trained_like(), folder / "model.onnx")  # today's layout, not quantized
     (folder / "config.json").write_text(json.dumps(CFG.hf_config(eos_token_id=2, pad_token_id=0)))
     with pytest.raises(ValueError, match="weights missing"):
         decoder_from_onnx(folder)
+    _int8_folder(_trained_like(), tmp_path / "int8")
+    config = CFG.hf_config(eos_token_id=2, pad_token_id=0) | {"num_hidden_layers": 4}
+    (tmp_path / "int8" / "config.json").write_text(json.dumps(config))
+    with pytest.raises(ValueError, match=r"lacks the weight 'qkv\.3_quantized'"):
+        decoder_from_onnx(tmp_path / "int8")
 
 
 def test_reexport_refuses_a_bad_folder_with_a_message(
