@@ -286,10 +286,25 @@ _WHAT_IS_ON = phrases(
 )
 
 
+_ON_ELSEWHERE = phrases(
+    """what's on my|what's on your|what's on our|what's on the calendar|what's on the agenda
+    |what's on the schedule|what's on the menu|what's on the news|what's on the radio
+    |what's on tv|what's on the tv|what's on the telly|what's on tonight|what's on today
+    |what's on tomorrow|what's on netflix"""
+)
+""""What's on" of a calendar, a menu or television, not of a home's lights."""
+_WHATS_ON = phrases("what's on")[0]
+
+
 def asks_what_is_on(text: str) -> bool:
     """Whether ``text`` asks what is on somewhere ("what's on in the kitchen", "c'est allumé
-    dans le salon", "brennt oben noch was"): a question about its lights."""
+    dans le salon", "brennt oben noch was"): a question about its lights, not about a calendar
+    or television ("what's on my calendar today")."""
     padded = f" {fold(text)} "
+    for spelled in (" what is on ", " whats on "):  # as _ON_ELSEWHERE spells it, folded
+        padded = padded.replace(spelled, _WHATS_ON)
+    if any(phrase in padded for phrase in _ON_ELSEWHERE):
+        return False
     words = set(padded.split())
     return any(phrase in padded for phrase in _WHAT_IS_ON) or (
         "brennt" in words and not words.isdisjoint({"was", "etwas"})

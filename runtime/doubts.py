@@ -14,6 +14,7 @@ request asks for a place the home does not have. Words are matched as
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import Literal
@@ -69,6 +70,7 @@ from edgeward.runtime.services import SENSOR_DOMAINS
 from edgeward.runtime.spoken_numbers import (
     lengths_said,
     numbers_said,
+    says_a_delay,
     says_a_time,
     times_said,
     values_said,
@@ -649,8 +651,12 @@ def doubtful_clause(
             return i, "time"
         if clause.when is not None and _unsaid_days(clause.when, text):
             return i, "days"
-        if clause.verb == "act" and not any(c.when for c in frame.clauses) and says_a_time(text):
-            return i, "time"  # a time the request says, and the frame none: it would act now
+        if (
+            clause.verb == "act"
+            and not any(c.when for c in frame.clauses)
+            and (says_a_time(text) or says_a_delay(text))
+        ):
+            return i, "time"  # a time or delay the request says, and the frame none: acts now
         if (
             (target.device_class and target.how == "all" and _sweeps_nothing(clause, catalog, area))
             or (target.how == "thermostat" and _says_another_class(clause, catalog, text))
@@ -885,6 +891,19 @@ _AFTERNOON = phrases(
 _QUARTER = phrases("quarter|quart|cuarto|viertel")
 
 
+_LENGTH_WORD = re.compile(
+    r"\b(?:minut|quart|cuarto|viertel|half|demi|media|halb|hour|heure|hora|stund)"
+)
+"""How a length of time begins in a folded request: "minute", "quart d'heure", "media hora",
+"halbe Stunde", "an hour"."""
+
+
+_VALUE_WITH_UNIT = re.compile(
+    r"\d+(?:\s*[.,]\s*\d+)?\s*(?:°|%|degr|grad|percent|pourcent|por ?ciento|prozent)", re.IGNORECASE
+)
+"""A temperature or a share said in digits ("19,5 degrés", "40 %"): no hour of the day."""
+
+
 def _unsaid_time(when: When, text: str) -> bool:
     """Whether a time of day the clause runs at (or its schedule's) is not one the request
     says: its hour, or the hour twelve before it, and its minutes (a half or a quarter said in
@@ -895,8 +914,10 @@ def _unsaid_time(when: When, text: str) -> bool:
     does not say ("2 am arbeitszimmer" in 20 minutes)."""
     if when.delay_s:
         counts = {when.delay_s, when.delay_s / 60, when.delay_s / 3600}
-        # a minute, a quarter, half an hour and an hour are said in words ("dans une heure")
-        return not counts & lengths_said(text) and when.delay_s not in (60, 900, 1800, 3600)
+        # a minute, a quarter, half an hour and an hour may be said in words ("dans une
+        # heure"), but some word of a length must be said
+        in_words = when.delay_s in (60, 900, 1800, 3600) and _LENGTH_WORD.search(fold(text))
+        return not counts & lengths_said(text) and not in_words
     if when.at:
         hour, minute = map(int, when.at.split(":"))
     elif when.cron:
@@ -907,7 +928,7 @@ def _unsaid_time(when: When, text: str) -> bool:
         return False
     if hour > 23 or minute > 59:
         return True  # "0 40 * * *" for "sur 40 pourcent"
-    said = numbers_said(text)
+    said = numbers_said(_VALUE_WITH_UNIT.sub(" ", text))  # "à 19,5 degrés" says no 19:00
     padded = f" {fold(text.replace('.', ''))} "  # "p.m." is "pm"
     afternoon = any(w in padded for w in _AFTERNOON)
     if hour < 12 and hour != 0 and afternoon:

@@ -165,6 +165,13 @@ def times_said(text: str) -> frozenset[tuple[int, int]]:
 
 
 @lru_cache(maxsize=256)
+def says_a_delay(text: str) -> bool:
+    """Whether ``text`` says a delay in digits or in words: "in 15 minutes", "dans vingt
+    minutes", "en 45 segundos"."""
+    return any(_DELAY.search(with_digits(text, language)) for language in _RULESETS)
+
+
+@lru_cache(maxsize=256)
 def says_a_time(text: str) -> bool:
     """Whether ``text`` says a time of day, in digits or in words: "at 7 pm", "à 21h", "a las
     ocho", "um 18 Uhr", "6:30"."""

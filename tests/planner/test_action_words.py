@@ -175,6 +175,9 @@ _ACTION, _OPEN_CLOSE, _DEGREE = says_an_action, says_open_or_close, says_a_degre
         (asks_what_is_on, "brennt oben noch was", True),
         (asks_what_is_on, "qué está encendido en la cocina", True),
         (asks_what_is_on, "turn on the kitchen light", False),
+        (asks_what_is_on, "What's on my calendar todyy", False),
+        (asks_what_is_on, "what is on tv tonight", False),
+        (asks_what_is_on, "whats on upstairs", True),
         # a colour is said in any of its forms, in any of the four languages
         (lambda text: says_colour("purple", text), "mets les lumières en violette", True),
         (lambda text: says_colour("red", text), "pon las luces rojas", True),

@@ -355,14 +355,17 @@ def test_a_plan_naming_a_device_the_request_does_not_say_is_not_grounded() -> No
 
 
 def test_a_frame_that_says_one_clause_twice_is_doubtful() -> None:
-    home, said = _home(), "turn off the desk, then on again in 5 minutes"
+    home, said = _home(), "turn off the desk, then on again"
     twice = fr.parse_frame("act name [ desk ] off ; act name [ desk ] off")
     assert doubtful_clause(twice, home, said) == (1, "repeat")
     # the same device twice, at another time or with another action, is two requests
-    for second in ("on", "off @in 5 min"):
+    later = "turn off the desk, then off again in 5 minutes"
+    for second, text in (("on", said), ("off @in 5 min", later)):
         frame = fr.parse_frame(f"act name [ desk ] off ; act name [ desk ] {second}")
-        assert doubtful_clause(frame, home, said) is None
+        assert doubtful_clause(frame, home, text) is None
     assert doubtful_clause(fr.parse_frame("no out_of_domain"), home, said) is None
+    # a delay the request says, and the frame none: it would act now
+    assert doubtful_clause(twice, home, later) == (0, "time")
 
 
 def test_an_appliance_the_home_lacks_is_no_such_device_unless_the_frame_names_what_is_said() -> (
@@ -739,6 +742,14 @@ def test_a_clause_is_doubtful_for_a_repeat_an_unsaid_device_or_an_action_it_lack
     now = fr.parse_frame("act name [ desk ] off")
     assert doubtful_clause(now, home, "éteins le bureau à 21h") == (0, "time")
     assert doubtful_clause(now, home, "éteins le bureau à 21 degrés") is None
+    assert doubtful_clause(now, home, "apaga el escritorio en 45 segundos") == (0, "time")
+    # a temperature is no hour, and an hour's delay needs some word of a length
+    warm = fr.parse_frame("act name [ hall heater ] temperature 19.5 @at 19:00")
+    assert doubtful_clause(warm, home, "hall heater à 19,5 degrés") == (0, "time")
+    assert doubtful_clause(warm, home, "hall heater à 19,5 degrés à 19h") is None
+    hour = fr.parse_frame("act name [ desk ] off @in 1 h")
+    assert doubtful_clause(hour, home, "desk 2 am arbeitszimmer deaktiviere") == (0, "time")
+    assert doubtful_clause(hour, home, "desk in einer Stunde deaktivieren") is None
     half = fr.parse_frame("act name [ desk ] off @cron 30 21 * * 1-5")
     said = "apaga el escritorio entre semana a las nueve y media de la noche"
     assert doubtful_clause(half, home, said) is None
