@@ -257,6 +257,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         "command": "python -m edgeward.runtime.training.train "
         + " ".join(argv if argv is not None else __import__("sys").argv[1:]),
     }
+    if args.init is not None and (args.init / "training.json").is_file():
+        report["continued_from"] = json.loads((args.init / "training.json").read_text())
     if args.weights is not None:
         partial = args.weights.with_name(args.weights.name + ".partial")
         torch.save({"config": asdict(cfg), "state_dict": model.state_dict()}, partial)

@@ -45,7 +45,8 @@ def test_a_run_from_a_folder_keeps_its_tokenizer_and_starts_from_its_weights(
     # a budget shorter than making the first batch: no step is taken, so the export is the start
     assert main(["--init", str(exported), "--out", str(out), "--minutes", "0.0001"]) == 0
     assert "held-out token acc" in capsys.readouterr().out.split("\n")[1]
-    assert json.loads((out / "training.json").read_text())["steps"] == 0
+    report = json.loads((out / "training.json").read_text())
+    assert report["steps"] == 0 and report["continued_from"] == {"run": "test"}
     assert (out / "tokenizer.json").read_bytes() == (exported / "tokenizer.json").read_bytes()
     start, continued = decoder_from_onnx(exported), decoder_from_onnx(out)
     assert continued.cfg == start.cfg
