@@ -12,6 +12,7 @@ the language has. One is left in words: "un", "una", "ein" are articles too.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from functools import lru_cache
 
 from unicode_rbnf import RbnfEngine
@@ -108,12 +109,7 @@ def lengths_said(text: str) -> frozenset[float]:
     """The numbers ``text`` says (:func:`numbers_said`) but for those it says as a time of day,
     and those of the delays it says: what a delay may last ("à 22h" says no 22 minutes, "dans 4
     heures" says 4)."""
-    delays = {
-        float(n)
-        for language in _RULESETS
-        for delay in _DELAY.finditer(with_digits(text, language))
-        for n in re.findall(r"\d+", delay.group())
-    }
+    delays = {float(n) for delay in _found(_DELAY, text) for n in re.findall(r"\d+", delay.group())}
     return _said(text, (_HOUR_AND_MINUTES, _TIME_OF_DAY)) | delays
 
 
@@ -153,26 +149,29 @@ _DELAY = re.compile(
 _HOUR_AND_MINUTES = re.compile(r"\b(\d{1,2})\s?(?::|h|heures?|uhr)\s?(\d{2})\b", re.IGNORECASE)
 
 
+def _found(pattern: re.Pattern[str], text: str) -> Iterator[re.Match[str]]:
+    """Where ``pattern`` matches ``text`` with its numbers said in words written as digits, by
+    the spell-out rules of each of the four languages in turn."""
+    for language in _RULESETS:
+        yield from pattern.finditer(with_digits(text, language))
+
+
 @lru_cache(maxsize=256)
 def times_said(text: str) -> frozenset[tuple[int, int]]:
     """The times of day ``text`` says with their minutes, as (hour, minute): "6:15 pm" (6, 15),
     "à 6 heures 15", "um 23 Uhr 15", "19h45"."""
-    return frozenset(
-        (int(hour), int(minute))
-        for language in _RULESETS
-        for hour, minute in _HOUR_AND_MINUTES.findall(with_digits(text, language))
-    )
+    return frozenset((int(hm[1]), int(hm[2])) for hm in _found(_HOUR_AND_MINUTES, text))
 
 
 @lru_cache(maxsize=256)
 def says_a_delay(text: str) -> bool:
     """Whether ``text`` says a delay in digits or in words: "in 15 minutes", "dans vingt
     minutes", "en 45 segundos"."""
-    return any(_DELAY.search(with_digits(text, language)) for language in _RULESETS)
+    return any(_found(_DELAY, text))
 
 
 @lru_cache(maxsize=256)
 def says_a_time(text: str) -> bool:
     """Whether ``text`` says a time of day, in digits or in words: "at 7 pm", "à 21h", "a las
     ocho", "um 18 Uhr", "6:30"."""
-    return any(_TIME_OF_DAY.search(with_digits(text, language)) for language in _RULESETS)
+    return any(_found(_TIME_OF_DAY, text))

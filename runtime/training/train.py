@@ -153,10 +153,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     torch.manual_seed(args.seed)
     torch.set_num_threads(args.threads)
     started = time.monotonic()
+    continued_from = None  # the report of the run --init continues, read before training
     if args.init is not None:
         try:
             tokenizer = load_tokenizer(args.init)
             model = decoder_from_onnx(args.init).train()
+            if (args.init / "training.json").is_file():
+                continued_from = json.loads((args.init / "training.json").read_text())
         except (OSError, ValueError, TypeError, ModelFolderError) as exc:
             raise SystemExit(f"train: --init {args.init}: {exc}") from exc
         cfg = model.cfg
@@ -257,8 +260,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         "command": "python -m edgeward.runtime.training.train "
         + " ".join(argv if argv is not None else __import__("sys").argv[1:]),
     }
-    if args.init is not None and (args.init / "training.json").is_file():
-        report["continued_from"] = json.loads((args.init / "training.json").read_text())
+    if continued_from is not None:
+        report["continued_from"] = continued_from
     if args.weights is not None:
         partial = args.weights.with_name(args.weights.name + ".partial")
         torch.save({"config": asdict(cfg), "state_dict": model.state_dict()}, partial)

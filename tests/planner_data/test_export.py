@@ -118,8 +118,6 @@ class _EarlierLayout(torch.nn.Module):
 
 
 def _earlier_int8_folder(model: Decoder, folder: Path) -> None:
-    from onnxruntime.quantization import QuantType, quantize_dynamic
-
     folder.mkdir()
     fp32 = folder / "fp32.onnx"
     with torch.no_grad():
@@ -132,14 +130,22 @@ def _earlier_int8_folder(model: Decoder, folder: Path) -> None:
             opset_version=17,
             dynamo=False,
         )
+    _quantized_beside(fp32)
+
+
+def _quantized_beside(fp32: Path) -> None:
+    """``model.onnx`` and ``config.json`` beside ``fp32``: its weights quantized as ONNX
+    Runtime's int8 export quantizes them (:func:`edgeward.runtime.model_tools.quantize_model`)."""
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
     quantize_dynamic(
         str(fp32),
-        str(folder / "model.onnx"),
+        str(fp32.parent / "model.onnx"),
         op_types_to_quantize=["MatMul", "Gather"],
         weight_type=QuantType.QInt8,
     )
     config = CFG.hf_config(eos_token_id=2, pad_token_id=0)
-    (folder / "config.json").write_text(json.dumps(config))
+    (fp32.parent / "config.json").write_text(json.dumps(config))
 
 
 def test_a_model_in_the_earlier_layout_is_rebuilt_from_its_int8_weights(tmp_path: Path) -> None:
@@ -161,18 +167,10 @@ def test_a_model_in_the_earlier_layout_is_rebuilt_from_its_int8_weights(tmp_path
 
 def _int8_folder(model: Decoder, folder: Path) -> None:
     """``model`` as the current export writes it: its layout, quantized as ONNX Runtime's is."""
-    from onnxruntime.quantization import QuantType, quantize_dynamic
-
     folder.mkdir()
     with torch.no_grad():
         _export_onnx(model, folder / "fp32.onnx")
-    quantize_dynamic(
-        str(folder / "fp32.onnx"),
-        str(folder / "model.onnx"),
-        op_types_to_quantize=["MatMul", "Gather"],
-        weight_type=QuantType.QInt8,
-    )
-    (folder / "config.json").write_text(json.dumps(CFG.hf_config(eos_token_id=2, pad_token_id=0)))
+    _quantized_beside(folder / "fp32.onnx")
 
 
 def test_a_model_in_the_current_layout_is_rebuilt_from_its_int8_weights(tmp_path: Path) -> None:
