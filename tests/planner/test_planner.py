@@ -4,6 +4,7 @@ as accurate as measured (thresholds a little under the figures in runtime/MODEL_
 from __future__ import annotations
 
 import itertools
+import re
 
 import pytest
 
@@ -28,8 +29,8 @@ from edgeward.runtime.planner import (
 )
 from edgeward.runtime.requests_data import MUST_NOT_ACT, Example, generate
 
-# Measured on the shipped model (see runtime/MODEL_CARD.md): 92.9 % on this test's 240 generated
-# requests, 95.1 % and 97.8 % on the hand-written set (592 requests); the floors leave a margin
+# Measured on the shipped model (see runtime/MODEL_CARD.md): 94.2 % on this test's 240 generated
+# requests, 93.2 % and 97.1 % on the hand-written set (592 requests); the floors leave a margin
 # for changes that trade a few requests for others, and fail on a real loss.
 GENERATED_EXACT_MIN = 0.75
 HANDWRITTEN_EXACT_MIN = 0.85
@@ -50,6 +51,42 @@ def seed0_split() -> list[Example]:
 
 def _said(split: list[Example], text: str) -> Example:
     return next(e for e in split if e.text == text)
+
+
+def _first_frame_barred_after(
+    planner: Planner, monkeypatch: pytest.MonkeyPatch, after: str, then: str = ""
+) -> list[str]:
+    """Make the model's first frame of each request a mistake it made with an earlier model:
+    the token it writes right after what the pattern ``after`` finds is barred there, and the
+    next, until what it writes there begins with ``then`` (its retries are left as they are).
+    Returns every frame written, in order, the mistake first."""
+    generate = planner._generate
+    decode = planner.model.tokenizer.decode
+    written: list[str] = []
+
+    def first(
+        prompt: object,
+        catalog: Catalog,
+        veto: object = None,
+        begun: tuple[int, ...] = (),
+        stop: tuple[str, ...] = (),
+    ) -> Generation:
+        generation = generate(prompt, catalog, veto, begun, stop)  # type: ignore[arg-type]
+        found = None if veto or begun else re.search(after, generation.text)
+        ids = generation.token_ids
+        end = found.end() if found else 0
+        k = next((i for i in range(len(ids)) if len(decode(list(ids[: i + 1]))) > end), None)
+        barred: set[int] = set()
+        while found and k is not None and len(barred) < 8:
+            barred.add(generation.token_ids[k])
+            generation = generate(prompt, catalog, {k: barred}, begun, stop)  # type: ignore[arg-type]
+            if generation.text[end:].startswith(then):
+                break
+        written.append(generation.text)
+        return generation
+
+    monkeypatch.setattr(planner, "_generate", first)
+    return written
 
 
 def _check_plan(plan: Plan, home: Catalog) -> None:
@@ -224,16 +261,22 @@ def test_a_doubtful_action_is_retried_as_the_action_the_words_say(
 def test_a_number_is_retried_where_it_stops_being_one_the_request_says(
     planner: Planner, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """ "set the heating to 21 at 6 am every weekday": the model writes 21.5; barring its first
+    """ "set the heating to 21 at 6 am every weekday" (hand-written): an earlier model wrote
+    21.5, and so does the shipped one when the end of its number is barred; barring its first
     digit gives other numbers, so the retry bars the point, where "21.5" stops being the 21 the
     request says."""
     (example,) = [e for e in load_handwritten() if e.text.startswith("set the heating to 21 at")]
+    written = _first_frame_barred_after(planner, monkeypatch, "temperature 21")
     plan = planner.plan(example.home, example.text, example.area, example.language)
+    assert "temperature 21.5 " in written[0]
+    assert "temperature 21 " in written[1]  # the first retry: the point barred
     assert plan_key(plan) == plan_key(example.plan)
     assert plan.calls[0].args["temperature"] == 21
+    written.clear()
     monkeypatch.setattr(planner_module, "values_said", lambda text: frozenset())
-    first_digit = planner.plan(example.home, example.text, example.area, example.language)
-    assert plan_key(first_digit) != plan_key(example.plan)
+    planner.plan(example.home, example.text, example.area, example.language)
+    assert "temperature 21.5 " in written[0]
+    assert "temperature 2" not in written[1]  # the first digit barred: another number
 
 
 def test_a_number_that_ends_too_soon_is_retried_where_it_ended(
@@ -265,16 +308,23 @@ def test_the_days_of_a_schedule_are_retried_as_the_request_says_them(
 def test_a_place_retried_in_a_request_naming_none_is_the_speakers(
     planner: Planner, seed0_split: list[Example], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """ "mets la température à 17" said in the office: the model sets the living room's
-    heating, then the bathroom's; the request names no place, so the retry at the place's mark
-    may write neither an area nor a floor, and the heating "here" is set. (Generated test split,
-    seed 0.)"""
+    """ "mets la température à 17" said in the office: an earlier model set the living room's
+    heating, then the hallway's, and so does the shipped one when its target is made a sweep;
+    the request names no place, so the retry at the place's mark may write neither an area nor
+    a floor, and the heating "here" is set. (Generated test split, seed 0.)"""
     example = _said(seed0_split, "mets la température à 17")
+    written = _first_frame_barred_after(planner, monkeypatch, "^act", then=" all")
     plan = planner.plan(example.home, example.text, example.area, example.language)
+    assert written[:3] == [
+        "act all climate @ [ salon ] temperature 17",
+        "act all climate @ [ couloir",
+        "act all climate here temperature 17",
+    ]
     assert plan_key(plan) == plan_key(example.plan)
+    written.clear()
     monkeypatch.setattr(Planner, "_names_a_place", lambda self, asked: True)
-    elsewhere = planner.plan(example.home, example.text, example.area, example.language)
-    assert plan_key(elsewhere) != plan_key(example.plan)
+    planner.plan(example.home, example.text, example.area, example.language)
+    assert written[2].startswith("act all climate ^ [")  # a floor, which it does not name
 
 
 def test_a_retry_after_a_doubtful_class_sweeps_a_kind_the_request_says(
@@ -292,29 +342,30 @@ def test_a_retry_after_a_doubtful_class_sweeps_a_kind_the_request_says(
     assert drifted.kind == "act"
 
 
-@pytest.mark.parametrize("request_text", ["wie warm ist es draußen", "il fait combien dehors"])
+@pytest.mark.parametrize("request_text", ["il fait froid dehors ?", "fait-il froid dehors ?"])
 def test_how_warm_it_is_outside_reads_the_outdoor_sensor(
     planner: Planner, request_text: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Hand-written: the model reads the temperature of the room the speaker is in, or a
-    radiator; a question about how warm it is outside is begun again as one about the home's
-    outdoor temperature sensor."""
-    (example,) = [e for e in load_handwritten() if e.text == request_text]
-    plan = planner.plan(example.home, example.text, example.area, example.language)
-    assert plan_key(plan) == plan_key(example.plan)
+    """Said in the kitchen, the model does not understand whether it is cold outside; a
+    question about how warm it is outside is begun again as one about the home's outdoor
+    temperature sensor (kept as a guess: the model did not write it)."""
+    home = load_eval_home()
+    outdoor = [("state.get", {"entity_id": "sensor.outdoor_temperature"})]
+    plan = planner.plan(home, request_text, "Kitchen", "fr")
+    assert plan.kind == "query" and [(c.tool, c.args) for c in plan.calls] == outdoor
     monkeypatch.setattr(planner_module, "outdoor_reading", lambda *args: None)
-    inside = planner.plan(example.home, example.text, example.area, example.language)
-    assert plan_key(inside) != plan_key(example.plan)
+    inside = planner.plan(home, request_text, "Kitchen", "fr")
+    assert [(c.tool, c.args) for c in inside.calls] != outdoor
 
 
 def test_a_name_the_request_does_not_say_is_retried_as_a_sweep_that_stays_doubtful(
-    planner: Planner, seed0_split: list[Example], monkeypatch: pytest.MonkeyPatch
+    planner: Planner, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """ "arrête la lumèire de la Cuisine": the model names a light the request does not say,
-    and its retries inside the name find none it says; barring its "name" sweeps the kitchen's
-    lights, the plan, kept as a guess (doubtful), not acted on at the gate's threshold.
-    (Generated test split, seed 0.)"""
-    example = _said(seed0_split, "arrête la lumèire de la Cuisine")
+    """ "mach markisen von garten herunter": the model names the garden gate, which the request
+    does not say, and its retries inside the name find none it says (the sprinkler, the
+    watering); barring its "name" sweeps the garden's awnings, the plan, kept as a guess
+    (doubtful), not acted on at the gate's threshold. (Generated test split, seed 1.)"""
+    example = _said(list(generate("test", 1000, seed=1)), "mach markisen von garten herunter")
     plan = planner.plan(example.home, example.text, example.area, example.language)
     assert plan_key(plan) == plan_key(example.plan)
     assert plan.confidence <= planner_module.DOUBTFUL_CONFIDENCE
@@ -337,9 +388,10 @@ def test_what_is_on_in_a_room_reads_its_lights(
 def test_a_made_up_name_the_request_says_whole_is_written_as_it_is(
     planner: Planner, seed0_split: list[Example], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """ "bascule staisil stp": the model cannot copy "Staisil" and names other lights; retried,
-    the one name the request says whole is written as it is. (Generated test split, seed 0.)"""
-    example = _said(seed0_split, "bascule staisil stp")
+    """ "um 7:00 den dulen rollläden schließen": the model cannot copy "Dulen Rollläden" and
+    names the bathroom's coffee machine, then the hallway lamp; retried, the one name the
+    request says whole is written as it is. (Generated test split, seed 0.)"""
+    example = _said(seed0_split, "um 7:00 den dulen rollläden schließen")
     plan = planner.plan(example.home, example.text, example.area, example.language)
     assert plan_key(plan) == plan_key(example.plan)
     monkeypatch.setattr(planner_module, "_names_said_whole", lambda names, text: [])
@@ -353,24 +405,29 @@ def test_a_made_up_name_the_request_says_whole_is_written_as_it_is(
 def test_a_sweep_that_leaves_out_a_made_up_name_is_begun_again_with_it(
     planner: Planner, seed0_split: list[Example], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """ "ouvrir le tuaix": the model opens the radiators it does not know to tell apart; the
-    request says the made-up name of a valve whole, so the target is begun with it. (Generated
-    test split, seed 0.)"""
+    """ "ouvrir le tuaix": an earlier model opened the radiators, a sweep; made to sweep, the
+    shipped one turns on the lights here. The request says the made-up name of a valve whole, so
+    the target is begun again with it. (Generated test split, seed 0.)"""
     example = _said(seed0_split, "ouvrir le tuaix")
+    written = _first_frame_barred_after(planner, monkeypatch, "^act")
     plan = planner.plan(example.home, example.text, example.area, example.language)
+    assert written[:2] == ["act all light here on", "act name [ tuaix ] open"]
     assert plan_key(plan) == plan_key(example.plan)
     monkeypatch.setattr(planner_module, "made_up_name", lambda *args: None)
     unnamed = planner.plan(example.home, example.text, example.area, example.language)
-    assert plan_key(unnamed) != plan_key(example.plan)
+    # without it, the name's retries still find the valve, but only as a guess
+    assert plan_key(unnamed) != plan_key(example.plan) or (
+        unnamed.confidence <= planner_module.DOUBTFUL_CONFIDENCE < plan.confidence
+    )
 
 
 def test_a_refusal_of_a_kind_the_home_has_is_retried(
-    planner: Planner, seed0_split: list[Example], monkeypatch: pytest.MonkeyPatch
+    planner: Planner, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """ "kannst du das Ventilator einschalten" in a home with one fan: the model says the home
-    has no such device; retried without the refusal, it turns the fan on. (Generated test
-    split, seed 0.)"""
-    example = _said(seed0_split, "kannst du das Ventilator einschalten")
+    """ "kannst du die steckdose einschalten" said in the kitchen of a home with outlets: the
+    model says the home has no such device; retried without the refusal, it turns the
+    kitchen's outlet on. (Generated test split, seed 2.)"""
+    example = _said(list(generate("test", 1000, seed=2)), "kannst du die steckdose einschalten")
     plan = planner.plan(example.home, example.text, example.area, example.language)
     assert plan_key(plan) == plan_key(example.plan)
     monkeypatch.setattr(planner_module, "says_a_kind_it_has", lambda *args: False)
@@ -379,34 +436,33 @@ def test_a_refusal_of_a_kind_the_home_has_is_retried(
 
 
 def test_a_choice_the_device_cannot_carry_out_does_not_count_against_the_plan(
-    planner: Planner, monkeypatch: pytest.MonkeyPatch
+    planner: Planner, seed0_split: list[Example], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """ "dimm das Licht auf 30 Prozent" in the living room: the model's other choice where it
-    was least sure asks a device for what it cannot do, so it weighs no more than a choice the
-    grammar masks (0.69 without this, 0.97 with it on the shipped model)."""
-    home = load_eval_home()
-    request = "dimm das Licht auf 30 Prozent"
-    (expected,) = [e.plan for e in load_handwritten() if e.text == request]
-    sure = planner.plan(home, request, "Living room", "de")
-    assert (sure.kind, sure.calls) == (expected.kind, expected.calls)  # the room's three lights
+    """ "mets le radiateur couloir à 18": the model's other choice where it was least sure,
+    turning the radiator on at 18:00, asks it for what it cannot do, so it weighs no more than
+    a choice the grammar masks (0.64 without this, 0.98 with it on the shipped model).
+    (Generated test split, seed 0.)"""
+    example = _said(seed0_split, "mets le radiateur couloir à 18")
+    said = (example.home, example.text, example.area, example.language)
+    sure = planner.plan(*said)
+    assert plan_key(sure) == plan_key(example.plan)
     assert sure.confidence >= AGREEMENT_BELOW
     monkeypatch.setattr(Planner, "_ruled_out", lambda *args: False)
-    assert planner.plan(home, request, "Living room", "de").confidence < AGREEMENT_BELOW
+    assert planner.plan(*said).confidence < AGREEMENT_BELOW
 
 
 def test_choices_the_checks_bar_there_do_not_count_against_the_plan(
-    planner: Planner, monkeypatch: pytest.MonkeyPatch
+    planner: Planner, seed0_split: list[Example], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """ "turn off all the lights": where the model was least sure of "off" (0.59 on the shipped
-    model), its next choices put the sweep on a floor, then in a room, that the request does not
-    say; the checks would bar those places there, so they count no more than what the grammar
-    masks (0.92). Its choice after them, "on", is a real other plan and still counts. A choice
-    the checks find fault with later in its frame, not there, counts in full."""
-    home = load_eval_home()
-    request = "turn off all the lights"
-    sure = planner.plan(home, request, None, "en")
-    assert sure.kind == "act" and len(sure.calls) == 18
-    assert {c.tool for c in sure.calls} == {"light.turn_off"}
+    """ "put the blinds up in the whole house" said in the bedroom: where the model was least
+    sure of "open", its next choice, "close", is one the request's words contradict; the checks
+    would bar it there, so it counts no more than what the grammar masks (1.00 on the shipped
+    model, 0.81 without this). (Generated test split, seed 0.)"""
+    example = _said(seed0_split, "put the blinds up in the whole house")
+    said = (example.home, example.text, example.area, example.language)
+    sure = planner.plan(*said)
+    assert plan_key(sure) == plan_key(example.plan)
+    assert sure.kind == "act" and len(sure.calls) > 1  # every blind of the home
     assert sure.confidence >= AGREEMENT_BELOW
     seen: list[int] = []
 
@@ -415,7 +471,7 @@ def test_choices_the_checks_bar_there_do_not_count_against_the_plan(
         return False
 
     monkeypatch.setattr(Planner, "_ruled_out", never)
-    assert planner.plan(home, request, None, "en").confidence < AGREEMENT_BELOW
+    assert planner.plan(*said).confidence < AGREEMENT_BELOW
     assert seen  # the other frames were read, and each counted against the plan
 
 
@@ -463,21 +519,28 @@ def test_a_request_splits_into_its_parts(text: str, parts: list[str]) -> None:
 
 
 def test_a_request_of_several_parts_is_planned_part_by_part_when_that_is_surer(
-    planner: Planner, monkeypatch: pytest.MonkeyPatch
+    planner: Planner, seed0_split: list[Example], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """ "bonne nuit et éteins le ventilateur de la chambre": as one request the model is unsure
-    (0.30: a doubtful guess); its two parts are each planned surely (0.95, 0.97), and together
-    they are the expected plan, as sure as the less sure part."""
-    home = load_eval_home()
-    request = "bonne nuit et éteins le ventilateur de la chambre"
-    (expected,) = [e.plan for e in load_handwritten() if e.text == request]
-    plan = planner.plan(home, request, None, "fr")
-    assert (plan.kind, plan.calls) == (expected.kind, expected.calls)
-    parts = [planner.plan(home, part, None, "fr") for part in request_parts(request)]
+    """ "toggle the desk lamp please then pull down the blinds then shut off the bathroom plug":
+    as one request the model is unsure (0.30: a doubtful guess); its three parts are each
+    planned surely (1.00, 0.98, 1.00), and together they are the expected plan, as sure as the
+    least sure part. (Generated test split, seed 0.)"""
+    example = _said(
+        seed0_split,
+        "toggle the desk lamp please then pull down the blinds then shut off the bathroom plug",
+    )
+    plan = planner.plan(example.home, example.text, example.area, example.language)
+    assert plan_key(plan) == plan_key(example.plan)
+    parts = [
+        planner.plan(example.home, part, example.area, example.language)
+        for part in request_parts(example.text)
+    ]
+    assert len(parts) == 3
     assert plan.confidence == min(p.confidence for p in parts)
     monkeypatch.setattr(planner_module, "request_parts", lambda text: [text])
-    whole = planner.plan(home, request, None, "fr")
+    whole = planner.plan(example.home, example.text, example.area, example.language)
     assert whole.confidence <= planner_module.DOUBTFUL_CONFIDENCE < plan.confidence
+    home = load_eval_home()
     # a part that is not an action (here a question back: which door?) keeps the plan of the
     # whole request, whatever it is
     monkeypatch.undo()
@@ -623,28 +686,30 @@ def test_a_request_that_says_a_whole_name_is_not_refused_for_a_missing_device(
 def test_a_retry_that_shows_another_doubt_is_mended_in_turn(
     planner: Planner, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The model reads the Spanish "quita" (turn off) as unlocking the one lock; retried at the
-    lock, it turns the kitchen's lights on, which "quita" contradicts; retried at "on", off."""
-    home = load_eval_home()
-    plan = planner.plan(home, "quita las luces", "Kitchen", "es")
-    assert [c.tool for c in plan.calls] == ["light.turn_off", "light.turn_off"]
-    assert {c.args["entity_id"] for c in plan.calls} == {
-        "light.kitchen_cabinet",
-        "light.kitchen_ceiling",
-    }
+    """ "baja las persianas del dormitorio a la mitad" (hand-written): the model asks whether the
+    bedroom's blinds are down; retried at the question, it closes them, which "a la mitad"
+    (halfway) contradicts; retried at the action, it sets them to 50 %."""
+    (example,) = [
+        e for e in load_handwritten() if e.text == "baja las persianas del dormitorio a la mitad"
+    ]
+    said = (example.home, example.text, example.area, example.language)
+    plan = planner.plan(*said)
+    assert plan_key(plan) == plan_key(example.plan)
+    assert plan.calls[0].args["position"] == 50
     monkeypatch.setattr(planner_module, "_REPAIRS", 1)
-    once = planner.plan(home, "quita las luces", "Kitchen", "es")
+    once = planner.plan(*said)
     assert once.kind != "act" or once.confidence <= planner_module.DOUBTFUL_CONFIDENCE
 
 
-def test_a_refusal_retried_for_a_made_up_name_is_mended_in_turn(planner: Planner) -> None:
-    """The model refuses "tu peux alumer braigy" in a home with a plug named "Braigy" (a name it
-    cannot copy); retried without the refusal it names another device, which the request does
-    not say, and that is mended in turn into the Braigy. (Generated test split, seed 2.)"""
-    examples = list(generate("test", 113, seed=2))
-    for example, entity_id in (
-        (examples[58], "switch.braigy"),
-        (examples[112], "sensor.cerum_power"),
-    ):
-        plan = planner.plan(example.home, example.text, example.area, example.language)
-        assert [c.args["entity_id"] for c in plan.calls] == [entity_id], example.text
+def test_a_refusal_retried_for_a_made_up_name_is_mended_in_turn(
+    planner: Planner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An earlier model refused "tu peux alumer braigy" in a home with a plug named "Braigy" (a
+    name it cannot copy), and so does the shipped one when made to; retried without the refusal
+    it names the outdoor temperature, which the request does not say, and that is mended in turn
+    into the Braigy. (Generated test split, seed 2.)"""
+    example = list(generate("test", 113, seed=2))[58]
+    written = _first_frame_barred_after(planner, monkeypatch, "^", then="no")
+    plan = planner.plan(example.home, example.text, example.area, example.language)
+    assert written[:2] == ["no no_such_device", "act name [ température extérieure ] on"]
+    assert [c.args["entity_id"] for c in plan.calls] == ["switch.braigy"], example.text
