@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import itertools
 import re
+from collections.abc import Collection, Mapping, Sequence
 
 import pytest
 
@@ -23,6 +24,7 @@ from edgeward.runtime.planner import (
     LANGUAGES,
     MAX_ENTITIES,
     Planner,
+    PromptIds,
     prompt_entities,
     prompt_parts,
     request_parts,
@@ -56,32 +58,34 @@ def _said(split: list[Example], text: str) -> Example:
 def _first_frame_barred_after(
     planner: Planner, monkeypatch: pytest.MonkeyPatch, after: str, then: str = ""
 ) -> list[str]:
-    """Make the model's first frame of each request a mistake it made with an earlier model:
-    the token it writes right after what the pattern ``after`` finds is barred there, and the
-    next, until what it writes there begins with ``then`` (its retries are left as they are).
+    """Make the model's first frame of a prompt a mistake it made with an earlier model: the
+    token it writes right after what the pattern ``after`` finds is barred there, and the next,
+    until what it writes there begins with ``then`` (its retries are left as they are).
     Returns every frame written, in order, the mistake first."""
     generate = planner._generate
     decode = planner.model.tokenizer.decode
     written: list[str] = []
 
     def first(
-        prompt: object,
+        prompt: PromptIds,
         catalog: Catalog,
-        veto: object = None,
-        begun: tuple[int, ...] = (),
-        stop: tuple[str, ...] = (),
+        veto: Mapping[int, Collection[int]] | None = None,
+        begun: Sequence[int] = (),
+        stop: Sequence[str] = (),
     ) -> Generation:
-        generation = generate(prompt, catalog, veto, begun, stop)  # type: ignore[arg-type]
+        generation = generate(prompt, catalog, veto, begun, stop)
         found = None if veto or begun else re.search(after, generation.text)
         ids = generation.token_ids
-        end = found.end() if found else 0
-        k = next((i for i in range(len(ids)) if len(decode(list(ids[: i + 1]))) > end), None)
-        barred: set[int] = set()
-        while found and k is not None and len(barred) < 8:
-            barred.add(generation.token_ids[k])
-            generation = generate(prompt, catalog, {k: barred}, begun, stop)  # type: ignore[arg-type]
-            if generation.text[end:].startswith(then):
-                break
+        if found is not None:
+            k = next(
+                (i for i in range(len(ids)) if len(decode(list(ids[: i + 1]))) > found.end()), None
+            )
+            barred: set[int] = set()
+            while k is not None and len(barred) < 8:
+                barred.add(generation.token_ids[k])
+                generation = generate(prompt, catalog, {k: barred}, begun, stop)
+                if generation.text[found.end() :].startswith(then):
+                    break
         written.append(generation.text)
         return generation
 
