@@ -140,7 +140,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--init",
         type=Path,
         help="continue from this exported model folder (its tokenizer and int8 weights); the "
-        "size arguments are then the folder's",
+        "size arguments (--max-len too) are then the folder's",
     )
     parser.add_argument(
         "--weights",
@@ -191,7 +191,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             _examples("test", 400, args.seed, args.per_home),
             tokenizer,
             max_requests=args.per_home,
-            max_len=args.max_len,
+            max_len=cfg.max_position_embeddings,
         )
     )
     if args.init is not None:
@@ -206,7 +206,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     budget = args.minutes * 60
     train_start = time.monotonic()
-    groups = _groups("train", args.seed, tokenizer, per_home=args.per_home, max_len=args.max_len)
+    groups = _groups(
+        "train", args.seed, tokenizer, per_home=args.per_home, max_len=cfg.max_position_embeddings
+    )
     step = seen = 0
     last_log = time.monotonic()
     for homes in _batches(groups, args.batch_tokens):
