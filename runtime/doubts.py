@@ -817,8 +817,11 @@ def outdoor_reading(frame: Frame, catalog: Catalog, text: str) -> str | None:
         and e.device_class == "temperature"
         and {fold(n) for n in (e.name, *e.aliases)} & _OUTDOOR_NAMES
     ]
-    if len(outdoor) != 1 or _named_devices(frame, catalog) == {outdoor[0].entity_id}:
-        return None
+    if len(outdoor) != 1 or (
+        all(c.verb == "query" for c in frame.clauses)
+        and _named_devices(frame, catalog) == {outdoor[0].entity_id}
+    ):
+        return None  # no such sensor, or the frame already reads it ("activate" it does not)
     return outdoor[0].name
 
 

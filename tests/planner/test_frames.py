@@ -862,6 +862,9 @@ def test_a_clause_is_doubtful_for_a_repeat_an_unsaid_device_or_an_action_it_lack
     assert outdoor_reading(act, sensors, "it's cold outside, turn the lights on") is None
     out = fr.parse_frame("query name [ außentemperatur ]")
     assert outdoor_reading(out, sensors, "wie warm ist es draußen") is None
+    # the sensor named, but acted on: "il fait froid dehors ?" as "activate" it
+    acted_on = fr.parse_frame("act name [ außentemperatur ] activate")
+    assert outdoor_reading(acted_on, sensors, "il fait froid dehors ?") == "Außentemperatur"
     two = Catalog(
         [
             *sensors.entities.values(),
