@@ -6,6 +6,7 @@ from __future__ import annotations
 import itertools
 import re
 from collections.abc import Collection, Mapping, Sequence
+from typing import Any
 
 import pytest
 
@@ -31,8 +32,8 @@ from edgeward.runtime.planner import (
 )
 from edgeward.runtime.requests_data import MUST_NOT_ACT, Example, generate
 
-# Measured on the shipped model (see runtime/MODEL_CARD.md): 94.2 % on this test's 240 generated
-# requests, 93.2 % and 97.1 % on the hand-written set (592 requests); the floors leave a margin
+# Measured on the shipped model (see runtime/MODEL_CARD.md): 95.4 % on this test's 240 generated
+# requests, 92.9 % and 96.3 % on the hand-written set (592 requests); the floors leave a margin
 # for changes that trade a few requests for others, and fail on a real loss.
 GENERATED_EXACT_MIN = 0.75
 HANDWRITTEN_EXACT_MIN = 0.85
@@ -313,22 +314,23 @@ def test_a_place_retried_in_a_request_naming_none_is_the_speakers(
     planner: Planner, seed0_split: list[Example], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """ "mets la température à 17" said in the office: an earlier model set the living room's
-    heating, then the hallway's, and so does the shipped one when its target is made a sweep;
-    the request names no place, so the retry at the place's mark may write neither an area nor
-    a floor, and the heating "here" is set. (Generated test split, seed 0.)"""
+    heating, then the hallway's; the shipped one, when its target is made a sweep, sets the
+    ground floor's, then the upper floor's. The request names no place, so the retry at the
+    place's mark may write neither an area nor a floor, and the heating "here" is set.
+    (Generated test split, seed 0.)"""
     example = _said(seed0_split, "mets la température à 17")
     written = _first_frame_barred_after(planner, monkeypatch, "^act", then=" all")
     plan = planner.plan(example.home, example.text, example.area, example.language)
     assert written[:3] == [
-        "act all climate @ [ salon ] temperature 17",
-        "act all climate @ [ couloir",
+        "act all climate ^ [ rez-de-chaussée ] temperature 17",
+        "act all climate ^ [ étage",
         "act all climate here temperature 17",
     ]
     assert plan_key(plan) == plan_key(example.plan)
     written.clear()
     monkeypatch.setattr(Planner, "_names_a_place", lambda self, asked: True)
     planner.plan(example.home, example.text, example.area, example.language)
-    assert written[2].startswith("act all climate ^ [")  # a floor, which it does not name
+    assert written[2].startswith("act all climate @ [")  # an area, which it does not name
 
 
 def test_a_retry_after_a_doubtful_class_sweeps_a_kind_the_request_says(
@@ -350,9 +352,10 @@ def test_a_retry_after_a_doubtful_class_sweeps_a_kind_the_request_says(
 def test_how_warm_it_is_outside_reads_the_outdoor_sensor(
     planner: Planner, request_text: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Said in the kitchen, the model does not understand whether it is cold outside; a
-    question about how warm it is outside is begun again as one about the home's outdoor
-    temperature sensor (kept as a guess: the model did not write it)."""
+    """Said in the kitchen, the model reads whether it is cold outside as an action on the
+    outdoor temperature sensor ("activate" it); a question about how warm it is outside is
+    begun again as one about the home's outdoor temperature sensor (kept as a guess: the
+    model did not write it)."""
     home = load_eval_home()
     outdoor = [("state.get", {"entity_id": "sensor.outdoor_temperature"})]
     plan = planner.plan(home, request_text, "Kitchen", "fr")
@@ -389,18 +392,20 @@ def test_what_is_on_in_a_room_reads_its_lights(
     assert {c.args["entity_id"].split(".")[0] for c in plan.calls} == {"light"}
 
 
-def test_a_made_up_name_the_request_says_whole_is_written_as_it_is(
-    planner: Planner, seed0_split: list[Example], monkeypatch: pytest.MonkeyPatch
+def test_a_name_the_request_says_whole_is_written_as_it_is(
+    planner: Planner, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """ "um 7:00 den dulen rollläden schließen": the model cannot copy "Dulen Rollläden" and
-    names the bathroom's coffee machine, then the hallway lamp; retried, the one name the
-    request says whole is written as it is. (Generated test split, seed 0.)"""
-    example = _said(seed0_split, "um 7:00 den dulen rollläden schließen")
-    plan = planner.plan(example.home, example.text, example.area, example.language)
+    """ "more light from the balcony floor lamp" said in the living room: the model names the
+    hallway's sofa blinds, then begins the desk lamp; retried, the one name the request says
+    whole, "balcony floor lamp", is written as it is (without this it writes the floor lamp,
+    and the plan is lost). (Generated test split, seed 2.)"""
+    example = _said(list(generate("test", 1000, seed=2)), "more light from the balcony floor lamp")
+    said = (example.home, example.text, example.area, example.language, example.state or None)
+    plan = planner.plan(*said)
     assert plan_key(plan) == plan_key(example.plan)
     monkeypatch.setattr(planner_module, "_names_said_whole", lambda names, text: [])
-    unnamed = planner.plan(example.home, example.text, example.area, example.language)
-    # without it, a sweep may still find the light, but only as a guess
+    unnamed = planner.plan(*said)
+    # without it, a sweep may still find the lamp, but only as a guess
     assert plan_key(unnamed) != plan_key(example.plan) or (
         unnamed.confidence <= planner_module.DOUBTFUL_CONFIDENCE < plan.confidence
     )
@@ -409,30 +414,30 @@ def test_a_made_up_name_the_request_says_whole_is_written_as_it_is(
 def test_a_sweep_that_leaves_out_a_made_up_name_is_begun_again_with_it(
     planner: Planner, seed0_split: list[Example], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """ "ouvrir le tuaix": an earlier model opened the radiators, a sweep; made to sweep, the
-    shipped one turns on the lights here. The request says the made-up name of a valve whole, so
-    the target is begun again with it. (Generated test split, seed 0.)"""
-    example = _said(seed0_split, "ouvrir le tuaix")
-    written = _first_frame_barred_after(planner, monkeypatch, "^act")
+    """ "also des richin aufmachqn": the model opens the hallway's curtains, then the living
+    room's, then one curtain, all sweeps. The request says the made-up name of a valve whole,
+    "Richin", so the target is begun again with it. (Generated test split, seed 0.)"""
+    example = _said(seed0_split, "also des richin aufmachqn")
     plan = planner.plan(example.home, example.text, example.area, example.language)
-    assert written[:2] == ["act all light here on", "act name [ tuaix ] open"]
     assert plan_key(plan) == plan_key(example.plan)
+    assert plan.confidence >= AGREEMENT_BELOW
     monkeypatch.setattr(planner_module, "made_up_name", lambda *args: None)
     unnamed = planner.plan(example.home, example.text, example.area, example.language)
-    # without it, the name's retries still find the valve, but only as a guess
-    assert plan_key(unnamed) != plan_key(example.plan) or (
-        unnamed.confidence <= planner_module.DOUBTFUL_CONFIDENCE < plan.confidence
-    )
+    # without it, the sweeps stay doubtful, and nothing is acted on
+    assert unnamed.kind != "act" and unnamed.confidence <= planner_module.DOUBTFUL_CONFIDENCE
 
 
 def test_a_refusal_of_a_kind_the_home_has_is_retried(
     planner: Planner, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """ "kannst du die steckdose einschalten" said in the kitchen of a home with outlets: the
-    model says the home has no such device; retried without the refusal, it turns the
-    kitchen's outlet on. (Generated test split, seed 2.)"""
+    """ "kannst du die steckdose einschalten" said in the kitchen of a home with outlets: an
+    earlier model said the home has no such device, and so does the shipped one when made to;
+    retried without the refusal, it turns the kitchen's outlet on. (Generated test split, seed
+    2.)"""
     example = _said(list(generate("test", 1000, seed=2)), "kannst du die steckdose einschalten")
+    written = _first_frame_barred_after(planner, monkeypatch, "^", then="no")
     plan = planner.plan(example.home, example.text, example.area, example.language)
+    assert written[0] == "no no_such_device"
     assert plan_key(plan) == plan_key(example.plan)
     monkeypatch.setattr(planner_module, "says_a_kind_it_has", lambda *args: False)
     refused = planner.plan(example.home, example.text, example.area, example.language)
@@ -442,11 +447,11 @@ def test_a_refusal_of_a_kind_the_home_has_is_retried(
 def test_a_choice_the_device_cannot_carry_out_does_not_count_against_the_plan(
     planner: Planner, seed0_split: list[Example], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """ "mets le radiateur couloir à 18": the model's other choice where it was least sure,
-    turning the radiator on at 18:00, asks it for what it cannot do, so it weighs no more than
-    a choice the grammar masks (0.64 without this, 0.98 with it on the shipped model).
-    (Generated test split, seed 0.)"""
-    example = _said(seed0_split, "mets le radiateur couloir à 18")
+    """ "pon calefacción a 21": the model's other choice where it was least sure, to
+    "activate" the heating (a scene's action), asks it for what it cannot do, so it weighs no
+    more than a choice the grammar masks (0.62 without this, 0.93 with it on the shipped
+    model). (Generated test split, seed 0.)"""
+    example = _said(seed0_split, "pon calefacción a 21")
     said = (example.home, example.text, example.area, example.language)
     sure = planner.plan(*said)
     assert plan_key(sure) == plan_key(example.plan)
@@ -458,15 +463,15 @@ def test_a_choice_the_device_cannot_carry_out_does_not_count_against_the_plan(
 def test_choices_the_checks_bar_there_do_not_count_against_the_plan(
     planner: Planner, seed0_split: list[Example], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """ "put the blinds up in the whole house" said in the bedroom: where the model was least
-    sure of "open", its next choice, "close", is one the request's words contradict; the checks
-    would bar it there, so it counts no more than what the grammar masks (1.00 on the shipped
-    model, 0.81 without this). (Generated test split, seed 0.)"""
-    example = _said(seed0_split, "put the blinds up in the whole house")
+    """ "put shutter up on ground floor" said in the library: where the model was least sure
+    of "open", its next choice, "close", is one the request's words contradict ("up"); the
+    checks would bar it there, so it counts no more than what the grammar masks (0.97 on the
+    shipped model, 0.72 without this). (Generated test split, seed 0.)"""
+    example = _said(seed0_split, "put shutter up on ground floor")
     said = (example.home, example.text, example.area, example.language)
     sure = planner.plan(*said)
     assert plan_key(sure) == plan_key(example.plan)
-    assert sure.kind == "act" and len(sure.calls) > 1  # every blind of the home
+    assert sure.kind == "act" and {c.tool for c in sure.calls} == {"cover.open"}
     assert sure.confidence >= AGREEMENT_BELOW
     seen: list[int] = []
 
@@ -482,13 +487,14 @@ def test_choices_the_checks_bar_there_do_not_count_against_the_plan(
 def test_two_frames_that_mean_the_same_plan_both_count_for_its_confidence(
     planner: Planner, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The model splits "set the thermostat to 22" between two frames of the one thermostat;
-    the plan is as sure as both together. A plan is never changed, nor made less sure."""
+    """The model splits "close the living room blinds" (hand-written) between two frames of the
+    one blind: the living room's blinds swept, and the blind named; the plan is as sure as both
+    together (0.99, 0.76 alone). A plan is never changed, nor made less sure."""
     home = load_eval_home()
-    request = "set the thermostat to twenty two degrees"
+    request = "close the living room blinds"
     agreed = planner.plan(home, request, None, "en")
     assert [(c.tool, c.args) for c in agreed.calls] == [
-        ("climate.set_temperature", {"entity_id": "climate.thermostat", "temperature": 22.0})
+        ("cover.close", {"entity_id": "cover.living_room_blinds"})
     ]
     samples = [e for e in load_handwritten() if e.area is None][:60]
     with_agreement = [planner.plan(e.home, e.text, None, e.language) for e in samples]
@@ -525,13 +531,14 @@ def test_a_request_splits_into_its_parts(text: str, parts: list[str]) -> None:
 def test_a_request_of_several_parts_is_planned_part_by_part_when_that_is_surer(
     planner: Planner, seed0_split: list[Example], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """ "toggle the desk lamp please then pull down the blinds then shut off the bathroom plug":
-    as one request the model is unsure (0.30: a doubtful guess); its three parts are each
-    planned surely (1.00, 0.98, 1.00), and together they are the expected plan, as sure as the
-    least sure part. (Generated test split, seed 0.)"""
+    """ "kannst du das zwischenstecker badezimmer ausschalten, betätige den router neu starten
+    und bitte das licht abschalten": as one request the model is unsure (0.30: a doubtful
+    guess); its three parts are each planned surely (0.99, 1.00, 0.97), and together they are
+    the expected plan, as sure as the least sure part. (Generated test split, seed 0.)"""
     example = _said(
         seed0_split,
-        "toggle the desk lamp please then pull down the blinds then shut off the bathroom plug",
+        "kannst du das zwischenstecker badezimmer ausschalten, betätige den router neu starten "
+        "und bitte das licht abschalten",
     )
     plan = planner.plan(example.home, example.text, example.area, example.language)
     assert plan_key(plan) == plan_key(example.plan)
@@ -671,35 +678,42 @@ def test_a_relative_change_goes_the_way_the_request_says(
 def test_a_request_that_says_a_whole_name_is_not_refused_for_a_missing_device(
     planner: Planner, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The model refused "le thermostat est réglé sur combien" as a device the home lacks,
-    though the home has one named "Thermostat"; "the tv" alone names no device of it."""
+    """The model refuses "bloquea cerradura por favor" as a device the home lacks, though the
+    home has a lock named "Cerradura" (generated test split, seed 1); "the tv" alone names no
+    device of the eval home."""
     home = load_eval_home()
     assert doubts.says_a_whole_name(home, "le thermostat est réglé sur combien")
     assert not doubts.says_a_whole_name(home, "turn up the volume on the tv")
-    plan = planner.plan(home, "le thermostat est réglé sur combien", None, "fr")
-    assert plan.kind == "query"
-    assert [c.args["entity_id"] for c in plan.calls] == ["climate.thermostat"]
     refused = planner.plan(home, "turn up the volume on the tv", None, "en")
     assert refused.reason == "no_such_device"
+    example = _said(list(generate("test", 1000, seed=1)), "bloquea cerradura por favor")
+    said = (example.home, example.text, example.area, example.language)
+    plan = planner.plan(*said)
+    assert plan_key(plan) == plan_key(example.plan)
+    assert [c.args["entity_id"] for c in plan.calls] == ["lock.cerradura"]
     monkeypatch.setattr(planner_module, "says_a_whole_name", lambda *args: False)
     monkeypatch.setattr(planner_module, "says_a_kind_it_has", lambda *args: False)
-    unchecked = planner.plan(home, "le thermostat est réglé sur combien", None, "fr")
+    unchecked = planner.plan(*said)
     assert unchecked.reason == "no_such_device"
 
 
 def test_a_retry_that_shows_another_doubt_is_mended_in_turn(
-    planner: Planner, monkeypatch: pytest.MonkeyPatch
+    planner: Planner, seed0_split: list[Example], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """ "baja las persianas del dormitorio a la mitad" (hand-written): the model asks whether the
-    bedroom's blinds are down; retried at the question, it closes them, which "a la mitad"
-    (halfway) contradicts; retried at the action, it sets them to 50 %."""
-    (example,) = [
-        e for e in load_handwritten() if e.text == "baja las persianas del dormitorio a la mitad"
-    ]
+    """ "quita lámpara de escritorio de estantería cuarto de niños de lunes a viernes a 9 y
+    media de noche": the model turns the lamp on at 9:30 on weekdays; retried at the action,
+    which "quita" (off) contradicts, it turns it off at 9:30, a time "de noche" (at night)
+    contradicts; retried at the time, it writes 21:30. (Generated test split, seed 0.)"""
+    example = _said(
+        seed0_split,
+        "quita lámpara de escritorio de estantería cuarto de niños de lunes a viernes a 9 y media "
+        "de noche",
+    )
     said = (example.home, example.text, example.area, example.language)
     plan = planner.plan(*said)
     assert plan_key(plan) == plan_key(example.plan)
-    assert plan.calls[0].args["position"] == 50
+    assert plan.calls[0].tool == "light.turn_off"
+    assert plan.calls[0].when is not None and plan.calls[0].when.cron == "30 21 * * 1-5"
     monkeypatch.setattr(planner_module, "_REPAIRS", 1)
     once = planner.plan(*said)
     assert once.kind != "act" or once.confidence <= planner_module.DOUBTFUL_CONFIDENCE
@@ -708,12 +722,22 @@ def test_a_retry_that_shows_another_doubt_is_mended_in_turn(
 def test_a_refusal_retried_for_a_made_up_name_is_mended_in_turn(
     planner: Planner, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """An earlier model refused "tu peux alumer braigy" in a home with a plug named "Braigy" (a
-    name it cannot copy), and so does the shipped one when made to; retried without the refusal
-    it names the outdoor temperature, which the request does not say, and that is mended in turn
-    into the Braigy. (Generated test split, seed 2.)"""
-    example = list(generate("test", 113, seed=2))[58]
-    written = _first_frame_barred_after(planner, monkeypatch, "^", then="no")
+    """ "Prüf goufudus" in a home with a plug named "Goufudus" (a name the model cannot know):
+    the model refuses it as a device the home lacks; retried without the refusal it turns the
+    plug on, which the request does not ask ("prüf": check), and that is mended in turn into a
+    question about the plug. (Generated test split, seed 2.)"""
+    example = _said(list(generate("test", 1000, seed=2)), "Prüf goufudus")
+    generate_frame = planner._generate
+    written: list[str] = []
+
+    def spy(*args: Any, **kwargs: Any) -> Generation:
+        generation = generate_frame(*args, **kwargs)
+        written.append(generation.text)
+        return generation
+
+    monkeypatch.setattr(planner, "_generate", spy)
     plan = planner.plan(example.home, example.text, example.area, example.language)
-    assert written[:2] == ["no no_such_device", "act name [ température extérieure ] on"]
-    assert [c.args["entity_id"] for c in plan.calls] == ["switch.braigy"], example.text
+    assert written[:2] == ["no no_such_device", "act name [ goufudus ] on"]
+    assert plan_key(plan) == plan_key(example.plan)
+    assert plan.kind == "query"
+    assert [c.args["entity_id"] for c in plan.calls] == ["switch.goufudus"], example.text
