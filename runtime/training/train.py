@@ -1,7 +1,8 @@
 """Train the embedded planner model on generated requests, then export it.
 
-Usage (the command the shipped model was trained with; runtime/MODEL_CARD.md says at which commit,
-and how its files were then re-exported)::
+Usage (the command the shipped model's first run was trained with; runtime/MODEL_CARD.md says at
+which commit, how its files were then re-exported, and the two ``--init`` runs that continued it
+into the shipped model)::
 
     python -m edgeward.runtime.training.train --out runtime/default_model --minutes 56 --seed 0 --threads 2
 
