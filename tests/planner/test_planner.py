@@ -3,10 +3,10 @@ as accurate as measured (thresholds a little under the figures in runtime/MODEL_
 
 from __future__ import annotations
 
+import functools
 import itertools
 import re
 from collections.abc import Collection, Mapping, Sequence
-from typing import Any
 
 import pytest
 
@@ -46,23 +46,32 @@ def test_split() -> list[Example]:
     return list(itertools.islice(generate("test", 240, seed=11), 240))
 
 
+@functools.cache
+def _generated(seed: int) -> list[Example]:
+    """The generated test split of 1,000 requests ``edgeward eval --seed`` reads, made once."""
+    return list(generate("test", 1000, seed=seed))
+
+
 @pytest.fixture(scope="module")
 def seed0_split() -> list[Example]:
     """The generated test split ``edgeward eval`` reads by default (seed 0)."""
-    return list(generate("test", 1000, seed=0))
+    return _generated(0)
 
 
 def _said(split: list[Example], text: str) -> Example:
     return next(e for e in split if e.text == text)
 
 
-def _first_frame_barred_after(
-    planner: Planner, monkeypatch: pytest.MonkeyPatch, after: str, then: str = ""
+def _frames_written(
+    planner: Planner,
+    monkeypatch: pytest.MonkeyPatch,
+    bar_after: str | None = None,
+    then: str = "",
 ) -> list[str]:
-    """Make the model's first frame of a prompt a mistake it made with an earlier model: the
-    token it writes right after what the pattern ``after`` finds is barred there, and the next,
-    until what it writes there begins with ``then`` (its retries are left as they are).
-    Returns every frame written, in order, the mistake first."""
+    """Every frame the planner writes from now on, in order. With ``bar_after``, the model's
+    first frame of a prompt is made a mistake it made with an earlier model: the token it
+    writes right after what that pattern finds is barred there, and the next, until what it
+    writes there begins with ``then`` (its retries are left as they are)."""
     generate = planner._generate
     decode = planner.model.tokenizer.decode
     written: list[str] = []
@@ -75,7 +84,9 @@ def _first_frame_barred_after(
         stop: Sequence[str] = (),
     ) -> Generation:
         generation = generate(prompt, catalog, veto, begun, stop)
-        found = None if veto or begun else re.search(after, generation.text)
+        found = (
+            None if veto or begun or bar_after is None else re.search(bar_after, generation.text)
+        )
         ids = generation.token_ids
         if found is not None:
             k = next(
@@ -271,7 +282,7 @@ def test_a_number_is_retried_where_it_stops_being_one_the_request_says(
     digit gives other numbers, so the retry bars the point, where "21.5" stops being the 21 the
     request says."""
     (example,) = [e for e in load_handwritten() if e.text.startswith("set the heating to 21 at")]
-    written = _first_frame_barred_after(planner, monkeypatch, "temperature 21")
+    written = _frames_written(planner, monkeypatch, "temperature 21")
     plan = planner.plan(example.home, example.text, example.area, example.language)
     assert "temperature 21.5 " in written[0]
     assert "temperature 21 " in written[1]  # the first retry: the point barred
@@ -319,7 +330,7 @@ def test_a_place_retried_in_a_request_naming_none_is_the_speakers(
     place's mark may write neither an area nor a floor, and the heating "here" is set.
     (Generated test split, seed 0.)"""
     example = _said(seed0_split, "mets la température à 17")
-    written = _first_frame_barred_after(planner, monkeypatch, "^act", then=" all")
+    written = _frames_written(planner, monkeypatch, "^act", then=" all")
     plan = planner.plan(example.home, example.text, example.area, example.language)
     assert written[:3] == [
         "act all climate ^ [ rez-de-chaussée ] temperature 17",
@@ -372,7 +383,7 @@ def test_a_name_the_request_does_not_say_is_retried_as_a_sweep_that_stays_doubtf
     does not say, and its retries inside the name find none it says (the sprinkler, the
     watering); barring its "name" sweeps the garden's awnings, the plan, kept as a guess
     (doubtful), not acted on at the gate's threshold. (Generated test split, seed 1.)"""
-    example = _said(list(generate("test", 1000, seed=1)), "mach markisen von garten herunter")
+    example = _said(_generated(1), "mach markisen von garten herunter")
     plan = planner.plan(example.home, example.text, example.area, example.language)
     assert plan_key(plan) == plan_key(example.plan)
     assert plan.confidence <= planner_module.DOUBTFUL_CONFIDENCE
@@ -399,7 +410,7 @@ def test_a_name_the_request_says_whole_is_written_as_it_is(
     hallway's sofa blinds, then begins the desk lamp; retried, the one name the request says
     whole, "balcony floor lamp", is written as it is (without this it writes the floor lamp,
     and the plan is lost). (Generated test split, seed 2.)"""
-    example = _said(list(generate("test", 1000, seed=2)), "more light from the balcony floor lamp")
+    example = _said(_generated(2), "more light from the balcony floor lamp")
     said = (example.home, example.text, example.area, example.language, example.state or None)
     plan = planner.plan(*said)
     assert plan_key(plan) == plan_key(example.plan)
@@ -434,8 +445,8 @@ def test_a_refusal_of_a_kind_the_home_has_is_retried(
     earlier model said the home has no such device, and so does the shipped one when made to;
     retried without the refusal, it turns the kitchen's outlet on. (Generated test split, seed
     2.)"""
-    example = _said(list(generate("test", 1000, seed=2)), "kannst du die steckdose einschalten")
-    written = _first_frame_barred_after(planner, monkeypatch, "^", then="no")
+    example = _said(_generated(2), "kannst du die steckdose einschalten")
+    written = _frames_written(planner, monkeypatch, "^", then="no")
     plan = planner.plan(example.home, example.text, example.area, example.language)
     assert written[0] == "no no_such_device"
     assert plan_key(plan) == plan_key(example.plan)
@@ -686,7 +697,7 @@ def test_a_request_that_says_a_whole_name_is_not_refused_for_a_missing_device(
     assert not doubts.says_a_whole_name(home, "turn up the volume on the tv")
     refused = planner.plan(home, "turn up the volume on the tv", None, "en")
     assert refused.reason == "no_such_device"
-    example = _said(list(generate("test", 1000, seed=1)), "bloquea cerradura por favor")
+    example = _said(_generated(1), "bloquea cerradura por favor")
     said = (example.home, example.text, example.area, example.language)
     plan = planner.plan(*said)
     assert plan_key(plan) == plan_key(example.plan)
@@ -726,16 +737,8 @@ def test_a_refusal_retried_for_a_made_up_name_is_mended_in_turn(
     the model refuses it as a device the home lacks; retried without the refusal it turns the
     plug on, which the request does not ask ("prüf": check), and that is mended in turn into a
     question about the plug. (Generated test split, seed 2.)"""
-    example = _said(list(generate("test", 1000, seed=2)), "Prüf goufudus")
-    generate_frame = planner._generate
-    written: list[str] = []
-
-    def spy(*args: Any, **kwargs: Any) -> Generation:
-        generation = generate_frame(*args, **kwargs)
-        written.append(generation.text)
-        return generation
-
-    monkeypatch.setattr(planner, "_generate", spy)
+    example = _said(_generated(2), "Prüf goufudus")
+    written = _frames_written(planner, monkeypatch)
     plan = planner.plan(example.home, example.text, example.area, example.language)
     assert written[:2] == ["no no_such_device", "act name [ goufudus ] on"]
     assert plan_key(plan) == plan_key(example.plan)
